@@ -1,0 +1,74 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# make                 module for KVER (default 6.1), userspace, selftests
+# make KVER=6.12       the same against the bookworm-backports 6.12 kernel
+# make KVER=<release>  against any kernel whose headers are unpacked in
+#                      .cache/kernels/ or installed in /lib/modules/<release>
+# make test            every test on every target kernel (scripts/test.sh)
+# make demo            the demo in a VM (scripts/demo.sh)
+# make checkpatch      checkpatch.pl --strict on the kernel sources
+#
+# Everything is built under build/; nothing is written into the sources.
+
+KVER ?= 6.1
+CACHE ?= $(CURDIR)/.cache
+BUILD ?= $(CURDIR)/build
+
+ifneq ($(wildcard $(CACHE)/kernels/$(KVER)/kver),)
+KREL := $(shell cat $(CACHE)/kernels/$(KVER)/kver)
+KDIR ?= $(CACHE)/kernels/$(KVER)/root/usr/src/linux-headers-$(KREL)
+else
+KREL := $(KVER)
+KDIR ?= $(firstword $(wildcard $(CACHE)/kernels/*/root/usr/src/linux-headers-$(KREL)) \
+	/lib/modules/$(KREL)/build)
+endif
+
+# kselftest_harness.h and checkpatch.pl come from the linux-source tree.
+KSRC ?= $(CACHE)/linux-source-6.1
+
+MODBUILD := $(BUILD)/$(KREL)
+KMOD_SRCS := $(wildcard kmod/*.c kmod/*.h)
+CFLAGS_USER := -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE
+USER_PROGS := dnctl dn_touch
+SELFTESTS := dn_node_test dn_noreserve_test dn_nonode_test
+
+.PHONY: all module userspace selftests test demo checkpatch clean
+all: module userspace selftests
+
+module: $(MODBUILD)/disagg_node.ko
+
+$(MODBUILD)/kmod/config.h: kmod/gen-config.sh $(wildcard kmod/probes/*.c)
+	@test -f $(KDIR)/Makefile || { echo "no kernel headers in $(KDIR): run scripts/deps.sh" >&2; exit 1; }
+	mkdir -p $(MODBUILD)/kmod
+	kmod/gen-config.sh $(KDIR) $@
+
+$(MODBUILD)/disagg_node.ko: $(MODBUILD)/kmod/config.h $(KMOD_SRCS) Kbuild
+	ln -sf $(CURDIR)/Kbuild $(MODBUILD)/Kbuild
+	for f in $(KMOD_SRCS); do ln -sf $(CURDIR)/$$f $(MODBUILD)/$$f; done
+	$(MAKE) -C $(KDIR) M=$(MODBUILD) modules
+
+userspace: $(addprefix $(BUILD)/user/,$(USER_PROGS))
+
+$(BUILD)/user/%: userspace/%.c $(wildcard userspace/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_USER) -static -o $@ $< -lnuma
+
+selftests: $(addprefix $(BUILD)/selftests/,$(SELFTESTS))
+
+$(BUILD)/selftests/%: selftests/%.c selftests/dn_lib.h
+	@test -f $(KSRC)/tools/testing/selftests/kselftest_harness.h || { echo "no kselftest_harness.h in $(KSRC): run scripts/deps.sh" >&2; exit 1; }
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_USER) -Wno-unused-parameter -static -I$(KSRC)/tools/testing/selftests -o $@ $<
+
+test:
+	scripts/test.sh
+
+demo:
+	scripts/demo.sh
+
+checkpatch:
+	$(KSRC)/scripts/checkpatch.pl --strict --no-tree --show-types \
+		--ignore FILE_PATH_CHANGES -f $(KMOD_SRCS) $(wildcard kmod/probes/*.c)
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Build the guest initramfs for one kernel release as two concatenated newc
+# archives: a fixed base (static busybox, numactl + libnuma, kmod, /init)
+# cached in build/, and a per-run part (the module installed where modprobe
+# finds it, userspace programs, selftests, the guest command).
+#
+# Usage: initramfs.sh KREL OUT.cpio "GUEST COMMAND"
+set -euo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+krel=$1
+out=$2
+cmd=$3
+build=${BUILD:-$top/build}
+
+copy_with_libs() {	# copy_with_libs ROOT BINARY...
+	local root=$1; shift
+	local f lib
+	for f in "$@"; do
+		install -D -m 0755 "$f" "$root$f"
+		for lib in $(ldd "$f" | grep -o '/[^ ]*'); do
+			[ -e "$root$lib" ] || install -D -m 0755 "$lib" "$root$lib"
+		done
+	done
+}
+
+base=$build/initramfs-base.cpio
+if [ ! -s "$base" ] || [ "$base" -ot "$0" ] || [ "$base" -ot "$top/scripts/guest-init.sh" ]; then
+	r=$(mktemp -d)
+	mkdir -p "$r"/{bin,sbin,usr/bin,usr/sbin,proc,sys,dev,tmp,run,etc,root,lib/modules}
+	cp /bin/busybox "$r/bin/busybox"
+	for a in $("$r/bin/busybox" --list); do
+		[ -e "$r/bin/$a" ] || ln -s busybox "$r/bin/$a"
+	done
+	copy_with_libs "$r" /usr/bin/numactl /usr/bin/kmod
+	for a in modprobe insmod rmmod lsmod modinfo depmod; do
+		rm -f "$r/bin/$a" "$r/sbin/$a"
+		ln -s /usr/bin/kmod "$r/sbin/$a"
+	done
+	install -m 0755 "$top/scripts/guest-init.sh" "$r/init"
+	(cd "$r" && find . | LC_ALL=C sort | cpio -o -H newc --quiet) > "$base.tmp"
+	mv "$base.tmp" "$base"
+	rm -rf "$r"
+fi
+
+r=$(mktemp -d)
+trap 'rm -rf "$r"' EXIT
+mkdir -p "$r/lib/modules/$krel/extra" "$r/dn"
+install -m 0644 "$build/$krel/disagg_node.ko" "$r/lib/modules/$krel/extra/"
+kmods=$(ls -d "${DN_CACHE:-$top/.cache}"/kernels/*/root/lib/modules/"$krel" 2>/dev/null | head -n1)
+for f in modules.order modules.builtin modules.builtin.modinfo; do
+	if [ -n "$kmods" ] && [ -f "$kmods/$f" ]; then
+		cp "$kmods/$f" "$r/lib/modules/$krel/"
+	else
+		: > "$r/lib/modules/$krel/$f"
+	fi
+done
+depmod -b "$r" "$krel"
+cp -r "$build/user" "$r/dn/bin"
+cp -r "$build/selftests" "$r/dn/selftests"
+for f in "$top"/selftests/*.sh; do [ -e "$f" ] && install -m 0755 "$f" "$r/dn/selftests/"; done
+for f in "$top"/userspace/*.sh; do [ -e "$f" ] && install -m 0755 "$f" "$r/dn/bin/"; done
+printf '%s\n' "$cmd" > "$r/dn/cmd"
+(cd "$r" && find . | LC_ALL=C sort | cpio -o -H newc --quiet) > "$out.run"
+cat "$base" "$out.run" > "$out"
+rm -f "$out.run"

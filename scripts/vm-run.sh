@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Boot a target kernel under QEMU TCG with an empty possible NUMA node and a
+# memmap= reservation, run one command in the guest, and return its exit
+# status.  The run fails (exit 1 or more) if the guest's kernel log shows a
+# WARN, BUG, Oops, Call Trace, lockup or hung task, even when the command
+# succeeded; if the guest never reports a status (crash, timeout) it fails
+# with 124 (timeout) or 125.
+#
+# Usage: vm-run.sh [options] -- GUEST COMMAND
+#   --kernel NAME     cached kernel: 6.1 (default) or 6.12
+#   --memmap SPEC     reservation, default '512M$0x40000000'; 'none' for none
+#   --single-node     no second (empty) NUMA node
+#   --timeout SEC     wall-clock limit, default 900
+#   --log FILE        console log (default build/logs/<kernel>-<time>.log)
+set -euo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+cache=${DN_CACHE:-$top/.cache}
+build=${BUILD:-$top/build}
+kernel=6.1
+memmap='512M$0x40000000'
+single=0
+timeout_s=900
+log=
+
+while [ $# -gt 0 ]; do
+	case $1 in
+	--kernel) kernel=$2; shift 2 ;;
+	--memmap) memmap=$2; shift 2 ;;
+	--single-node) single=1; shift ;;
+	--timeout) timeout_s=$2; shift 2 ;;
+	--log) log=$2; shift 2 ;;
+	--) shift; break ;;
+	*) echo "vm-run: unknown option $1" >&2; exit 2 ;;
+	esac
+done
+cmd=${*:?vm-run: no guest command}
+
+krel=$(cat "$cache/kernels/$kernel/kver")
+vmlinuz=$cache/kernels/$kernel/root/boot/vmlinuz-$krel
+mkdir -p "$build/logs"
+[ -n "$log" ] || log=$build/logs/$kernel-$(date +%Y%m%d-%H%M%S)-$$.log
+initrd=$(mktemp --suffix=.cpio)
+trap 'rm -f "$initrd"' EXIT
+"$top/scripts/initramfs.sh" "$krel" "$initrd" "$cmd"
+
+append="console=ttyS0 panic=-1 oops=panic softlockup_panic=0 transparent_hugepage=never quiet"
+[ "$memmap" = none ] || append="$append memmap=$memmap"
+numa=(-object memory-backend-ram,id=m0,size=2G -numa node,nodeid=0,cpus=0-1,memdev=m0)
+[ "$single" = 1 ] || numa+=(-numa node,nodeid=1)
+
+set +e
+timeout --foreground "$timeout_s" qemu-system-x86_64 -accel tcg -cpu max -smp 2 \
+	-m 2G,slots=4,maxmem=8G "${numa[@]}" \
+	-kernel "$vmlinuz" -initrd "$initrd" -append "$append" \
+	-nographic -no-reboot -monitor none -serial stdio </dev/null 2>&1 |
+	tr -d '\r' | tee "$log" | sed -n '/^DN-DMESG-BEGIN$/,/^DN-DMESG-END$/!p'
+qrc=${PIPESTATUS[0]}
+set -e
+
+if [ "$qrc" = 124 ]; then
+	echo "vm-run: guest timed out after ${timeout_s}s (log: $log)" >&2
+	exit 124
+fi
+status=$(sed -n 's/^DN-EXIT-STATUS=\([0-9]*\)$/\1/p' "$log" | tail -n1)
+if [ -z "$status" ]; then
+	echo "vm-run: guest reported no exit status: crashed? (log: $log)" >&2
+	exit 125
+fi
+dmesg_file=${log%.log}.dmesg
+sed -n '/^DN-DMESG-BEGIN$/,/^DN-DMESG-END$/p' "$log" | sed '1d;$d' > "$dmesg_file"
+# The guest's dmesg, and the console outside it (what a dying guest printed).
+sed '/^DN-DMESG-BEGIN$/,/^DN-DMESG-END$/d' "$log" > "${log%.log}.console"
+if ! "$top/scripts/check-dmesg.sh" "$dmesg_file" >&2 ||
+   ! "$top/scripts/check-dmesg.sh" "${log%.log}.console" >&2; then
+	echo "vm-run: guest kernel log is not clean (dmesg: $dmesg_file)" >&2
+	[ "$status" != 0 ] || status=1
+fi
+exit "$status"
