@@ -51,7 +51,7 @@ userspace: $(addprefix $(BUILD)/user/,$(USER_PROGS))
 
 $(BUILD)/user/%: userspace/%.c $(wildcard userspace/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_USER) -static -o $@ $< -lnuma
+	$(CC) $(CFLAGS_USER) -static -o $@ $<
 
 selftests: $(addprefix $(BUILD)/selftests/,$(SELFTESTS))
 

@@ -54,7 +54,7 @@ struct memory_dev_type;
  * @kobj: /sys/kernel/mm/disagg_node.
  */
 struct dn_dev {
-	struct mutex lock;
+	struct mutex lock;	/* protects @state; serialises sysfs writers */
 	enum dn_state state;
 	int nid;
 	u64 start;

@@ -6,12 +6,14 @@
  * The rule by which the region and the node are chosen (see also
  * Documentation/admin-guide/disagg_node.rst):
  *
- * Region: a top-level "Reserved" range in /proc/iomem (E820 reserved) that
- * the firmware memory map (/sys/firmware/memmap, which memmap= does not
- * change) reports as RAM, i.e. DRAM that "memmap=SIZE$ADDR" took away from
- * the kernel.  Firmware-reserved ranges are never RAM in the firmware map,
- * so they never qualify.  If there are several, the largest wins (the lowest
- * address on a tie).
+ * Region: a top-level "Reserved" range in /proc/iomem (E820 reserved) of at
+ * least one memory block that the firmware memory map (/sys/firmware/memmap,
+ * which memmap= does not change) reports as RAM, i.e. DRAM that
+ * "memmap=SIZE$ADDR" took away from the kernel.  Firmware-reserved ranges
+ * are never RAM in the firmware map, so they never qualify; nor do the small
+ * ranges the kernel reserves itself (page 0, the BIOS area), which are
+ * smaller than a memory block.  If there are several, the largest wins (the
+ * lowest address on a tie).
  *
  * Node: the lowest-numbered possible node that has neither memory nor CPUs.
  */
@@ -61,7 +63,7 @@ static int dn_region_walk_one(struct resource *res, void *arg)
 	struct dn_region_walk *best = arg;
 	u64 size = resource_size(res);
 
-	if (!dn_firmware_ram(res->start, size))
+	if (size < memory_block_size_bytes() || !dn_firmware_ram(res->start, size))
 		return 0;
 	if (size > best->size) {
 		best->start = res->start;

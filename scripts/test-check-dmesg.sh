@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Self-test of scripts/check-dmesg.sh: a clean log passes, an empty log and
+# each kind of kernel problem fail.
+set -euo pipefail
+
+check=$(dirname "$0")/check-dmesg.sh
+t=$(mktemp -d)
+trap 'rm -rf "$t"' EXIT
+fail=0
+
+expect() {	# expect STATUS NAME LINE...
+	local want=$1 name=$2; shift 2
+	if [ $# -gt 0 ]; then printf "%s\n" "$@"; fi > "$t/log"
+	local got=0
+	"$check" "$t/log" >/dev/null 2>&1 || got=$?
+	if [ "$got" != "$want" ]; then
+		echo "check-dmesg self-test: $name: exit $got, want $want" >&2
+		fail=1
+	fi
+}
+
+clean='[    4.80] disagg_node: node 1: 512 MiB at 0x40000000, lower memory tier, ZONE_MOVABLE'
+expect 0 clean "$clean" '[    5.98] disagg_node: node 1 removed, every page migrated home'
+expect 2 empty
+expect 1 warn "$clean" '[    6.01] WARNING: CPU: 1 PID: 97 at mm/memory_hotplug.c:1234 add_memory_resource+0x1/0x2'
+expect 1 bug "$clean" '[    6.01] BUG: unable to handle page fault for address: ffff888000000000'
+expect 1 oops '[    6.01] Oops: 0000 [#1] PREEMPT SMP NOPTI'
+expect 1 trace '[    6.01] Call Trace:'
+expect 1 softlockup '[   30.00] watchdog: BUG: soft lockup - CPU#0 stuck for 22s! [modprobe:97]'
+expect 1 hardlockup '[   30.00] NMI watchdog: Watchdog detected hard LOCKUP on cpu 1'
+expect 1 hung '[  150.00] INFO: task modprobe:97 blocked for more than 120 seconds.'
+expect 1 panic '[    6.01] Kernel panic - not syncing: Fatal exception'
+[ "$fail" = 0 ] && echo "check-dmesg self-test: ok"
+exit "$fail"

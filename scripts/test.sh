@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Run every disagg_node test: installs what it needs (scripts/deps.sh),
+# builds, runs the host-side checks, then boots each target kernel under
+# QEMU TCG three times (the normal machine, one without a memmap=
+# reservation, one without an empty possible node) and runs the selftests
+# there.  Prints the TAP output, a per-suite summary and a closing
+# "N passed, N failed" line; exits non-zero if anything failed.
+#
+# Usage: scripts/test.sh [KERNEL...]     (default: 6.1 6.12)
+set -euo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+kernels=("$@")
+[ ${#kernels[@]} -gt 0 ] || kernels=(6.1 6.12)
+
+"$top/scripts/deps.sh"
+
+logdir=$top/build/logs
+mkdir -p "$logdir"
+passed=0
+failed=0
+extra_fail=0
+summary=()
+
+# record NAME STATUS: count a suite-level result.
+record() {
+	if [ "$2" = 0 ]; then
+		passed=$((passed + 1)); summary+=("PASS $1")
+	else
+		failed=$((failed + 1)); summary+=("FAIL $1 (exit $2)")
+	fi
+}
+
+# count_tap LOG: add the guest's TAP "ok"/"not ok" lines to the totals.
+tap_pass=0
+tap_fail=0
+tap_skip=0
+count_tap() {
+	local p f s
+	p=$(grep -cE '^ok [0-9]+ ' "$1" || true)
+	s=$(grep -cE '^ok [0-9]+ .*# SKIP' "$1" || true)
+	f=$(grep -cE '^not ok [0-9]+ ' "$1" || true)
+	tap_pass=$((tap_pass + p - s))
+	tap_skip=$((tap_skip + s))
+	tap_fail=$((tap_fail + f))
+}
+
+# Host side: the dmesg scanner must catch what it is meant to catch.
+set +e
+"$top/scripts/test-check-dmesg.sh"
+record "host: check-dmesg self-test" $?
+make -s checkpatch
+record "host: checkpatch --strict" $?
+set -e
+
+for k in "${kernels[@]}"; do
+	make -s KVER="$k" all
+	for scen in main noreserve nonode; do
+		opts=(--kernel "$k" --log "$logdir/$k-$scen.log")
+		case $scen in
+		main) tests=dn_node_test ;;
+		noreserve) tests=dn_noreserve_test; opts+=(--memmap none) ;;
+		nonode) tests=dn_nonode_test; opts+=(--single-node) ;;
+		esac
+		echo "=== kernel $k, machine '$scen': $tests"
+		set +e
+		"$top/scripts/vm-run.sh" "${opts[@]}" -- run-guest.sh $tests
+		st=$?
+		set -e
+		before=$tap_fail
+		count_tap "$logdir/$k-$scen.log"
+		record "kernel $k: $scen ($tests)" $st
+		# A failed run with no failed test (dirty kernel log, crash,
+		# timeout) still counts as one failure.
+		[ "$st" = 0 ] || [ "$tap_fail" != "$before" ] || extra_fail=$((extra_fail + 1))
+	done
+done
+
+echo
+echo "=== summary"
+printf '%s\n' "${summary[@]}"
+echo "suites: $passed passed, $failed failed"
+echo "selftests (TAP, all kernels): $tap_pass passed, $tap_fail failed, $tap_skip skipped"
+# Host checks count as one test each.  A skipped test is not a pass: the
+# harness boots every machine a test needs, so a skip counts as a failure.
+host_pass=0
+host_fail=0
+for line in "${summary[@]}"; do
+	case $line in
+	"PASS host:"*) host_pass=$((host_pass + 1)) ;;
+	"FAIL host:"*) host_fail=$((host_fail + 1)) ;;
+	esac
+done
+total_pass=$((tap_pass + host_pass))
+total_fail=$((tap_fail + tap_skip + host_fail + extra_fail))
+[ "$tap_pass" -gt 0 ] || total_fail=$((total_fail + 1))
+echo "$total_pass passed, $total_fail failed"
+[ "$total_fail" = 0 ] && [ "$failed" = 0 ]

@@ -1,0 +1,20 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * disagg_node selftest for a machine booted with a memmap= reservation but
+ * WITHOUT an empty possible NUMA node (scripts/test.sh boots one): loading
+ * must fail before calling the hotplug API (which would WARN), with a clear
+ * message, and leave nothing behind.
+ */
+#include "kselftest_harness.h"
+#include "dn_lib.h"
+
+/* No empty possible node: modprobe fails, names the fix, no residue. */
+TEST(no_empty_node_rejected)
+{
+	if (access("/sys/devices/system/node/possible", R_OK) ||
+	    !dn_file_has("/sys/devices/system/node/possible", "0\n"))
+		SKIP(return, "a second possible node exists: wrong machine for this test");
+	DN_EXPECT_LOAD_FAILS("", "no empty possible NUMA node");
+}
+
+TEST_HARNESS_MAIN

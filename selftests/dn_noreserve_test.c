@@ -1,0 +1,18 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * disagg_node selftest for a machine booted WITHOUT a memmap= reservation
+ * (scripts/test.sh boots one): loading must fail with a clear message and
+ * leave nothing behind.
+ */
+#include "kselftest_harness.h"
+#include "dn_lib.h"
+
+/* No reservation: modprobe fails, names the fix, leaves no residue. */
+TEST(no_reservation_rejected)
+{
+	if (dn_file_has("/proc/cmdline", "memmap="))
+		SKIP(return, "machine booted with memmap=: wrong machine for this test");
+	DN_EXPECT_LOAD_FAILS("", "no memmap= reservation found");
+}
+
+TEST_HARNESS_MAIN
