@@ -6,7 +6,7 @@
  * The rule by which the region and the node are chosen (see also
  * Documentation/admin-guide/disagg_node.rst):
  *
- * Region: a top-level "Reserved" range in /proc/iomem (E820 reserved) of at
+ * Region: a "Reserved" range in /proc/iomem (E820 reserved) of at
  * least one memory block that the firmware memory map (/sys/firmware/memmap,
  * which memmap= does not change) reports as RAM, i.e. DRAM that
  * "memmap=SIZE$ADDR" took away from the kernel.  Firmware-reserved ranges
@@ -27,6 +27,8 @@
 #include <linux/memory_hotplug.h>
 #include <linux/mm.h>
 #include <linux/nodemask.h>
+#include <linux/sched/signal.h>
+#include <linux/delay.h>
 #include <linux/slab.h>
 #include <linux/topology.h>
 #include <asm/e820/api.h>
@@ -34,6 +36,10 @@
 #include "internal.h"
 
 /* E820 types that make a range something other than plain firmware RAM. */
+/* Onlining retries while another task holds the device hotplug lock. */
+#define DN_ONLINE_TRIES		500
+#define DN_ONLINE_RETRY_MS	10
+
 static const enum e820_type dn_not_ram[] = {
 	E820_TYPE_RESERVED, E820_TYPE_ACPI, E820_TYPE_NVS, E820_TYPE_UNUSABLE,
 	E820_TYPE_PMEM, E820_TYPE_PRAM, E820_TYPE_SOFT_RESERVED,
@@ -92,6 +98,37 @@ int dn_region_find(u64 *start, u64 *size)
 	return 0;
 }
 
+struct dn_cover_walk {
+	u64 start;
+	u64 end;	/* inclusive */
+	bool covered;
+};
+
+static int dn_cover_walk_one(struct resource *res, void *arg)
+{
+	struct dn_cover_walk *w = arg;
+
+	/* The walk clips @res to the range: whole coverage means equality. */
+	if (res->start == w->start && res->end == w->end &&
+	    dn_firmware_ram(res->start, resource_size(res)))
+		w->covered = true;
+	return 0;
+}
+
+/*
+ * Is [start, start + size) inside one reserved range that the firmware
+ * reports as RAM?  e820__mapped_raw_any() alone would accept a range that
+ * runs off the end of RAM into a hole.
+ */
+static bool dn_reserved_ram(u64 start, u64 size)
+{
+	struct dn_cover_walk w = { start, start + size - 1, false };
+
+	walk_iomem_res_desc(IORES_DESC_RESERVED, IORESOURCE_MEM, start,
+			    start + size - 1, &w, dn_cover_walk_one);
+	return w.covered;
+}
+
 /**
  * dn_region_check - can [start, start + size) become the remote node?
  * @start: physical start
@@ -117,7 +154,7 @@ int dn_region_check(u64 start, u64 size)
 		       start, size);
 		return -EBUSY;
 	}
-	if (!dn_firmware_ram(start, size)) {
+	if (!dn_reserved_ram(start, size)) {
 		pr_err("region %#llx+%#llx is not RAM in the firmware memory map (/sys/firmware/memmap): choose a range inside RAM\n",
 		       start, size);
 		return -EINVAL;
@@ -188,8 +225,8 @@ static int dn_mem_notify(struct notifier_block *nb, unsigned long action,
 	return notifier_from_errno(-EPERM);
 }
 
-/* Online one memory block as movable through its sysfs state file. */
-static int dn_online_block(unsigned long id)
+/* Write "online_movable" to a block's state file unless it is online. */
+static int __dn_online_block(unsigned long id)
 {
 	static const char movable[] = "online_movable";
 	char path[64], state[16] = "";
@@ -212,6 +249,27 @@ static int dn_online_block(unsigned long id)
 out_close:
 	filp_close(f, NULL);
 	return ret;
+}
+
+/*
+ * Online one memory block as movable through its sysfs state file (no
+ * onlining function is exported).  When the device hotplug lock is busy, the
+ * store returns -ERESTARTNOINTR and flags a signal as pending on this task
+ * (restart_syscall()); recalc_sigpending() drops that flag again, since a
+ * pending flag would make the cleanup's offlining fail with -EINTR.
+ */
+static int dn_online_block(unsigned long id)
+{
+	int ret, tries;
+
+	for (tries = 0; tries < DN_ONLINE_TRIES; tries++) {
+		ret = __dn_online_block(id);
+		if (ret != -ERESTARTNOINTR)
+			return ret;
+		recalc_sigpending();
+		msleep(DN_ONLINE_RETRY_MS);
+	}
+	return -EBUSY;
 }
 
 static int dn_online_region(struct dn_dev *dn)
@@ -338,6 +396,8 @@ int dn_node_remove(struct dn_dev *dn)
 	unregister_memory_notifier(&dn->mem_nb);
 	if (ret) {
 		dn->state = DN_STATE_REMOVE_FAILED;
+		/* The memory type stays in use: detach it from module memory. */
+		list_del_init(&dn->memtypes);
 		pr_err("removing region %#llx+%#llx from node %d failed (%d): the memory stays online as node %d until reboot; no data was lost\n",
 		       dn->start, dn->size, dn->nid, ret, dn->nid);
 		return ret;

@@ -13,14 +13,6 @@
 
 #include "internal.h"
 
-static const char * const dn_state_names[] = {
-	[DN_STATE_INIT] = "init",
-	[DN_STATE_ADDED] = "added",
-	[DN_STATE_ONLINE] = "online",
-	[DN_STATE_REMOVING] = "removing",
-	[DN_STATE_REMOVE_FAILED] = "remove_failed",
-};
-
 static ssize_t node_id_show(struct kobject *kobj, struct kobj_attribute *attr,
 			    char *buf)
 {
@@ -37,12 +29,6 @@ static ssize_t region_size_show(struct kobject *kobj,
 				struct kobj_attribute *attr, char *buf)
 {
 	return sysfs_emit(buf, "%llu\n", dn_dev.size);
-}
-
-static ssize_t state_show(struct kobject *kobj, struct kobj_attribute *attr,
-			  char *buf)
-{
-	return sysfs_emit(buf, "%s\n", dn_state_names[READ_ONCE(dn_dev.state)]);
 }
 
 static ssize_t zone_vetoes_show(struct kobject *kobj,
@@ -115,7 +101,6 @@ static ssize_t latency_ns_store(struct kobject *kobj,
 static struct kobj_attribute dn_attr_node_id = __ATTR_RO(node_id);
 static struct kobj_attribute dn_attr_region_start = __ATTR_RO(region_start);
 static struct kobj_attribute dn_attr_region_size = __ATTR_RO(region_size);
-static struct kobj_attribute dn_attr_state = __ATTR_RO(state);
 static struct kobj_attribute dn_attr_zone_vetoes = __ATTR_RO(zone_vetoes);
 static struct kobj_attribute dn_attr_remote_pct = __ATTR_RW(remote_pct);
 static struct kobj_attribute dn_attr_latency_ns = __ATTR_RW(latency_ns);
@@ -124,7 +109,6 @@ static struct attribute *dn_attrs[] = {
 	&dn_attr_node_id.attr,
 	&dn_attr_region_start.attr,
 	&dn_attr_region_size.attr,
-	&dn_attr_state.attr,
 	&dn_attr_zone_vetoes.attr,
 	&dn_attr_remote_pct.attr,
 	&dn_attr_latency_ns.attr,

@@ -255,15 +255,6 @@ TEST_F(node, sysfs_validates_input)
 	EXPECT_EQ(-EACCES, dn_write_file(DN_SYSFS "/node_id", "3"));
 }
 
-/* The state file reports the node online. */
-TEST_F(node, state_online)
-{
-	char buf[32];
-
-	ASSERT_LE(0, dn_read_file(DN_SYSFS "/state", buf, sizeof(buf)));
-	EXPECT_STREQ("online\n", buf);
-}
-
 /* Parameters given at load are shown in sysfs. */
 TEST(load_parameters_shown)
 {

@@ -24,11 +24,12 @@ done
 step "numactl --membind=$nid dn_touch --mb 64 (pattern written and checked)"
 numactl --membind="$nid" dn_touch --mb 64 --expect-node "$nid"
 
-step "A program holding 64 MiB on node $nid while the module unloads"
-numactl --membind="$nid" sh -c 'dn_touch --mb 64 --passes 1 >/dev/null; sleep 1' &
-sleep 0.5
+step "A program holds 64 MiB on node $nid while the module unloads"
+numactl --membind="$nid" dn_touch --mb 64 --expect-node "$nid" --hold 4 &
+touch_pid=$!
+sleep 2
 modprobe -r disagg_node
-wait
+wait "$touch_pid"
 numactl -H
 if grep -q disagg_node /proc/iomem; then
 	echo "demo: /proc/iomem still names disagg_node" >&2

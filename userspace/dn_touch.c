@@ -4,9 +4,13 @@
  * which NUMA nodes the pages live.  Run it under numactl --membind to put a
  * workload on the remote node.
  *
- * Usage: dn_touch [--mb N] [--passes N] [--expect-node NID]
+ * Usage: dn_touch [--mb N] [--passes N] [--expect-node NID] [--hold SEC]
+ * --hold: after the passes, report placement, keep the memory for SEC
+ * seconds, then check the data and report placement again (to watch pages
+ * move while the memory is held, e.g. across "modprobe -r disagg_node").
  * Exit status: 0 when the data is intact (and every page is on NID if
- * --expect-node is given), 1 otherwise, 2 on bad usage.
+ * --expect-node is given, checked before any hold), 1 otherwise, 2 on bad
+ * usage.
  */
 #include <getopt.h>
 #include <sys/syscall.h>
@@ -22,8 +26,52 @@
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: dn_touch [--mb N] [--passes N] [--expect-node NID]\n");
+	fprintf(stderr, "usage: dn_touch [--mb N] [--passes N] [--expect-node NID] [--hold SEC]\n");
 	exit(2);
+}
+
+/* Print how many pages of [p, p + len) are on each node; fill per_node. */
+static int report(char *p, size_t len, long page, long *per_node)
+{
+	size_t i, npages = len / page;
+	void **pages = calloc(npages, sizeof(*pages));
+	int *status = calloc(npages, sizeof(*status));
+	long other = 0;
+
+	if (!pages || !status)
+		return -1;
+	memset(per_node, 0, MAX_NODES * sizeof(*per_node));
+	for (i = 0; i < npages; i++)
+		pages[i] = p + i * page;
+	if (syscall(SYS_move_pages, 0, npages, pages, NULL, status, 0)) {
+		perror("move_pages");
+		return -1;
+	}
+	for (i = 0; i < npages; i++) {
+		if (status[i] >= 0 && status[i] < MAX_NODES)
+			per_node[status[i]]++;
+		else
+			other++;
+	}
+	for (i = 0; i < MAX_NODES; i++)
+		if (per_node[i])
+			printf("dn_touch: node %zu: %ld pages\n", i, per_node[i]);
+	if (other)
+		printf("dn_touch: not queryable (e.g. protected): %ld pages\n", other);
+	free(pages);
+	free(status);
+	return 0;
+}
+
+/* Number of words of the last pass's pattern that are wrong. */
+static size_t verify(const uint64_t *w, size_t len, int pass)
+{
+	size_t i, bad = 0;
+
+	for (i = 0; i < len / 8; i++)
+		if (w[i] != (i ^ (0x5a5a5a5aULL + pass)))
+			bad++;
+	return bad;
 }
 
 int main(int argc, char **argv)
@@ -32,28 +80,28 @@ int main(int argc, char **argv)
 		{ "mb", required_argument, NULL, 'm' },
 		{ "passes", required_argument, NULL, 'p' },
 		{ "expect-node", required_argument, NULL, 'e' },
+		{ "hold", required_argument, NULL, 'H' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	long mb = 64, passes = 1, expect = -1, page = sysconf(_SC_PAGESIZE);
-	long per_node[MAX_NODES] = { 0 }, other = 0;
+	long mb = 64, passes = 1, expect = -1, hold = 0;
+	long page = sysconf(_SC_PAGESIZE), per_node[MAX_NODES];
 	size_t len, npages, i, bad = 0;
 	struct timespec t0, t1;
 	uint64_t *w;
-	void **pages;
-	int *status;
 	char *p;
 	int c, pass;
 
-	while ((c = getopt_long(argc, argv, "m:p:e:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "m:p:e:H:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'm': mb = strtol(optarg, NULL, 0); break;
 		case 'p': passes = strtol(optarg, NULL, 0); break;
 		case 'e': expect = strtol(optarg, NULL, 0); break;
+		case 'H': hold = strtol(optarg, NULL, 0); break;
 		default: usage();
 		}
 	}
-	if (mb <= 0 || passes <= 0 || expect >= MAX_NODES)
+	if (mb <= 0 || passes <= 0 || expect >= MAX_NODES || hold < 0)
 		usage();
 	len = (size_t)mb << 20;
 	npages = len / page;
@@ -67,41 +115,26 @@ int main(int argc, char **argv)
 	for (pass = 0; pass < passes; pass++) {
 		for (i = 0; i < len / 8; i++)
 			w[i] = i ^ (0x5a5a5a5aULL + pass);
-		for (i = 0; i < len / 8; i++)
-			if (w[i] != (i ^ (0x5a5a5a5aULL + pass)))
-				bad++;
+		bad += verify(w, len, pass);
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 
-	pages = calloc(npages, sizeof(*pages));
-	status = calloc(npages, sizeof(*status));
-	if (!pages || !status)
-		return 1;
-	for (i = 0; i < npages; i++)
-		pages[i] = p + i * page;
-	if (syscall(SYS_move_pages, 0, npages, pages, NULL, status, 0)) {
-		perror("move_pages");
-		return 1;
-	}
-	for (i = 0; i < npages; i++) {
-		if (status[i] >= 0 && status[i] < MAX_NODES)
-			per_node[status[i]]++;
-		else
-			other++;
-	}
 	printf("dn_touch: %ld MiB, %ld pass(es), %.3f s, %zu bad words\n", mb,
 	       passes, (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9, bad);
-	for (i = 0; i < MAX_NODES; i++)
-		if (per_node[i])
-			printf("dn_touch: node %zu: %ld pages\n", i, per_node[i]);
-	if (other)
-		printf("dn_touch: not queryable (e.g. protected): %ld pages\n", other);
-	if (bad)
+	if (report(p, len, page, per_node))
 		return 1;
 	if (expect >= 0 && per_node[expect] != (long)npages) {
 		fprintf(stderr, "dn_touch: expected all %zu pages on node %ld\n",
 			npages, expect);
 		return 1;
 	}
-	return 0;
+	if (hold) {
+		fflush(stdout);
+		sleep(hold);
+		bad += verify(w, len, passes - 1);
+		printf("dn_touch: after %ld s held: %zu bad words\n", hold, bad);
+		if (report(p, len, page, per_node))
+			return 1;
+	}
+	return bad ? 1 : 0;
 }
