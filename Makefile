@@ -30,7 +30,7 @@ MODBUILD := $(BUILD)/$(KREL)
 KMOD_SRCS := $(wildcard kmod/*.c kmod/*.h)
 CFLAGS_USER := -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE
 USER_PROGS := dnctl dn_touch
-SELFTESTS := dn_node_test dn_noreserve_test dn_nonode_test
+SELFTESTS := dn_node_test dn_noreserve_test dn_nonode_test dn_remote_test
 
 .PHONY: all module userspace selftests test demo checkpatch clean
 all: module userspace selftests

@@ -5,10 +5,14 @@
 #ifndef _DN_INTERNAL_H
 #define _DN_INTERNAL_H
 
+#include <linux/hashtable.h>
 #include <linux/kobject.h>
+#include <linux/mmu_notifier.h>
 #include <linux/mutex.h>
 #include <linux/notifier.h>
+#include <linux/percpu.h>
 #include <linux/types.h>
+#include <linux/workqueue.h>
 
 #include "config.h"
 
@@ -16,6 +20,9 @@
 #define DN_ADISTANCE		(MEMTIER_ADISTANCE_DRAM * 5)
 #define DN_REMOTE_PCT_MAX	100
 #define DN_LATENCY_NS_MAX	1000000
+#define DN_SCAN_PERIOD_MS_MAX	10000
+#define DN_EVICT_BATCH_MAX	4096
+#define DN_RUN_MAX		512	/* pages per migrate_vma call: one PMD */
 
 /**
  * enum dn_state - lifecycle of the remote node
@@ -49,9 +56,17 @@ struct memory_dev_type;
  * @memtypes: 6.12 list of allocated memory types (mt_put_memory_types()).
  * @mem_nb: memory notifier that keeps the region in ZONE_MOVABLE.
  * @vetoed: onlining attempts into a zone other than ZONE_MOVABLE refused.
+ * @local_nid: the node remote pages are promoted to (the first node with
+ *	CPUs and memory); fixed after load.
  * @remote_pct: share of a target's resident pages kept remote, 0..100.
  * @latency_ns: delay injected on every remote access, 0..DN_LATENCY_NS_MAX.
+ * @scan_period_ms: period of the balancing worker, 1..DN_SCAN_PERIOD_MS_MAX.
+ * @evict_batch: pages moved per target per pass, 1..DN_EVICT_BATCH_MAX.
+ * @paused: debugfs: the worker does nothing while set.
+ * @fail_promote: debugfs: that many next remote faults refuse promotion.
  * @kobj: /sys/kernel/mm/disagg_node.
+ * @stats_kobj: /sys/kernel/mm/disagg_node/stats.
+ * @targets_kobj: /sys/kernel/mm/disagg_node/targets.
  */
 struct dn_dev {
 	struct mutex lock;	/* protects @state; serialises sysfs writers */
@@ -64,12 +79,134 @@ struct dn_dev {
 	struct list_head memtypes;
 	struct notifier_block mem_nb;
 	atomic_long_t vetoed;
+	int local_nid;
 	unsigned int remote_pct;
 	unsigned int latency_ns;
+	unsigned int scan_period_ms;
+	unsigned int evict_batch;
+	bool paused;
+	atomic_t fail_promote;
 	struct kobject *kobj;
+	struct kobject *stats_kobj;
+	struct kobject *targets_kobj;
 };
 
 extern struct dn_dev dn_dev;
+
+/* Global event counters, per CPU: no shared cache line on the fault path. */
+enum dn_stat {
+	DN_STAT_REMOTE_FAULTS,
+	DN_STAT_PROMOTIONS,
+	DN_STAT_PROMOTION_FAILURES,
+	DN_STAT_EVICTIONS,
+	DN_STAT_HOMECOMINGS,
+	DN_STAT_INJECTED_DELAY_NS,
+	DN_STAT_REPROTECTED,
+	DN_STAT_REMOTE_FULL,
+	DN_STAT_REPROTECT_DEFERRED,
+	DN_STAT_SKIPPED_HUGE,
+	DN_NR_STATS,
+};
+
+struct dn_stats {
+	u64 v[DN_NR_STATS];
+};
+
+DECLARE_PER_CPU(struct dn_stats, dn_stats);
+
+static inline void dn_stat_add(enum dn_stat s, u64 n)
+{
+	this_cpu_add(dn_stats.v[s], n);
+}
+
+u64 dn_stat_sum(enum dn_stat s);
+
+/* Per-target counters, shown in targets/PID/. */
+enum dn_tstat {
+	DN_TSTAT_REMOTE_FAULTS,
+	DN_TSTAT_PROMOTIONS,
+	DN_TSTAT_PROMOTION_FAILURES,
+	DN_TSTAT_EVICTIONS,
+	DN_TSTAT_INJECTED_DELAY_NS,
+	DN_NR_TSTATS,
+};
+
+/**
+ * struct dn_target - a process whose remote pages trap
+ * @hnode: in dn_target_hash, keyed by @mm; RCU readers (the fault path),
+ *	writers hold dn_target_hash_lock.
+ * @list: in dn_targets; protected by dn_targets_lock.
+ * @mn: mmu notifier: exit (release) and mprotect (invalidate_range_end).
+ * @mm: the address space; kept allocated (not alive) by the notifier.
+ * @tgid: thread-group id of the process that owned @mm when it was added.
+ * @dead: the address space is gone (release ran); the worker frees it.
+ * @hand: clock hand, a user address (worker only).
+ * @local: resident local pages at the last worker pass.
+ * @remote: resident remote pages at the last worker pass.
+ * @shared: of those, pages the worker cannot evict (shared, file).
+ * @fail_streak: promotions failed in a row (the fault path).
+ * @stat: per-target counters (enum dn_tstat).
+ * @kobj: targets/PID.
+ * @rcu: deferred free.
+ */
+struct dn_target {
+	struct hlist_node hnode;
+	struct list_head list;
+	struct mmu_notifier mn;
+	struct mm_struct *mm;
+	pid_t tgid;
+	bool dead;
+	unsigned long hand;
+	unsigned long local;
+	unsigned long remote;
+	unsigned long shared;
+	atomic_t fail_streak;
+	atomic64_t stat[DN_NR_TSTATS];
+	struct kobject kobj;
+	struct rcu_head rcu;
+};
+
+/* target.c */
+int dn_targets_init(struct dn_dev *dn);
+void dn_targets_exit(struct dn_dev *dn);
+struct dn_target *dn_target_lookup_rcu(struct mm_struct *mm);
+struct dn_target *__dn_target_find(struct mm_struct *mm);
+int dn_target_add(struct mm_struct *mm, pid_t tgid, struct dn_target **out);
+int dn_target_add_pid(pid_t pid);
+int dn_target_remove_pid(pid_t pid);
+void dn_targets_reap(void);
+extern struct mutex dn_targets_lock;
+extern struct list_head dn_targets;
+
+/* protect.c */
+struct vm_area_struct;
+struct dn_walk;
+bool dn_vma_walkable(struct vm_area_struct *vma);
+bool dn_vma_evictable(struct vm_area_struct *vma);
+unsigned long dn_protect_range(struct mm_struct *mm, unsigned long start,
+			       unsigned long end, unsigned long only_pfn);
+void dn_flush_tlb(void);
+int dn_walk_range(struct mm_struct *mm, unsigned long start,
+		  unsigned long end, int (*fn)(pte_t *pte, unsigned long addr,
+					       void *data), void *data);
+
+/* hook.c */
+int dn_hook_init(struct dn_dev *dn);
+void dn_hook_exit(struct dn_dev *dn);
+unsigned long dn_hook_missed(void);
+int dn_queue_reprotect(unsigned long start, unsigned long end);
+
+/* evict.c */
+int dn_evict_init(struct dn_dev *dn);
+void dn_evict_exit(struct dn_dev *dn);
+void dn_evict_kick(void);
+void dn_lru_drain_local(void);
+void dn_lru_drain_all(void);
+long dn_evict_user_range(pid_t pid, unsigned long start, unsigned long len);
+
+/* debugfs.c */
+void dn_debugfs_init(struct dn_dev *dn);
+void dn_debugfs_exit(struct dn_dev *dn);
 
 int dn_region_find(u64 *start, u64 *size);
 int dn_region_check(u64 start, u64 size);
@@ -82,5 +219,7 @@ void dn_sysfs_exit(struct dn_dev *dn);
 
 int dn_check_remote_pct(unsigned long pct);
 int dn_check_latency_ns(unsigned long ns);
+int dn_check_scan_period_ms(unsigned long ms);
+int dn_check_evict_batch(unsigned long n);
 
 #endif /* _DN_INTERNAL_H */

@@ -1,10 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * disagg_node: DRAM reserved at boot, hotplugged as a CPU-less NUMA node in
- * a lower memory tier, to emulate disaggregated ("far") memory.
+ * a lower memory tier, whose pages are kept unmapped so that every access
+ * traps, pays a latency and brings the page local, to emulate disaggregated
+ * ("far") memory.
  *
  * Load: check parameters, find the region and the node, hotplug (node.c),
- * publish sysfs (sysfs.c).  Unload: the exact reverse.
+ * publish sysfs (sysfs.c), targets (target.c), start the balancing worker
+ * (evict.c), place the fault hook (hook.c), debugfs.  Unload: the exact
+ * reverse; removing the memory migrates every remote page home.
  */
 #define pr_fmt(fmt) "disagg_node: " fmt
 
@@ -42,7 +46,10 @@ struct dn_dev dn_dev = {
 	.lock = __MUTEX_INITIALIZER(dn_dev.lock),
 	.state = DN_STATE_INIT,
 	.nid = NUMA_NO_NODE,
+	.local_nid = NUMA_NO_NODE,
 	.memtypes = LIST_HEAD_INIT(dn_dev.memtypes),
+	.scan_period_ms = 10,
+	.evict_batch = 256,
 };
 
 int dn_check_remote_pct(unsigned long pct)
@@ -63,6 +70,37 @@ int dn_check_latency_ns(unsigned long ns)
 		return -EINVAL;
 	}
 	return 0;
+}
+
+int dn_check_scan_period_ms(unsigned long ms)
+{
+	if (!ms || ms > DN_SCAN_PERIOD_MS_MAX) {
+		pr_err("scan_period_ms=%lu is out of range: use 1-%d\n",
+		       ms, DN_SCAN_PERIOD_MS_MAX);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int dn_check_evict_batch(unsigned long n)
+{
+	if (!n || n > DN_EVICT_BATCH_MAX) {
+		pr_err("evict_batch=%lu is out of range: use 1-%d\n",
+		       n, DN_EVICT_BATCH_MAX);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* The node remote pages are promoted to: the first with CPUs and memory. */
+static int dn_local_node(void)
+{
+	int n;
+
+	for_each_node_state(n, N_CPU)
+		if (node_state(n, N_MEMORY))
+			return n;
+	return NUMA_NO_NODE;
 }
 
 /* Region from the parameters, or the memmap= reservation; then checked. */
@@ -101,6 +139,11 @@ static int __init dn_init(void)
 	dn->remote_pct = remote_pct;
 	dn->latency_ns = latency_ns;
 
+	dn->local_nid = dn_local_node();
+	if (dn->local_nid == NUMA_NO_NODE) {
+		pr_err("no node has both CPUs and memory: nowhere to promote remote pages to\n");
+		return -ENODEV;
+	}
 	dn->nid = node;
 	ret = dn_node_pick(&dn->nid);
 	if (ret)
@@ -118,11 +161,27 @@ static int __init dn_init(void)
 	ret = dn_sysfs_init(dn);
 	if (ret)
 		goto err_sysfs;
+	ret = dn_targets_init(dn);
+	if (ret)
+		goto err_targets;
+	ret = dn_evict_init(dn);
+	if (ret)
+		goto err_evict;
+	ret = dn_hook_init(dn);
+	if (ret)
+		goto err_hook;
+	dn_debugfs_init(dn);
 
-	pr_info("node %d: %llu MiB at %#llx, lower memory tier, ZONE_MOVABLE\n",
-		dn->nid, dn->size >> 20, dn->start);
+	pr_info("node %d: %llu MiB at %#llx, lower memory tier, ZONE_MOVABLE; remote pages trap, promote to node %d\n",
+		dn->nid, dn->size >> 20, dn->start, dn->local_nid);
 	return 0;
 
+err_hook:
+	dn_evict_exit(dn);
+err_evict:
+	dn_targets_exit(dn);
+err_targets:
+	dn_sysfs_exit(dn);
 err_sysfs:
 	mutex_lock(&dn->lock);
 	dn_node_remove(dn);
@@ -130,10 +189,20 @@ err_sysfs:
 	return ret;
 }
 
+/*
+ * No task_work of the module is pending here: each holds a module
+ * reference.  Once the hook is gone, remote pages still trap into the
+ * kernel's own NUMA fault path, which maps them back; removing the memory
+ * then migrates every one of them home.
+ */
 static void __exit dn_exit(void)
 {
 	struct dn_dev *dn = &dn_dev;
 
+	dn_debugfs_exit(dn);
+	dn_hook_exit(dn);
+	dn_evict_exit(dn);
+	dn_targets_exit(dn);
 	dn_sysfs_exit(dn);
 	mutex_lock(&dn->lock);
 	if (!dn_node_remove(dn))

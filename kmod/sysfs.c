@@ -98,12 +98,101 @@ static ssize_t latency_ns_store(struct kobject *kobj,
 	return count;
 }
 
+static ssize_t scan_period_ms_show(struct kobject *kobj,
+				   struct kobj_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%u\n", READ_ONCE(dn_dev.scan_period_ms));
+}
+
+static ssize_t scan_period_ms_store(struct kobject *kobj,
+				    struct kobj_attribute *attr,
+				    const char *buf, size_t count)
+{
+	unsigned int v;
+	int ret;
+
+	ret = dn_parse(buf, "scan_period_ms", dn_check_scan_period_ms, &v);
+	if (ret)
+		return ret;
+	mutex_lock(&dn_dev.lock);
+	WRITE_ONCE(dn_dev.scan_period_ms, v);
+	mutex_unlock(&dn_dev.lock);
+	dn_evict_kick();
+	return count;
+}
+
+static ssize_t evict_batch_show(struct kobject *kobj,
+				struct kobj_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%u\n", READ_ONCE(dn_dev.evict_batch));
+}
+
+static ssize_t evict_batch_store(struct kobject *kobj,
+				 struct kobj_attribute *attr, const char *buf,
+				 size_t count)
+{
+	unsigned int v;
+	int ret;
+
+	ret = dn_parse(buf, "evict_batch", dn_check_evict_batch, &v);
+	if (ret)
+		return ret;
+	mutex_lock(&dn_dev.lock);
+	WRITE_ONCE(dn_dev.evict_batch, v);
+	mutex_unlock(&dn_dev.lock);
+	return count;
+}
+
+/* target_add, target_remove: a pid, decimal. */
+static int dn_parse_pid(const char *buf, const char *name, pid_t *pid)
+{
+	int v;
+
+	if (kstrtoint(buf, 10, &v) || v <= 0) {
+		pr_err("%s: '%.*s' is not a process id\n", name,
+		       (int)strcspn(buf, "\n"), buf);
+		return -EINVAL;
+	}
+	*pid = v;
+	return 0;
+}
+
+static ssize_t target_add_store(struct kobject *kobj,
+				struct kobj_attribute *attr, const char *buf,
+				size_t count)
+{
+	pid_t pid;
+	int ret;
+
+	ret = dn_parse_pid(buf, "target_add", &pid);
+	if (!ret)
+		ret = dn_target_add_pid(pid);
+	return ret ? ret : count;
+}
+
+static ssize_t target_remove_store(struct kobject *kobj,
+				   struct kobj_attribute *attr,
+				   const char *buf, size_t count)
+{
+	pid_t pid;
+	int ret;
+
+	ret = dn_parse_pid(buf, "target_remove", &pid);
+	if (!ret)
+		ret = dn_target_remove_pid(pid);
+	return ret ? ret : count;
+}
+
 static struct kobj_attribute dn_attr_node_id = __ATTR_RO(node_id);
 static struct kobj_attribute dn_attr_region_start = __ATTR_RO(region_start);
 static struct kobj_attribute dn_attr_region_size = __ATTR_RO(region_size);
 static struct kobj_attribute dn_attr_zone_vetoes = __ATTR_RO(zone_vetoes);
 static struct kobj_attribute dn_attr_remote_pct = __ATTR_RW(remote_pct);
 static struct kobj_attribute dn_attr_latency_ns = __ATTR_RW(latency_ns);
+static struct kobj_attribute dn_attr_scan_period_ms = __ATTR_RW(scan_period_ms);
+static struct kobj_attribute dn_attr_evict_batch = __ATTR_RW(evict_batch);
+static struct kobj_attribute dn_attr_target_add = __ATTR_WO(target_add);
+static struct kobj_attribute dn_attr_target_remove = __ATTR_WO(target_remove);
 
 static struct attribute *dn_attrs[] = {
 	&dn_attr_node_id.attr,
@@ -112,11 +201,121 @@ static struct attribute *dn_attrs[] = {
 	&dn_attr_zone_vetoes.attr,
 	&dn_attr_remote_pct.attr,
 	&dn_attr_latency_ns.attr,
+	&dn_attr_scan_period_ms.attr,
+	&dn_attr_evict_batch.attr,
+	&dn_attr_target_add.attr,
+	&dn_attr_target_remove.attr,
 	NULL,
 };
 
 static const struct attribute_group dn_attr_group = {
 	.attrs = dn_attrs,
+};
+
+DEFINE_PER_CPU(struct dn_stats, dn_stats);
+
+u64 dn_stat_sum(enum dn_stat st)
+{
+	u64 sum = 0;
+	int cpu;
+
+	for_each_possible_cpu(cpu)
+		sum += per_cpu(dn_stats, cpu).v[st];
+	return sum;
+}
+
+/* stats/: event counters summed over CPUs, and gauges. */
+struct dn_sattr {
+	struct kobj_attribute ka;
+	int stat;		/* enum dn_stat, or a DN_GAUGE_* below */
+};
+
+enum {
+	DN_GAUGE_TARGETS = DN_NR_STATS,
+	DN_GAUGE_LOCAL_PAGES,
+	DN_GAUGE_REMOTE_PAGES,
+	DN_GAUGE_SKIPPED_SHARED,
+	DN_GAUGE_HOOK_MISSED,
+};
+
+static u64 dn_gauge(int which)
+{
+	struct dn_target *t;
+	u64 v = 0;
+
+	if (which == DN_GAUGE_HOOK_MISSED)
+		return dn_hook_missed();
+	mutex_lock(&dn_targets_lock);
+	list_for_each_entry(t, &dn_targets, list) {
+		if (READ_ONCE(t->dead))
+			continue;
+		if (which == DN_GAUGE_TARGETS)
+			v++;
+		else if (which == DN_GAUGE_LOCAL_PAGES)
+			v += READ_ONCE(t->local);
+		else if (which == DN_GAUGE_SKIPPED_SHARED)
+			v += READ_ONCE(t->shared);
+		else
+			v += READ_ONCE(t->remote);
+	}
+	mutex_unlock(&dn_targets_lock);
+	return v;
+}
+
+static ssize_t dn_stat_show(struct kobject *kobj, struct kobj_attribute *attr,
+			    char *buf)
+{
+	struct dn_sattr *sa = container_of(attr, struct dn_sattr, ka);
+
+	if (sa->stat < DN_NR_STATS)
+		return sysfs_emit(buf, "%llu\n", dn_stat_sum(sa->stat));
+	return sysfs_emit(buf, "%llu\n", dn_gauge(sa->stat));
+}
+
+#define DN_SATTR(_name, _stat) \
+	static struct dn_sattr dn_sattr_##_name = { \
+		.ka = __ATTR(_name, 0444, dn_stat_show, NULL), \
+		.stat = _stat, \
+	}
+
+DN_SATTR(remote_faults, DN_STAT_REMOTE_FAULTS);
+DN_SATTR(promotions, DN_STAT_PROMOTIONS);
+DN_SATTR(promotion_failures, DN_STAT_PROMOTION_FAILURES);
+DN_SATTR(evictions, DN_STAT_EVICTIONS);
+DN_SATTR(homecomings, DN_STAT_HOMECOMINGS);
+DN_SATTR(injected_delay_ns, DN_STAT_INJECTED_DELAY_NS);
+DN_SATTR(reprotected, DN_STAT_REPROTECTED);
+DN_SATTR(remote_full, DN_STAT_REMOTE_FULL);
+DN_SATTR(skipped_shared, DN_GAUGE_SKIPPED_SHARED);
+DN_SATTR(reprotect_deferred, DN_STAT_REPROTECT_DEFERRED);
+DN_SATTR(skipped_huge, DN_STAT_SKIPPED_HUGE);
+DN_SATTR(targets, DN_GAUGE_TARGETS);
+DN_SATTR(local_pages, DN_GAUGE_LOCAL_PAGES);
+DN_SATTR(remote_pages, DN_GAUGE_REMOTE_PAGES);
+DN_SATTR(hook_missed, DN_GAUGE_HOOK_MISSED);
+
+static struct attribute *dn_stat_attrs[] = {
+	&dn_sattr_remote_faults.ka.attr,
+	&dn_sattr_promotions.ka.attr,
+	&dn_sattr_promotion_failures.ka.attr,
+	&dn_sattr_evictions.ka.attr,
+	&dn_sattr_homecomings.ka.attr,
+	&dn_sattr_injected_delay_ns.ka.attr,
+	&dn_sattr_reprotected.ka.attr,
+	&dn_sattr_remote_full.ka.attr,
+	&dn_sattr_skipped_shared.ka.attr,
+	&dn_sattr_reprotect_deferred.ka.attr,
+	&dn_sattr_skipped_huge.ka.attr,
+	&dn_sattr_targets.ka.attr,
+	&dn_sattr_local_pages.ka.attr,
+	&dn_sattr_remote_pages.ka.attr,
+	&dn_sattr_hook_missed.ka.attr,
+	NULL,
+};
+
+static const struct attribute_group dn_stat_group = {
+	.name = "stats",
+	.attrs = dn_stat_attrs,
 };
 
 /*
@@ -153,8 +352,13 @@ int dn_sysfs_init(struct dn_dev *dn)
 	ret = sysfs_create_group(dn->kobj, &dn_attr_group);
 	if (ret)
 		goto err_group;
+	ret = sysfs_create_group(dn->kobj, &dn_stat_group);
+	if (ret)
+		goto err_stats;
 	return 0;
 
+err_stats:
+	sysfs_remove_group(dn->kobj, &dn_attr_group);
 err_group:
 	kobject_put(dn->kobj);
 	return ret;
@@ -162,6 +366,7 @@ err_group:
 
 void dn_sysfs_exit(struct dn_dev *dn)
 {
+	sysfs_remove_group(dn->kobj, &dn_stat_group);
 	sysfs_remove_group(dn->kobj, &dn_attr_group);
 	kobject_put(dn->kobj);
 }

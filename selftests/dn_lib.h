@@ -10,6 +10,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/mempolicy.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -20,6 +22,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #define DN_SYSFS	"/sys/kernel/mm/disagg_node"
@@ -273,5 +276,270 @@ static inline int dn_iomem_entries(void)
 	if (dn_loaded())						\
 		dn_unload();						\
 } while (0)
+
+/*
+ * Remote-memory semantics (Documentation/dev/remote-abi.md): counters,
+ * the debugfs test hooks, touching pages, timing and child processes.
+ */
+#define DN_DEBUGFS	"/sys/kernel/debug/disagg_node"
+#define DN_PAGE_WORDS	(DN_PAGE / sizeof(uint64_t))
+
+/* A counter from stats/; -1 if unreadable. */
+static inline long long dn_stat(const char *name)
+{
+	return dn_read_ll(DN_SYSFS "/stats/%s", name);
+}
+
+/* A counter from targets/PID/; -1 if unreadable (e.g. not a target). */
+static inline long long dn_target_stat(pid_t pid, const char *name)
+{
+	return dn_read_ll(DN_SYSFS "/targets/%d/%s", (int)pid, name);
+}
+
+/* Write a decimal value to a file; 0 or -errno of the write. */
+static inline int dn_write_ll(const char *path, long long val)
+{
+	char buf[32];
+
+	snprintf(buf, sizeof(buf), "%lld", val);
+	return dn_write_file(path, buf);
+}
+
+/* Set a sysfs knob (DN_SYSFS/name) or a debugfs one (DN_DEBUGFS/name). */
+static inline int dn_set(const char *name, long long val)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), DN_SYSFS "/%s", name);
+	return dn_write_ll(path, val);
+}
+
+static inline int dn_debugfs_set(const char *name, long long val)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), DN_DEBUGFS "/%s", name);
+	return dn_write_ll(path, val);
+}
+
+/* Register a process as a target; 0 or -errno. */
+static inline int dn_target_add(pid_t pid)
+{
+	return dn_write_ll(DN_SYSFS "/target_add", pid);
+}
+
+/*
+ * Move the resident local pages of [addr, addr + len) of process pid to the
+ * remote node now, protected (debugfs evict); 0 or -errno.  The number of
+ * pages moved by the last such write is read back with dn_evict_moved().
+ */
+static inline int dn_evict(pid_t pid, void *addr, size_t len)
+{
+	char buf[96];
+
+	snprintf(buf, sizeof(buf), "%d 0x%lx %zu", (int)pid,
+		 (unsigned long)addr, len);
+	return dn_write_file(DN_DEBUGFS "/evict", buf);
+}
+
+static inline long long dn_evict_moved(void)
+{
+	return dn_read_ll(DN_DEBUGFS "/evict");
+}
+
+/* Global counters that the remote-memory tests compare before and after. */
+struct dn_counters {
+	long long remote_faults;
+	long long promotions;
+	long long promotion_failures;
+	long long evictions;
+	long long homecomings;
+	long long injected_delay_ns;
+	long long reprotected;
+	long long remote_full;
+};
+
+/* Read them all; 0, or -1 if any is unreadable. */
+static inline int dn_counters_read(struct dn_counters *c)
+{
+	c->remote_faults = dn_stat("remote_faults");
+	c->promotions = dn_stat("promotions");
+	c->promotion_failures = dn_stat("promotion_failures");
+	c->evictions = dn_stat("evictions");
+	c->homecomings = dn_stat("homecomings");
+	c->injected_delay_ns = dn_stat("injected_delay_ns");
+	c->reprotected = dn_stat("reprotected");
+	c->remote_full = dn_stat("remote_full");
+	return c->remote_faults < 0 || c->promotions < 0 ||
+	       c->promotion_failures < 0 || c->evictions < 0 ||
+	       c->homecomings < 0 || c->injected_delay_ns < 0 ||
+	       c->reprotected < 0 || c->remote_full < 0 ? -1 : 0;
+}
+
+/* Word i of the dn_fill() pattern for seed. */
+static inline uint64_t dn_pattern(size_t i, uint64_t seed)
+{
+	return (i * 0x9e3779b97f4a7c15ULL) ^ seed;
+}
+
+/* One CPU read of each page: the first byte, through a volatile access. */
+static inline void dn_touch_read(const void *p, size_t npages)
+{
+	const volatile char *c = p;
+	size_t i;
+
+	for (i = 0; i < npages; i++)
+		(void)c[i * DN_PAGE];
+}
+
+/*
+ * One CPU write to each page: its first word gets its dn_fill() pattern
+ * value for seed, so a filled range keeps its content.
+ */
+static inline void dn_touch_write(void *p, size_t npages, uint64_t seed)
+{
+	volatile uint64_t *w = p;
+	size_t i;
+
+	for (i = 0; i < npages; i++)
+		w[i * DN_PAGE_WORDS] = dn_pattern(i * DN_PAGE_WORDS, seed);
+}
+
+/*
+ * Private anonymous mapping between two PROT_NONE guard pages, so that it
+ * never merges with a neighbour and stays one line of numa_maps starting
+ * at the returned address; bound to node nid if nid >= 0.  NULL on error.
+ */
+static inline void *dn_map_guarded(size_t len, int nid)
+{
+	char *g = mmap(NULL, len + 2 * DN_PAGE, PROT_NONE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	unsigned long mask;
+	char *p;
+
+	if (g == MAP_FAILED)
+		return NULL;
+	p = g + DN_PAGE;
+	if (mprotect(p, len, PROT_READ | PROT_WRITE))
+		goto fail;
+	if (nid >= 0) {
+		mask = 1UL << nid;
+		if (syscall(SYS_mbind, p, len, MPOL_BIND, &mask, 64, 0))
+			goto fail;
+	}
+	return p;
+fail:
+	munmap(g, len + 2 * DN_PAGE);
+	return NULL;
+}
+
+static inline int dn_unmap_guarded(void *p, size_t len)
+{
+	return munmap((char *)p - DN_PAGE, len + 2 * DN_PAGE);
+}
+
+/* A "Node N <key>: <value> kB" line of the node's meminfo; -1 if none. */
+static inline long long dn_node_meminfo_kb(int nid, const char *key)
+{
+	char path[64], line[256], want[64];
+	long long kb = -1, v;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/devices/system/node/node%d/meminfo",
+		 nid);
+	snprintf(want, sizeof(want), "%s:", key);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		char name[64];
+
+		if (sscanf(line, "Node %*d %63s %lld", name, &v) == 2 &&
+		    !strcmp(name, want)) {
+			kb = v;
+			break;
+		}
+	}
+	fclose(f);
+	return kb;
+}
+
+static inline long long dn_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static inline void dn_sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) && errno == EINTR)
+		;
+}
+
+/* One byte over a pipe between a test and its child; 0 or -errno. */
+static inline int dn_send(int fd, char c)
+{
+	return write(fd, &c, 1) == 1 ? 0 : -EPIPE;
+}
+
+/*
+ * Wait up to timeout_ms for one byte on fd: the byte (0..255), -ETIMEDOUT,
+ * -EPIPE when the other end is closed, or another -errno.
+ */
+static inline int dn_recv(int fd, int timeout_ms)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	unsigned char c;
+	ssize_t n;
+	int ret;
+
+	do
+		ret = poll(&pfd, 1, timeout_ms);
+	while (ret < 0 && errno == EINTR);
+	if (ret < 0)
+		return -errno;
+	if (ret == 0)
+		return -ETIMEDOUT;
+	n = read(fd, &c, 1);
+	if (n == 1)
+		return c;
+	return n == 0 ? -EPIPE : -errno;
+}
+
+/*
+ * Reap a child, waiting at most timeout_ms before killing it (SIGKILL) and
+ * reaping it anyway.  *status gets the wait status.  0 if it ended by
+ * itself, -ETIMEDOUT if it had to be killed, -errno if waitpid failed.
+ */
+static inline int dn_reap(pid_t pid, long timeout_ms, int *status)
+{
+	long long end = dn_now_ns() + timeout_ms * 1000000LL;
+	pid_t r;
+
+	for (;;) {
+		r = waitpid(pid, status, WNOHANG);
+		if (r == pid)
+			return 0;
+		if (r < 0 && errno != EINTR)
+			return -errno;
+		if (dn_now_ns() >= end)
+			break;
+		dn_sleep_ms(10);
+	}
+	kill(pid, SIGKILL);
+	while ((r = waitpid(pid, status, 0)) < 0 && errno == EINTR)
+		;
+	return r == pid ? -ETIMEDOUT : -errno;
+}
+
+/* Did a reaped child exit normally with status 0? */
+static inline bool dn_exited_ok(int reap_ret, int status)
+{
+	return reap_ret == 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
 
 #endif /* _DN_LIB_H */

@@ -1,0 +1,105 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * disagg_node: /sys/kernel/debug/disagg_node, for the selftests only.
+ *
+ *   evict         write "PID ADDR LEN": move those pages of PID to the
+ *                 remote node now; read: pages moved by the last write.
+ *   fail_promote  write N: the next N remote faults refuse promotion.
+ *   pause         write 1/0: stop/restart the balancing worker.
+ */
+#define pr_fmt(fmt) "disagg_node: " fmt
+
+#include <linux/debugfs.h>
+#include <linux/fs.h>
+#include <linux/kernel.h>
+#include <linux/uaccess.h>
+
+#include "internal.h"
+
+static struct dentry *dn_debugfs_dir;
+static atomic_long_t dn_last_evicted;
+
+static ssize_t dn_evict_write(struct file *file, const char __user *ubuf,
+			      size_t count, loff_t *ppos)
+{
+	char buf[64];
+	unsigned long addr, len;
+	long moved;
+	int pid;
+
+	if (count >= sizeof(buf))
+		return -EINVAL;
+	if (copy_from_user(buf, ubuf, count))
+		return -EFAULT;
+	buf[count] = '\0';
+	if (sscanf(buf, "%d %lx %lu", &pid, &addr, &len) != 3 || pid <= 0)
+		return -EINVAL;
+	moved = dn_evict_user_range(pid, addr, len);
+	if (moved < 0)
+		return moved;
+	atomic_long_set(&dn_last_evicted, moved);
+	return count;
+}
+
+static ssize_t dn_evict_read(struct file *file, char __user *ubuf,
+			     size_t count, loff_t *ppos)
+{
+	char buf[32];
+	int n = scnprintf(buf, sizeof(buf), "%ld\n",
+			  atomic_long_read(&dn_last_evicted));
+
+	return simple_read_from_buffer(ubuf, count, ppos, buf, n);
+}
+
+static const struct file_operations dn_evict_fops = {
+	.owner = THIS_MODULE,
+	.read = dn_evict_read,
+	.write = dn_evict_write,
+	.llseek = default_llseek,
+};
+
+static int dn_fail_get(void *data, u64 *val)
+{
+	*val = atomic_read(&dn_dev.fail_promote);
+	return 0;
+}
+
+static int dn_fail_set(void *data, u64 val)
+{
+	if (val > INT_MAX)
+		return -EINVAL;
+	atomic_set(&dn_dev.fail_promote, val);
+	return 0;
+}
+DEFINE_DEBUGFS_ATTRIBUTE(dn_fail_fops, dn_fail_get, dn_fail_set, "%llu\n");
+
+static int dn_pause_get(void *data, u64 *val)
+{
+	*val = READ_ONCE(dn_dev.paused);
+	return 0;
+}
+
+static int dn_pause_set(void *data, u64 val)
+{
+	if (val > 1)
+		return -EINVAL;
+	WRITE_ONCE(dn_dev.paused, val);
+	dn_evict_kick();
+	return 0;
+}
+DEFINE_DEBUGFS_ATTRIBUTE(dn_pause_fops, dn_pause_get, dn_pause_set, "%llu\n");
+
+void dn_debugfs_init(struct dn_dev *dn)
+{
+	dn_debugfs_dir = debugfs_create_dir("disagg_node", NULL);
+	debugfs_create_file("evict", 0600, dn_debugfs_dir, NULL, &dn_evict_fops);
+	debugfs_create_file_unsafe("fail_promote", 0600, dn_debugfs_dir, NULL,
+				   &dn_fail_fops);
+	debugfs_create_file_unsafe("pause", 0600, dn_debugfs_dir, NULL,
+				   &dn_pause_fops);
+}
+
+void dn_debugfs_exit(struct dn_dev *dn)
+{
+	debugfs_remove(dn_debugfs_dir);
+}

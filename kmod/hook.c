@@ -1,0 +1,483 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * disagg_node: the fault hook and the paths that put pages on the node.
+ *
+ * Remote pages are mapped PROT_NONE (protect.c), so the CPU's access enters
+ * the kernel's NUMA fault path, do_numa_page(), which asks mpol_misplaced()
+ * where the page belongs and migrates it there.  A kretprobe on
+ * mpol_misplaced() filters remote pages in its entry handler (every other
+ * hint fault returns at once), waits latency_ns there, and makes the kernel
+ * migrate the page to the local node whatever the task's mempolicy.
+ * Only hint faults reach it: ordinary page faults pay nothing.
+ *
+ * Kretprobes on the migration functions (6.1: migrate_misplaced_page(),
+ * 6.12: migrate_misplaced_folio_prepare() and migrate_misplaced_folio())
+ * count promotions.  When one fails, do_numa_page() maps the remote page
+ * back ACCESSIBLE; a task_work then protects it again before the faulting
+ * task returns to user mode, so its next access traps again.
+ *
+ * First touch: a page allocated on the remote node for a user task (e.g.
+ * under numactl --membind) is mapped accessible by the fault that allocated
+ * it.  A probe on the kmem:mm_page_alloc tracepoint - one node comparison
+ * per page allocation - queues a task_work that protects it, again before
+ * the task returns to user mode, and makes the task a target.
+ */
+#define pr_fmt(fmt) "disagg_node: " fmt
+
+#include <linux/kprobes.h>
+#include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/sched/clock.h>
+#include <linux/slab.h>
+#include <linux/task_work.h>
+#include <linux/tracepoint.h>
+
+#include "internal.h"
+#include "policy.h"
+
+#define CREATE_TRACE_POINTS
+#include "trace.h"
+
+/* Concurrent instances of each kretprobe: a miss would lose a fault. */
+#define DN_KRP_MAXACTIVE	256
+
+/*
+ * Promotions of one target failing in a row before re-protection is left
+ * to the worker.  A trapped access completes only once its page is mapped:
+ * when promotions keep failing (the local node below its watermark, which
+ * the worker is fixing), protecting the page again before the task returns
+ * to user mode would make the same access trap forever.
+ */
+#define DN_FAIL_STREAK		32
+
+/* A deferred action run by the task before it returns to user mode. */
+struct dn_work {
+	struct callback_head cb;
+	unsigned long start;	/* protect [start, end) again, if end */
+	unsigned long end;
+	unsigned long pfn;	/* protect the newly allocated page, if pfn */
+	bool drain_local;	/* drain this CPU's LRU batches first */
+	bool drain_all;		/* drain every CPU's LRU batches first */
+	bool add_target;	/* make current->mm a target */
+};
+
+/* Address of @index in @vma, or 0 if outside it. */
+static unsigned long dn_index_addr(struct vm_area_struct *vma, pgoff_t index)
+{
+	if (index < vma->vm_pgoff || index - vma->vm_pgoff >= vma_pages(vma))
+		return 0;
+	return vma->vm_start + ((index - vma->vm_pgoff) << PAGE_SHIFT);
+}
+
+struct dn_find_walk {
+	unsigned long pfn;
+	unsigned long addr;
+};
+
+static int dn_find_pte(pte_t *ptep, unsigned long addr, void *data)
+{
+	struct dn_find_walk *f = data;
+	pte_t pte = ptep_get(ptep);
+
+	if (pte_present(pte) && pte_pfn(pte) == f->pfn)
+		f->addr = addr;
+	return 0;
+}
+
+/* Where @mm maps the page @pfn, found from its index; 0 if nowhere. */
+static unsigned long dn_find_page(struct mm_struct *mm, unsigned long pfn)
+{
+	pgoff_t index = READ_ONCE(pfn_to_page(pfn)->index);
+	struct dn_find_walk f = { .pfn = pfn };
+	struct vm_area_struct *vma;
+	unsigned long addr;
+	struct vma_iterator vmi;
+
+	vma_iter_init(&vmi, mm, 0);
+	for_each_vma(vmi, vma) {
+		addr = dn_index_addr(vma, index);
+		if (!addr || !dn_vma_walkable(vma))
+			continue;
+		dn_walk_range(mm, addr, addr + PAGE_SIZE, dn_find_pte, &f);
+		if (f.addr)
+			break;
+	}
+	return f.addr;
+}
+
+static void dn_work_fn(struct callback_head *cb)
+{
+	struct dn_work *w = container_of(cb, struct dn_work, cb);
+	struct mm_struct *mm = current->mm;
+	unsigned long n = 0;
+
+	if (!mm || (current->flags & PF_EXITING))
+		goto out;
+	if (w->add_target)
+		dn_target_add(mm, task_tgid_nr(current), NULL);
+	/* Put the page on the LRU, or the trap cannot promote it. */
+	if (w->drain_all)
+		dn_lru_drain_all();
+	else if (w->drain_local)
+		dn_lru_drain_local();
+	if (w->end || w->pfn) {
+		mmap_read_lock(mm);
+		if (w->pfn) {
+			w->start = dn_find_page(mm, w->pfn);
+			w->end = w->start ? w->start + PAGE_SIZE : 0;
+		}
+		if (w->end)
+			n = dn_protect_range(mm, w->start, w->end, w->pfn);
+		mmap_read_unlock(mm);
+	}
+	if (n) {
+		dn_flush_tlb();
+		dn_stat_add(DN_STAT_REPROTECTED, n);
+	}
+out:
+	kfree(w);
+	/* Last: the module may go once no work is pending. */
+	module_put(THIS_MODULE);
+}
+
+/* Queue @w on current; any context.  Frees @w on failure. */
+static int dn_queue(struct dn_work *w)
+{
+	if (!try_module_get(THIS_MODULE))
+		goto err_free;
+	init_task_work(&w->cb, dn_work_fn);
+	if (task_work_add(current, &w->cb, TWA_RESUME))
+		goto err_put;
+	return 0;
+
+err_put:
+	module_put(THIS_MODULE);
+err_free:
+	kfree(w);
+	return -ESRCH;
+}
+
+static int __dn_queue_reprotect(unsigned long start, unsigned long end,
+				bool drain_all)
+{
+	struct dn_work *w = kzalloc(sizeof(*w), GFP_ATOMIC | __GFP_NOWARN);
+
+	if (!w)
+		return -ENOMEM;
+	w->start = start;
+	w->end = end;
+	w->drain_all = drain_all;
+	return dn_queue(w);
+}
+
+/* Protect [start, end) of current->mm again before it returns to user. */
+int dn_queue_reprotect(unsigned long start, unsigned long end)
+{
+	return __dn_queue_reprotect(start, end, false);
+}
+
+static void dn_queue_add_target(void)
+{
+	struct dn_work *w = kzalloc(sizeof(*w), GFP_ATOMIC | __GFP_NOWARN);
+
+	if (!w)
+		return;
+	w->add_target = true;
+	dn_queue(w);
+}
+
+/* Busy-wait the configured remote latency; return the time spent. */
+static u64 dn_remote_wait(u64 ns)
+{
+	u64 start, elapsed;
+
+	if (!ns)
+		return 0;
+	start = local_clock();
+	do {
+		cpu_relax();
+		elapsed = local_clock() - start;
+	} while (dn_latency_remaining(ns, elapsed));
+	return elapsed;
+}
+
+/*
+ * A failed promotion: the kernel maps the page accessible; put it on the
+ * LRU (the usual cause: it waits in a CPU's LRU batch) and protect it before
+ * the task returns to user mode - unless promotions keep failing, see
+ * DN_FAIL_STREAK; then the worker protects it at its next pass.
+ */
+static void dn_promotion_failed(unsigned long addr)
+{
+	struct dn_target *t;
+	int streak = 0;
+
+	dn_stat_add(DN_STAT_PROMOTION_FAILURES, 1);
+	rcu_read_lock();
+	t = dn_target_lookup_rcu(current->mm);
+	if (t) {
+		atomic64_inc(&t->stat[DN_TSTAT_PROMOTION_FAILURES]);
+		streak = atomic_inc_return(&t->fail_streak);
+	}
+	rcu_read_unlock();
+	trace_dn_promote_fail(task_tgid_nr(current), addr);
+	if (streak > DN_FAIL_STREAK) {
+		dn_stat_add(DN_STAT_REPROTECT_DEFERRED, 1);
+		return;
+	}
+	if (addr)
+		__dn_queue_reprotect(addr, addr + PAGE_SIZE, true);
+}
+
+struct dn_fault_data {
+	u64 delay_ns;
+	unsigned long addr;
+};
+
+/* mpol_misplaced(page or folio, vma or vmf, addr): remote pages only. */
+static int dn_misplaced_entry(struct kretprobe_instance *ri,
+			      struct pt_regs *regs)
+{
+	struct dn_fault_data *d = (struct dn_fault_data *)ri->data;
+#ifdef HAVE_MPOL_MISPLACED_FOLIO
+	int nid = folio_nid((struct folio *)regs->di);
+#else
+	int nid = page_to_nid((struct page *)regs->di);
+#endif
+
+	if (nid != dn_dev.nid)
+		return 1;	/* not ours: no return handler */
+	d->addr = regs->dx;
+	d->delay_ns = dn_remote_wait(READ_ONCE(dn_dev.latency_ns));
+	return 0;
+}
+
+static int dn_misplaced_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
+{
+	struct dn_fault_data *d = (struct dn_fault_data *)ri->data;
+	struct dn_target *t;
+
+	dn_stat_add(DN_STAT_REMOTE_FAULTS, 1);
+	dn_stat_add(DN_STAT_INJECTED_DELAY_NS, d->delay_ns);
+	rcu_read_lock();
+	t = dn_target_lookup_rcu(current->mm);
+	if (t) {
+		atomic64_inc(&t->stat[DN_TSTAT_REMOTE_FAULTS]);
+		atomic64_add(d->delay_ns, &t->stat[DN_TSTAT_INJECTED_DELAY_NS]);
+	}
+	rcu_read_unlock();
+	if (!t)
+		dn_queue_add_target();
+	trace_dn_fault(task_tgid_nr(current), d->addr, dn_dev.nid, d->delay_ns);
+
+	if (atomic_dec_if_positive(&dn_dev.fail_promote) >= 0) {
+		/* debugfs fault injection: refuse, as a failed promotion */
+		regs_set_return_value(regs, NUMA_NO_NODE);
+		dn_promotion_failed(d->addr);
+		return 0;
+	}
+	regs_set_return_value(regs, dn_dev.local_nid);
+	return 0;
+}
+
+static struct kretprobe dn_krp_misplaced = {
+	.kp.symbol_name = "mpol_misplaced",
+	.entry_handler = dn_misplaced_entry,
+	.handler = dn_misplaced_ret,
+	.data_size = sizeof(struct dn_fault_data),
+	.maxactive = DN_KRP_MAXACTIVE,
+};
+
+struct dn_migrate_data {
+	unsigned long addr;
+};
+
+/* (page or folio, vma, node): a promotion of a remote page? */
+static int dn_migrate_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
+{
+	struct dn_migrate_data *d = (struct dn_migrate_data *)ri->data;
+	struct vm_area_struct *vma = (struct vm_area_struct *)regs->si;
+#ifdef HAVE_MIGRATE_MISPLACED_FOLIO
+	struct folio *folio = (struct folio *)regs->di;
+
+	if (folio_nid(folio) != dn_dev.nid)
+		return 1;
+	d->addr = dn_index_addr(vma, folio->index);
+#else
+	struct page *page = (struct page *)regs->di;
+
+	if (page_to_nid(page) != dn_dev.nid)
+		return 1;
+	d->addr = dn_index_addr(vma, page->index);
+#endif
+	return 0;
+}
+
+static void dn_promoted(void)
+{
+	struct dn_target *t;
+
+	dn_stat_add(DN_STAT_PROMOTIONS, 1);
+	rcu_read_lock();
+	t = dn_target_lookup_rcu(current->mm);
+	if (t) {
+		atomic64_inc(&t->stat[DN_TSTAT_PROMOTIONS]);
+		atomic_set(&t->fail_streak, 0);
+	}
+	rcu_read_unlock();
+}
+
+#ifdef HAVE_MIGRATE_MISPLACED_FOLIO
+/* migrate_misplaced_folio_prepare(): 0, or the promotion is abandoned. */
+static int dn_prepare_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
+{
+	struct dn_migrate_data *d = (struct dn_migrate_data *)ri->data;
+
+	if (regs_return_value(regs))
+		dn_promotion_failed(d->addr);
+	return 0;
+}
+
+/* migrate_misplaced_folio(): 0 when the folio moved. */
+static int dn_migrate_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
+{
+	struct dn_migrate_data *d = (struct dn_migrate_data *)ri->data;
+
+	if (regs_return_value(regs))
+		dn_promotion_failed(d->addr);
+	else
+		dn_promoted();
+	return 0;
+}
+
+static struct kretprobe dn_krp_prepare = {
+	.kp.symbol_name = "migrate_misplaced_folio_prepare",
+	.entry_handler = dn_migrate_entry,
+	.handler = dn_prepare_ret,
+	.data_size = sizeof(struct dn_migrate_data),
+	.maxactive = DN_KRP_MAXACTIVE,
+};
+
+static struct kretprobe dn_krp_migrate = {
+	.kp.symbol_name = "migrate_misplaced_folio",
+	.entry_handler = dn_migrate_entry,
+	.handler = dn_migrate_ret,
+	.data_size = sizeof(struct dn_migrate_data),
+	.maxactive = DN_KRP_MAXACTIVE,
+};
+
+static struct kretprobe *dn_krps[] = {
+	&dn_krp_misplaced, &dn_krp_prepare, &dn_krp_migrate,
+};
+#else
+/* migrate_misplaced_page(): 1 when the page moved. */
+static int dn_migrate_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
+{
+	struct dn_migrate_data *d = (struct dn_migrate_data *)ri->data;
+
+	if (regs_return_value(regs) == 1)
+		dn_promoted();
+	else
+		dn_promotion_failed(d->addr);
+	return 0;
+}
+
+static struct kretprobe dn_krp_migrate = {
+	.kp.symbol_name = "migrate_misplaced_page",
+	.entry_handler = dn_migrate_entry,
+	.handler = dn_migrate_ret,
+	.data_size = sizeof(struct dn_migrate_data),
+	.maxactive = DN_KRP_MAXACTIVE,
+};
+
+static struct kretprobe *dn_krps[] = {
+	&dn_krp_misplaced, &dn_krp_migrate,
+};
+#endif
+
+/* kmem:mm_page_alloc: a user page born on the remote node. */
+static void dn_page_alloc_probe(void *data, struct page *page,
+				unsigned int order, gfp_t gfp, int migratetype)
+{
+	struct dn_work *w;
+
+	if (!page || page_to_nid(page) != dn_dev.nid)
+		return;
+	/*
+	 * Only pages a user fault allocates on the node: not the module's own
+	 * (__GFP_THISNODE, from a kernel thread or the debugfs writer), not
+	 * kernel threads' (demotion), not huge pages (targets run with THP off).
+	 */
+	if (order || (gfp & __GFP_THISNODE) || !(gfp & __GFP_MOVABLE) ||
+	    !in_task() || (current->flags & (PF_KTHREAD | PF_EXITING)) ||
+	    !current->mm)
+		return;
+	w = kzalloc(sizeof(*w), GFP_ATOMIC | __GFP_NOWARN);
+	if (!w)
+		return;
+	w->pfn = page_to_pfn(page);
+	w->drain_local = true;	/* the fault added it to this CPU's batch */
+	rcu_read_lock();
+	w->add_target = !dn_target_lookup_rcu(current->mm);
+	rcu_read_unlock();
+	dn_queue(w);
+}
+
+static struct tracepoint *dn_tp_page_alloc;
+
+static void dn_find_tracepoint(struct tracepoint *tp, void *priv)
+{
+	if (!strcmp(tp->name, "mm_page_alloc"))
+		dn_tp_page_alloc = tp;
+}
+
+/**
+ * dn_hook_init - place the fault hook and the first-touch probe
+ * @dn: the device, with the node online
+ *
+ * Return: 0, or an error with nothing left registered.
+ */
+int dn_hook_init(struct dn_dev *dn)
+{
+	int ret;
+
+	for_each_kernel_tracepoint(dn_find_tracepoint, NULL);
+	if (!dn_tp_page_alloc) {
+		pr_err("tracepoint kmem:mm_page_alloc not found: first-touch protection needs CONFIG_TRACEPOINTS\n");
+		return -ENOENT;
+	}
+	ret = register_kretprobes(dn_krps, ARRAY_SIZE(dn_krps));
+	if (ret) {
+		pr_err("cannot probe %s and the NUMA migration functions (%d): this kernel's fault path is not supported\n",
+		       dn_krp_misplaced.kp.symbol_name, ret);
+		return ret;
+	}
+	ret = tracepoint_probe_register(dn_tp_page_alloc, dn_page_alloc_probe, NULL);
+	if (ret) {
+		pr_err("cannot attach to kmem:mm_page_alloc (%d)\n", ret);
+		goto err_tracepoint;
+	}
+	return 0;
+
+err_tracepoint:
+	unregister_kretprobes(dn_krps, ARRAY_SIZE(dn_krps));
+	return ret;
+}
+
+void dn_hook_exit(struct dn_dev *dn)
+{
+	tracepoint_probe_unregister(dn_tp_page_alloc, dn_page_alloc_probe, NULL);
+	unregister_kretprobes(dn_krps, ARRAY_SIZE(dn_krps));
+	tracepoint_synchronize_unregister();
+}
+
+/* Probe hits lost because every kretprobe instance was in use. */
+unsigned long dn_hook_missed(void)
+{
+	unsigned long n = 0;
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(dn_krps); i++)
+		n += READ_ONCE(dn_krps[i]->nmissed);
+	return n;
+}

@@ -1,0 +1,211 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * disagg_node policy core: split accounting, clock victim selection,
+ * latency model and local-node pressure.  Plain C shared by the module and
+ * the userspace unit test (userspace/test_policy.c); see policy.h.
+ */
+#include "policy.h"
+
+/* remote_pct is a percentage; larger values are treated as this. */
+#define DN_PCT_MAX	100
+
+/*
+ * dn_split_delta() - how far a target is from its remote_pct split
+ *
+ * Returns > 0: evict that many local pages; < 0: bring that many remote pages
+ * home; 0: balanced (or within the hysteresis).
+ *
+ *   resident    = local + remote
+ *   want_remote = resident * pct / 100 (floor)
+ *   want_local  = resident - want_remote, but at least
+ *                 min(DN_LOCAL_WINDOW, resident)
+ *   delta       = local - want_local
+ *
+ * A positive delta is returned as is.  A negative one is returned only when
+ * it exceeds one percentage point of resident (resident / 100 pages), so the
+ * worker does not bring home the odd page each pass while the fault hook is
+ * promoting others.  pct == 0 brings everything home with no hysteresis.
+ *
+ * Worked example:
+ *
+ *   pct  local remote | want_remote want_local slack | return
+ *    50   1000     0  |     500        500       10  | +500  evict 500
+ *    25    200   800  |     250        750       10  | -550  bring 550 home
+ *    25    745   255  |     250        750       10  |    0  -5 within slack
+ *    25    739   261  |     250        750       10  |  -11  beyond slack
+ *   100   1000     0  |    1000     0 -> 16      10  | +984  window kept
+ *   100     10     0  |      10     0 -> 10       0  |    0  small target
+ *   100      0    10  |      10     0 -> 10       0  |  -10  small target
+ *     0    500   500  |        (not computed)        | -500  all home
+ *
+ * A target smaller than the window is never evicted by this rule, and one
+ * whose pages were all moved remote by other means is brought home.
+ */
+long dn_split_delta(const struct dn_split *s)
+{
+	unsigned long resident = s->local + s->remote;
+	unsigned int pct = s->remote_pct;
+	unsigned long want_remote, want_local, min_local, short_by;
+
+	if (!pct)
+		return -(long)s->remote;
+	if (pct > DN_PCT_MAX)
+		pct = DN_PCT_MAX;
+
+	/* resident * pct / 100, split so the product cannot overflow. */
+	want_remote = resident / DN_PCT_MAX * pct +
+		      resident % DN_PCT_MAX * pct / DN_PCT_MAX;
+	want_local = resident - want_remote;
+	min_local = resident < DN_LOCAL_WINDOW ? resident : DN_LOCAL_WINDOW;
+	if (want_local < min_local)
+		want_local = min_local;
+
+	if (s->local > want_local)
+		return (long)(s->local - want_local);
+	short_by = want_local - s->local;
+	if (short_by > resident / DN_PCT_MAX)
+		return -(long)short_by;
+	return 0;
+}
+
+/*
+ * Clock (second chance) victim selection.
+ *
+ * The hand sweeps the target's pages in a fixed circular order.  A page that
+ * cannot be evicted (not present, shared, huge, already remote...) is
+ * skipped.  An evictable page that was used since the hand last passed
+ * (young) gets a second chance: it is kept and its accessed bit cleared.  An
+ * old page is a victim.  The sweep stops once enough victims are chosen; the
+ * caller saves the hand so the next sweep resumes where this one stopped.
+ * Up to two laps are made: the second lap finds the pages cleared in the
+ * first one old, unless they were used again in between.
+ *
+ * dn_clock_begin() starts a sweep for @want victims.  dn_clock_visit() gives
+ * the verdict for one page and counts it: DN_SKIP for a page that is not
+ * evictable, DN_KEEP for every evictable page once @want victims are chosen,
+ * otherwise DN_KEEP_CLEAR (young, caller clears the bit) or DN_EVICT (old).
+ */
+void dn_clock_begin(struct dn_clock *c, unsigned long want)
+{
+	c->want = want;
+	c->selected = 0;
+	c->visited = 0;
+	c->cleared = 0;
+}
+
+enum dn_verdict dn_clock_visit(struct dn_clock *c, bool evictable, bool young)
+{
+	if (!evictable)
+		return DN_SKIP;
+	c->visited++;
+	if (c->selected >= c->want)
+		return DN_KEEP;
+	if (young) {
+		c->cleared++;
+		return DN_KEEP_CLEAR;
+	}
+	c->selected++;
+	return DN_EVICT;
+}
+
+bool dn_clock_done(const struct dn_clock *c)
+{
+	return c->selected >= c->want;
+}
+
+/*
+ * dn_clock_select() - the clock over an array, for tests and simulations
+ * @young: accessed bit of each page; cleared where a second chance is given.
+ * @evictable: whether each page may be evicted.
+ * @n: number of pages.
+ * @hand: in: first page to visit (taken mod @n); out: the page after the
+ *	last one visited (mod @n).
+ * @want: number of victims wanted.
+ * @victims: out: indices of the chosen pages in visit order; room for
+ *	min(@want, @n) entries.
+ *
+ * Visits at most 2 * @n pages from *@hand and stops as soon as @want victims
+ * are chosen.  A page chosen in the first lap is still old when the second
+ * lap reaches it; it is recognised and passed over, so victims are distinct.
+ * Since both laps visit pages in the same order, the first-lap victims are
+ * met in the order they were written to @victims and one index into it
+ * suffices.
+ *
+ * Returns the number of victims, min(@want, number of evictable pages).
+ *
+ * Example, one lap: young 1 0 1 1 0 0, all evictable, want 3, hand 0.
+ *   0 young: clear; 1 old: victim; 2 young: clear; 3 young: clear;
+ *   4 old: victim; 5 old: victim -> 3 chosen, stop.
+ *   victims 1 4 5, hand 0, young 0 0 0 0 0 0.
+ *
+ * Example, two laps: young 1 1 0 1, all evictable, want 2, hand 1.
+ *   Lap 1: 1 clear; 2 victim; 3 clear; 0 clear.
+ *   Lap 2: 1 now old: victim -> 2 chosen, stop.
+ *   victims 2 1, hand 2, young 0 0 0 0.
+ */
+size_t dn_clock_select(bool *young, const bool *evictable, size_t n,
+		       size_t *hand, size_t want, size_t *victims)
+{
+	struct dn_clock c;
+	size_t lap1 = 0;	/* victims chosen in the first lap */
+	size_t next = 0;	/* first-lap victim the second lap meets next */
+	size_t visits, i;
+
+	if (!n)
+		return 0;
+
+	dn_clock_begin(&c, want);
+	i = *hand % n;
+	for (visits = 0; visits < 2 * n && !dn_clock_done(&c);
+	     visits++, i = (i + 1) % n) {
+		if (visits == n)
+			lap1 = c.selected;
+		if (next < lap1 && victims[next] == i) {
+			next++;
+			continue;
+		}
+		switch (dn_clock_visit(&c, evictable[i], young[i])) {
+		case DN_KEEP_CLEAR:
+			young[i] = false;
+			break;
+		case DN_EVICT:
+			victims[c.selected - 1] = i;
+			break;
+		default:
+			break;
+		}
+	}
+	*hand = i;
+	return c.selected;
+}
+
+/*
+ * dn_latency_remaining() - ns still to busy-wait for one remote access
+ *
+ * @target_ns is the injected latency, @elapsed_ns the time the access has
+ * already taken (the trap, the promotion); the remainder, or 0 when the
+ * access took longer than the target.
+ */
+u64 dn_latency_remaining(u64 target_ns, u64 elapsed_ns)
+{
+	return target_ns > elapsed_ns ? target_ns - elapsed_ns : 0;
+}
+
+/*
+ * dn_pressure_evict() - pages to evict to keep the local node above its high
+ * watermark plus @margin, so that promotions by the fault hook succeed.
+ *
+ * Example: high_wmark 1000, margin 256: free 1300 -> 0; free 1256 -> 0;
+ * free 1000 -> 256; free 0 -> 1256.
+ */
+unsigned long dn_pressure_evict(unsigned long free_pages,
+				unsigned long high_wmark, unsigned long margin)
+{
+	unsigned long goal = high_wmark + margin;
+
+	if (goal < high_wmark)	/* saturate rather than wrap */
+		goal = ~0UL;
+	if (free_pages >= goal)
+		return 0;
+	return goal - free_pages;
+}

@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * disagg_node policy core: which pages to move, how many, and how long a
+ * remote access waits.  Plain C with no kernel headers so that the same
+ * policy.c is compiled into the module and into userspace/test_policy.
+ * Nothing here knows about page tables, locks or NUMA nodes: the kernel
+ * glue feeds it numbers and page states and applies its verdicts.
+ */
+#ifndef _DN_POLICY_H
+#define _DN_POLICY_H
+
+#ifdef __KERNEL__
+#include <linux/types.h>
+#else
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+/* As the kernel defines it (int-ll64.h), so formats agree. */
+typedef unsigned long long u64;
+#endif
+
+/* Split accounting */
+
+/* Pages a target keeps local at remote_pct=100. */
+#define DN_LOCAL_WINDOW		16
+
+/**
+ * struct dn_split - one target's resident pages, as counted by the worker
+ * @local: resident pages on a local node.
+ * @remote: resident pages on the remote node.
+ * @remote_pct: share of the resident pages to keep remote, 0..100 (larger
+ *	values are treated as 100).
+ */
+struct dn_split {
+	unsigned long local;
+	unsigned long remote;
+	unsigned int remote_pct;
+};
+
+long dn_split_delta(const struct dn_split *s);
+
+/* Clock (second chance) victim selection */
+
+/**
+ * struct dn_clock - state of one victim-selection sweep
+ * @want: number of victims asked for.
+ * @selected: victims chosen so far (DN_EVICT verdicts).
+ * @visited: evictable pages visited.
+ * @cleared: young pages given a second chance (DN_KEEP_CLEAR verdicts).
+ */
+struct dn_clock {
+	unsigned long want;
+	unsigned long selected;
+	unsigned long visited;
+	unsigned long cleared;
+};
+
+/**
+ * enum dn_verdict - what to do with the page just visited
+ * @DN_SKIP: not evictable; leave it alone and do not count it.
+ * @DN_KEEP: evictable, but enough victims are chosen already.
+ * @DN_KEEP_CLEAR: recently used; keep it and clear its accessed bit so a
+ *	later visit sees it old unless it is used again (second chance).
+ * @DN_EVICT: not used since the last visit; move it to the remote node.
+ */
+enum dn_verdict {
+	DN_SKIP,
+	DN_KEEP,
+	DN_KEEP_CLEAR,
+	DN_EVICT,
+};
+
+void dn_clock_begin(struct dn_clock *c, unsigned long want);
+enum dn_verdict dn_clock_visit(struct dn_clock *c, bool evictable, bool young);
+bool dn_clock_done(const struct dn_clock *c);
+size_t dn_clock_select(bool *young, const bool *evictable, size_t n,
+		       size_t *hand, size_t want, size_t *victims);
+
+/* Latency model */
+u64 dn_latency_remaining(u64 target_ns, u64 elapsed_ns);
+
+/* Local-node pressure: keep the local node above its high watermark */
+unsigned long dn_pressure_evict(unsigned long free_pages,
+				unsigned long high_wmark, unsigned long margin);
+
+#endif /* _DN_POLICY_H */

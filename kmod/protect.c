@@ -1,0 +1,176 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * disagg_node: keeping remote pages unmapped.
+ *
+ * A remote page of a target is mapped by a PROT_NONE ("NUMA hint") PTE, so
+ * every CPU access to it faults into the kernel's NUMA fault path, where the
+ * hook (hook.c) pays the latency and promotes it.  pte_modify() does not
+ * link in a module on Debian (cc_mask is not exported), so the hint PTE is
+ * built by hand here, keeping the L1TF inversion of the PFN bits that the
+ * kernel applies to every non-present PTE.
+ *
+ * Page tables are changed with apply_to_existing_page_range() under the
+ * mmap read lock and the PTE lock it takes; it WARNs on huge PMDs, so
+ * dn_walk_range() checks every PMD first and passes only page tables to it.
+ */
+#define pr_fmt(fmt) "disagg_node: " fmt
+
+#include <linux/mm.h>
+#include <linux/pgtable.h>
+#include <linux/smp.h>
+#include <asm/pgtable-invert.h>
+#include <asm/tlbflush.h>
+
+#include "internal.h"
+
+/*
+ * The PROT_NONE form of a present PTE, as pte_modify(pte, PAGE_NONE) with
+ * the write bit preserved (the NUMA fault path restores write access from
+ * it) would give: not present, _PAGE_PROTNONE and accessed set, user, NX
+ * and protection-key bits clear; PFN inverted against L1TF.
+ */
+static pte_t dn_mk_protnone(pte_t pte)
+{
+	pteval_t old = pte_val(pte), val;
+
+	val = old & ~(_PAGE_PRESENT | _PAGE_USER | _PAGE_NX | _PAGE_PKEY_MASK);
+	val |= _PAGE_PROTNONE | _PAGE_ACCESSED;
+	val = flip_protnone_guard(old, val, PTE_PFN_MASK);
+	return __pte(val);
+}
+
+/* VMAs whose PTEs the module may read and rewrite. */
+bool dn_vma_walkable(struct vm_area_struct *vma)
+{
+	return !(vma->vm_flags & (VM_HUGETLB | VM_PFNMAP | VM_IO | VM_MIXEDMAP)) &&
+	       vma_is_accessible(vma);
+}
+
+/*
+ * VMAs whose pages may be evicted: private anonymous memory, which
+ * migrate_vma_*() can move.  Pages of shared and file mappings that land on
+ * the remote node are protected and promoted on access like the others, but
+ * are never evicted (counted in skipped_shared).
+ */
+bool dn_vma_evictable(struct vm_area_struct *vma)
+{
+	return dn_vma_walkable(vma) && vma_is_anonymous(vma) &&
+	       !(vma->vm_flags & (VM_SHARED | VM_LOCKED));
+}
+
+/*
+ * Call @fn on every existing PTE of [start, end) (page aligned, inside one
+ * VMA), skipping huge PMD and PUD mappings, which are counted.  The caller
+ * holds the mmap lock; @fn runs under the PTE lock.
+ */
+int dn_walk_range(struct mm_struct *mm, unsigned long start,
+		  unsigned long end, int (*fn)(pte_t *pte, unsigned long addr,
+					       void *data), void *data)
+{
+	unsigned long addr, next;
+	pgd_t *pgd;
+	p4d_t *p4d;
+	pud_t *pud;
+	pmd_t *pmd, pmdval;
+	int ret;
+
+	for (addr = start; addr < end; addr = next) {
+		next = pmd_addr_end(addr, end);
+		pgd = pgd_offset(mm, addr);
+		if (pgd_none(*pgd) || pgd_bad(*pgd))
+			continue;
+		p4d = p4d_offset(pgd, addr);
+		if (p4d_none(*p4d) || p4d_bad(*p4d))
+			continue;
+		pud = pud_offset(p4d, addr);
+		if (pud_none(*pud))
+			continue;
+		if (pud_leaf(*pud) || pud_bad(*pud)) {
+			dn_stat_add(DN_STAT_SKIPPED_HUGE, 1);
+			next = pud_addr_end(addr, end);
+			continue;
+		}
+		pmd = pmd_offset(pud, addr);
+		pmdval = READ_ONCE(*pmd);
+		if (pmd_none(pmdval))
+			continue;
+		if (pmd_leaf(pmdval) || pmd_bad(pmdval) || !pmd_present(pmdval)) {
+			dn_stat_add(DN_STAT_SKIPPED_HUGE, 1);
+			continue;
+		}
+		ret = apply_to_existing_page_range(mm, addr, next - addr, fn, data);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+struct dn_protect_walk {
+	struct mm_struct *mm;
+	unsigned long only_pfn;
+	unsigned long done;
+};
+
+static int dn_protect_pte(pte_t *ptep, unsigned long addr, void *data)
+{
+	struct dn_protect_walk *w = data;
+	pte_t pte = ptep_get(ptep);
+	unsigned long pfn;
+
+	if (!pte_present(pte) || pte_protnone(pte))
+		return 0;
+	pfn = pte_pfn(pte);
+	if (w->only_pfn && pfn != w->only_pfn)
+		return 0;
+	if (!pfn_valid(pfn) || page_to_nid(pfn_to_page(pfn)) != dn_dev.nid)
+		return 0;
+	pte = ptep_get_and_clear(w->mm, addr, ptep);
+	set_pte_at(w->mm, addr, ptep, dn_mk_protnone(pte));
+	w->done++;
+	return 0;
+}
+
+/**
+ * dn_protect_range - make accessible remote pages of a range trap again
+ * @mm: the address space; caller holds its mmap lock (read is enough)
+ * @start: start address
+ * @end: end address
+ * @only_pfn: if not 0, only the PTE that maps this PFN
+ *
+ * Every present, accessible PTE in [start, end) that maps a page on the
+ * remote node becomes a PROT_NONE hint PTE.  The caller flushes the TLB
+ * (dn_flush_tlb()) when the result is not 0.
+ *
+ * Return: the number of PTEs changed.
+ */
+unsigned long dn_protect_range(struct mm_struct *mm, unsigned long start,
+			       unsigned long end, unsigned long only_pfn)
+{
+	struct dn_protect_walk w = { .mm = mm, .only_pfn = only_pfn };
+	struct vm_area_struct *vma;
+	struct vma_iterator vmi;
+
+	vma_iter_init(&vmi, mm, start);
+	for_each_vma_range(vmi, vma, end) {
+		if (!dn_vma_walkable(vma))
+			continue;
+		dn_walk_range(mm, max(start, vma->vm_start),
+			      min(end, vma->vm_end), dn_protect_pte, &w);
+	}
+	return w.done;
+}
+
+static void dn_flush_tlb_cpu(void *unused)
+{
+	__flush_tlb_all();
+}
+
+/*
+ * Flush every TLB entry on every CPU.  flush_tlb_mm_range() is not
+ * exported; with PCID, entries of an address space survive on CPUs that
+ * have switched away from it, so flushing only mm_cpumask() is not enough.
+ */
+void dn_flush_tlb(void)
+{
+	on_each_cpu(dn_flush_tlb_cpu, NULL, 1);
+}

@@ -1,0 +1,315 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * disagg_node: targets, the processes whose remote pages trap.
+ *
+ * A process becomes a target by itself when it traps on a remote page or
+ * first touches a page on the remote node (hook.c), or when a pid is written
+ * to target_add.  Children created by fork trap on the remote pages they
+ * inherit and so become targets by themselves.  Each target has an mmu
+ * notifier: release() marks it dead when the address space goes away, and
+ * the worker frees it; invalidate_range_end() on mprotect re-protects the
+ * range, since mprotect rebuilds PTEs from the VMA's protection.
+ */
+#define pr_fmt(fmt) "disagg_node: " fmt
+
+#include <linux/hashtable.h>
+#include <linux/mm.h>
+#include <linux/mmu_notifier.h>
+#include <linux/pid.h>
+#include <linux/rculist.h>
+#include <linux/sched/mm.h>
+#include <linux/slab.h>
+#include <linux/spinlock.h>
+
+#include "internal.h"
+
+#define DN_TARGET_HASH_BITS	6
+
+/* dn_target_hash: writers hold dn_target_hash_lock, readers RCU. */
+static DEFINE_HASHTABLE(dn_target_hash, DN_TARGET_HASH_BITS);
+static DEFINE_SPINLOCK(dn_target_hash_lock);
+
+/* dn_targets_lock protects dn_targets and each target's list, kobj, hand. */
+DEFINE_MUTEX(dn_targets_lock);
+LIST_HEAD(dn_targets);
+
+/* Caller holds rcu_read_lock(); the target stays valid until it drops it. */
+struct dn_target *dn_target_lookup_rcu(struct mm_struct *mm)
+{
+	struct dn_target *t;
+
+	hash_for_each_possible_rcu(dn_target_hash, t, hnode, (unsigned long)mm)
+		if (t->mm == mm && !READ_ONCE(t->dead))
+			return t;
+	return NULL;
+}
+
+static void dn_target_unhash(struct dn_target *t)
+{
+	spin_lock(&dn_target_hash_lock);
+	if (!hlist_unhashed(&t->hnode))
+		hash_del_rcu(&t->hnode);
+	spin_unlock(&dn_target_hash_lock);
+}
+
+static void dn_mn_release(struct mmu_notifier *mn, struct mm_struct *mm)
+{
+	struct dn_target *t = container_of(mn, struct dn_target, mn);
+
+	WRITE_ONCE(t->dead, true);
+	dn_target_unhash(t);
+	dn_evict_kick();
+}
+
+static void dn_mn_invalidate_range_end(struct mmu_notifier *mn,
+				       const struct mmu_notifier_range *range)
+{
+	/*
+	 * mprotect() rebuilds PTEs from the VMA's protection, which makes
+	 * PROT_NONE remote pages accessible: protect them again before the
+	 * caller returns to user mode.
+	 */
+	if (range->event == MMU_NOTIFY_PROTECTION_VMA && current->mm == range->mm)
+		dn_queue_reprotect(range->start, range->end);
+}
+
+static const struct mmu_notifier_ops dn_mn_ops = {
+	.release = dn_mn_release,
+	.invalidate_range_end = dn_mn_invalidate_range_end,
+};
+
+/* targets/PID/ files */
+struct dn_tattr {
+	struct attribute attr;
+	int stat;		/* enum dn_tstat, or -1/-2 for local/remote */
+};
+
+#define DN_TATTR(_name, _stat) \
+	static struct dn_tattr dn_tattr_##_name = { \
+		.attr = { .name = __stringify(_name), .mode = 0444 }, \
+		.stat = _stat, \
+	}
+
+DN_TATTR(remote_faults, DN_TSTAT_REMOTE_FAULTS);
+DN_TATTR(promotions, DN_TSTAT_PROMOTIONS);
+DN_TATTR(promotion_failures, DN_TSTAT_PROMOTION_FAILURES);
+DN_TATTR(evictions, DN_TSTAT_EVICTIONS);
+DN_TATTR(injected_delay_ns, DN_TSTAT_INJECTED_DELAY_NS);
+DN_TATTR(local_pages, -1);
+DN_TATTR(remote_pages, -2);
+
+static struct attribute *dn_target_attrs[] = {
+	&dn_tattr_remote_faults.attr,
+	&dn_tattr_promotions.attr,
+	&dn_tattr_promotion_failures.attr,
+	&dn_tattr_evictions.attr,
+	&dn_tattr_injected_delay_ns.attr,
+	&dn_tattr_local_pages.attr,
+	&dn_tattr_remote_pages.attr,
+	NULL,
+};
+ATTRIBUTE_GROUPS(dn_target);
+
+static ssize_t dn_target_show(struct kobject *kobj, struct attribute *attr,
+			      char *buf)
+{
+	struct dn_target *t = container_of(kobj, struct dn_target, kobj);
+	struct dn_tattr *ta = container_of(attr, struct dn_tattr, attr);
+
+	if (ta->stat == -1)
+		return sysfs_emit(buf, "%lu\n", READ_ONCE(t->local));
+	if (ta->stat == -2)
+		return sysfs_emit(buf, "%lu\n", READ_ONCE(t->remote));
+	return sysfs_emit(buf, "%lld\n", atomic64_read(&t->stat[ta->stat]));
+}
+
+static const struct sysfs_ops dn_target_sysfs_ops = {
+	.show = dn_target_show,
+};
+
+static void dn_target_release(struct kobject *kobj)
+{
+	struct dn_target *t = container_of(kobj, struct dn_target, kobj);
+
+	kfree_rcu(t, rcu);
+}
+
+static const struct kobj_type dn_target_ktype = {
+	.release = dn_target_release,
+	.sysfs_ops = &dn_target_sysfs_ops,
+	.default_groups = dn_target_groups,
+};
+
+/* The live target of @mm, or NULL; caller holds dn_targets_lock. */
+struct dn_target *__dn_target_find(struct mm_struct *mm)
+{
+	struct dn_target *t;
+
+	lockdep_assert_held(&dn_targets_lock);
+	list_for_each_entry(t, &dn_targets, list)
+		if (t->mm == mm && !READ_ONCE(t->dead))
+			return t;
+	return NULL;
+}
+
+/* Unregister and free a target; caller holds dn_targets_lock. */
+static void __dn_target_free(struct dn_target *t)
+{
+	lockdep_assert_held(&dn_targets_lock);
+	dn_target_unhash(t);
+	list_del(&t->list);
+	kobject_del(&t->kobj);
+	/* Calls release() if the address space is still alive. */
+	mmu_notifier_unregister(&t->mn, t->mm);
+	kobject_put(&t->kobj);
+}
+
+/* Free the targets whose address space is gone. */
+void dn_targets_reap(void)
+{
+	struct dn_target *t, *tmp;
+
+	mutex_lock(&dn_targets_lock);
+	list_for_each_entry_safe(t, tmp, &dn_targets, list)
+		if (READ_ONCE(t->dead))
+			__dn_target_free(t);
+	mutex_unlock(&dn_targets_lock);
+}
+
+/**
+ * dn_target_add - make an address space a target
+ * @mm: the address space, with a user reference (mm_users) held
+ * @tgid: its owner's thread-group id, names targets/TGID
+ * @out: the target, if not NULL
+ *
+ * Sleeps (takes @mm's mmap lock for writing): process context only, with
+ * no mmap lock held.  Adding an existing target is not an error.
+ *
+ * Return: 0 or a negative error.
+ */
+int dn_target_add(struct mm_struct *mm, pid_t tgid, struct dn_target **out)
+{
+	struct dn_target *t;
+	int i, ret;
+
+	mutex_lock(&dn_targets_lock);
+	list_for_each_entry(t, &dn_targets, list) {
+		if (t->mm == mm && !READ_ONCE(t->dead))
+			goto found;
+		/* exec: the old address space of this tgid is gone */
+		if (t->tgid == tgid && READ_ONCE(t->dead)) {
+			__dn_target_free(t);
+			break;
+		}
+	}
+	t = kzalloc(sizeof(*t), GFP_KERNEL);
+	if (!t) {
+		ret = -ENOMEM;
+		goto err_unlock;
+	}
+	t->mm = mm;
+	t->tgid = tgid;
+	for (i = 0; i < DN_NR_TSTATS; i++)
+		atomic64_set(&t->stat[i], 0);
+	INIT_HLIST_NODE(&t->hnode);
+	kobject_init(&t->kobj, &dn_target_ktype);
+	ret = kobject_add(&t->kobj, dn_dev.targets_kobj, "%d", tgid);
+	if (ret)
+		goto err_kobj;
+	t->mn.ops = &dn_mn_ops;
+	ret = mmu_notifier_register(&t->mn, mm);
+	if (ret)
+		goto err_notifier;
+	list_add_tail(&t->list, &dn_targets);
+	spin_lock(&dn_target_hash_lock);
+	hash_add_rcu(dn_target_hash, &t->hnode, (unsigned long)mm);
+	spin_unlock(&dn_target_hash_lock);
+found:
+	if (out)
+		*out = t;
+	mutex_unlock(&dn_targets_lock);
+	return 0;
+
+err_notifier:
+	kobject_del(&t->kobj);
+err_kobj:
+	kobject_put(&t->kobj);
+err_unlock:
+	mutex_unlock(&dn_targets_lock);
+	return ret;
+}
+
+static struct mm_struct *dn_pid_mm(pid_t pid, pid_t *tgid)
+{
+	struct task_struct *task;
+	struct mm_struct *mm;
+	struct pid *p;
+
+	p = find_get_pid(pid);
+	if (!p)
+		return ERR_PTR(-ESRCH);
+	task = get_pid_task(p, PIDTYPE_PID);
+	put_pid(p);
+	if (!task)
+		return ERR_PTR(-ESRCH);
+	mm = get_task_mm(task);	/* NULL for kernel threads */
+	*tgid = task_tgid_nr(task);
+	put_task_struct(task);
+	return mm ? mm : ERR_PTR(-EINVAL);
+}
+
+/* target_add: register the process @pid. */
+int dn_target_add_pid(pid_t pid)
+{
+	struct mm_struct *mm;
+	pid_t tgid;
+	int ret;
+
+	mm = dn_pid_mm(pid, &tgid);
+	if (IS_ERR(mm))
+		return PTR_ERR(mm);
+	ret = dn_target_add(mm, tgid, NULL);
+	mmput(mm);
+	if (!ret)
+		dn_evict_kick();
+	return ret;
+}
+
+/* target_remove: unregister the process @pid; its remote pages stay remote. */
+int dn_target_remove_pid(pid_t pid)
+{
+	struct dn_target *found;
+	struct mm_struct *mm;
+	pid_t tgid;
+
+	mm = dn_pid_mm(pid, &tgid);
+	if (IS_ERR(mm))
+		return PTR_ERR(mm);
+	mutex_lock(&dn_targets_lock);
+	found = __dn_target_find(mm);
+	if (found)
+		__dn_target_free(found);
+	mutex_unlock(&dn_targets_lock);
+	mmput(mm);
+	return found ? 0 : -ENOENT;
+}
+
+int dn_targets_init(struct dn_dev *dn)
+{
+	dn->targets_kobj = kobject_create_and_add("targets", dn->kobj);
+	return dn->targets_kobj ? 0 : -ENOMEM;
+}
+
+/* Unload: drop every target.  Hooks and the worker are already stopped. */
+void dn_targets_exit(struct dn_dev *dn)
+{
+	struct dn_target *t, *tmp;
+
+	mutex_lock(&dn_targets_lock);
+	list_for_each_entry_safe(t, tmp, &dn_targets, list)
+		__dn_target_free(t);
+	mutex_unlock(&dn_targets_lock);
+	kobject_put(dn->targets_kobj);
+	/* kfree_rcu() of the targets must not outlive the module's memory. */
+	rcu_barrier();
+}

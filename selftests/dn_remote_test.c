@@ -1,0 +1,1281 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * disagg_node selftests of remote-memory semantics (issue #3, contract in
+ * Documentation/dev/remote-abi.md): remote pages of a target trap on every
+ * CPU access, each trap is counted once and promotes the page, and the
+ * balancing worker holds the local:remote split.
+ *
+ * Needs the normal test machine (memmap= reservation, empty possible node)
+ * and a module built with the feature (debugfs disagg_node/); skips
+ * otherwise.  Each fixture test loads the module with the worker paused
+ * (debugfs pause=1) so that counters move only on the test's own traps,
+ * and unloads it at the end.  Counts are exact; timings are compared only
+ * within one run (QEMU TCG).
+ */
+#include "kselftest_harness.h"
+#include "dn_lib.h"
+
+#include <pthread.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+
+#define MB		(1UL << 20)
+
+/* Pages of the small exact-count tests. */
+#define DN_N		256L
+
+/* Seeds of the data patterns: one per mapping, arbitrary. */
+#define DN_SEED		0xd15a99ULL
+#define DN_SEED2	0x5eed5eedULL
+
+#define DN_NOT_BUILT	"no " DN_DEBUGFS ": disagg_node built without remote-memory semantics (issue #3)"
+
+static bool dn_remote_configured(void)
+{
+	return dn_file_has("/proc/cmdline", "memmap=");
+}
+
+/*
+ * The feature is built when the loaded module has its debugfs directory.
+ * Mount debugfs first if the guest has not, so that an unmounted debugfs
+ * is not taken for a missing feature.
+ */
+static bool dn_remote_built(void)
+{
+	if (!dn_file_has("/proc/mounts", " /sys/kernel/debug debugfs "))
+		mount("debugfs", "/sys/kernel/debug", "debugfs", 0, NULL);
+	return access(DN_DEBUGFS, F_OK) == 0;
+}
+
+/* Pages of [p, p + len) that move_pages() reports as protected (-ENOENT). */
+static long dn_count_protected(void *p, size_t len)
+{
+	return dn_count_on_node(p, len, -ENOENT);
+}
+
+FIXTURE(remote) {
+	bool loaded;	/* module loaded by setup: teardown unloads it */
+	bool ready;	/* setup completed (the 6.1 harness runs a skipped test's body) */
+	int nid;	/* the remote node */
+};
+
+FIXTURE_SETUP(remote)
+{
+	if (!dn_remote_configured())
+		SKIP(return, "machine booted without memmap=: no remote node");
+	if (dn_loaded())
+		ASSERT_EQ(0, dn_unload());
+	ASSERT_EQ(0, dn_load("")) {
+		TH_LOG("modprobe disagg_node failed; see dmesg");
+	}
+	if (!dn_remote_built()) {
+		dn_unload();
+		SKIP(return, DN_NOT_BUILT);
+	}
+	self->loaded = true;
+	self->nid = dn_read_ll(DN_SYSFS "/node_id");
+	/* On failure unload here: teardown does not run after a failed setup. */
+	if (self->nid <= 0 || dn_debugfs_set("pause", 1) ||
+	    dn_set("remote_pct", 0) || dn_set("latency_ns", 0) ||
+	    prctl(PR_SET_THP_DISABLE, 1, 0, 0, 0)) {
+		TH_LOG("setup: node_id %d, or writing pause/remote_pct/latency_ns, or PR_SET_THP_DISABLE failed",
+		       self->nid);
+		dn_unload();
+		self->loaded = false;
+		ASSERT_TRUE(false);
+	}
+	self->ready = true;
+}
+
+FIXTURE_TEARDOWN(remote)
+{
+	if (!self->loaded)
+		return;
+	EXPECT_EQ(0, dn_debugfs_set("pause", 0));
+	EXPECT_EQ(0, dn_unload());
+}
+
+/* First statement of every fixture test. */
+#define DN_NEED_SETUP() do {		\
+	if (!self->ready)		\
+		return;			\
+} while (0)
+
+/*
+ * A filled, registered, fully evicted mapping of n pages: the start of most
+ * tests.  Checks that the fill landed on node 0 and that the eviction moved
+ * every page to the remote node, protected.
+ */
+static char *dn_evicted_range(struct __test_metadata *_metadata, int nid,
+			      long n, uint64_t seed)
+{
+	size_t len = n * DN_PAGE;
+	char *p = dn_map_guarded(len, -1);
+
+	if (!p)
+		return NULL;
+	dn_fill(p, len, seed);
+	EXPECT_EQ(n, dn_count_on_node(p, len, 0));
+	EXPECT_EQ(0, dn_target_add(getpid()));
+	EXPECT_EQ(0, dn_evict(getpid(), p, len));
+	EXPECT_EQ(n, dn_evict_moved());
+	EXPECT_EQ(n, dn_numa_maps_pages(p, nid));
+	EXPECT_EQ(n, dn_count_protected(p, len));
+	return p;
+}
+
+/* Each evicted page traps exactly once on a read, is promoted, then stops trapping. */
+TEST_F(remote, trap_count_evicted)
+{
+	size_t len = DN_N * DN_PAGE;
+	struct dn_counters a, b, c;
+	char *p;
+
+	DN_NEED_SETUP();
+	p = dn_evicted_range(_metadata, self->nid, DN_N, DN_SEED);
+	ASSERT_NE(NULL, p);
+
+	ASSERT_EQ(0, dn_counters_read(&a));
+	dn_touch_read(p, DN_N);
+	ASSERT_EQ(0, dn_counters_read(&b));
+	EXPECT_EQ(DN_N, b.remote_faults - a.remote_faults);
+	EXPECT_EQ(DN_N, b.promotions - a.promotions);
+	EXPECT_EQ(0, b.promotion_failures - a.promotion_failures);
+	EXPECT_EQ(DN_N, dn_count_on_node(p, len, 0));
+	EXPECT_EQ(0, dn_numa_maps_pages(p, self->nid));
+	EXPECT_EQ(0, dn_check(p, len, DN_SEED));
+
+	/* Local now: neither reads nor writes trap. */
+	dn_touch_read(p, DN_N);
+	dn_touch_write(p, DN_N, DN_SEED);
+	ASSERT_EQ(0, dn_counters_read(&c));
+	EXPECT_EQ(b.remote_faults, c.remote_faults);
+	EXPECT_EQ(b.promotions, c.promotions);
+	EXPECT_EQ(0, dn_check(p, len, DN_SEED));
+	EXPECT_EQ(0, dn_unmap_guarded(p, len));
+}
+
+/* A first touch on the remote node (mbind) is protected at once: each page traps exactly once in all. */
+TEST_F(remote, trap_count_first_touch)
+{
+	size_t len = DN_N * DN_PAGE;
+	struct dn_counters a, b, c, d;
+	long long f1, p1;
+	char *p;
+
+	DN_NEED_SETUP();
+	/* Registered before the first touch, so the hook sees it. */
+	ASSERT_EQ(0, dn_target_add(getpid()));
+	p = dn_map_guarded(len, self->nid);
+	ASSERT_NE(NULL, p);
+
+	/*
+	 * The fault that allocates a page on the remote node returns to user
+	 * mode with the page protected, and the faulting store is then
+	 * retried: read literally, the contract makes that retry the trap
+	 * ("its next access traps"), so the fill itself may trap and promote
+	 * every page (f1 == N).  If the protection lands only after the
+	 * store, the pages stay remote and the read pass traps (f1 == 0).
+	 * Either way: each page traps once in all (during the fill or on the
+	 * next read), a trap promotes, and a page still remote is protected.
+	 */
+	ASSERT_EQ(0, dn_counters_read(&a));
+	dn_fill(p, len, DN_SEED);
+	ASSERT_EQ(0, dn_counters_read(&b));
+	f1 = b.remote_faults - a.remote_faults;
+	p1 = b.promotions - a.promotions;
+	TH_LOG("first touch: %lld of %ld pages trapped during the fill, %lld promoted",
+	       f1, DN_N, p1);
+	EXPECT_EQ(f1, p1);
+	EXPECT_LE(0, f1);
+	EXPECT_GE(DN_N, f1);
+	EXPECT_EQ(DN_N - p1, dn_numa_maps_pages(p, self->nid));
+	EXPECT_EQ(DN_N - p1, dn_count_protected(p, len));
+	EXPECT_EQ(p1, dn_count_on_node(p, len, 0));
+
+	dn_touch_read(p, DN_N);
+	ASSERT_EQ(0, dn_counters_read(&c));
+	EXPECT_EQ(DN_N, c.remote_faults - a.remote_faults);
+	EXPECT_EQ(DN_N, c.promotions - a.promotions);
+	EXPECT_EQ(0, c.promotion_failures - a.promotion_failures);
+	EXPECT_EQ(DN_N, c.reprotected - a.reprotected);
+	/* Promotion ignores the task's MPOL_BIND to the remote node. */
+	EXPECT_EQ(DN_N, dn_count_on_node(p, len, 0));
+	EXPECT_EQ(0, dn_check(p, len, DN_SEED));
+
+	dn_touch_read(p, DN_N);
+	ASSERT_EQ(0, dn_counters_read(&d));
+	EXPECT_EQ(c.remote_faults, d.remote_faults);
+	EXPECT_EQ(0, dn_check(p, len, DN_SEED));
+	EXPECT_EQ(0, dn_unmap_guarded(p, len));
+}
+
+/*
+ * Child of the fork tests: optionally wait for "go" on go_fd, read-touch
+ * every page, check the data and, if want_faults >= 0, that its touches
+ * moved remote_faults by exactly that much.  Exit status: 0 ok, 1 data
+ * wrong, 2 count wrong, 3 no "go".
+ */
+static void dn_fork_child(char *p, long n, uint64_t seed, int go_fd,
+			  long long want_faults)
+{
+	long long f0, f1;
+
+	if (go_fd >= 0 && dn_recv(go_fd, 30000) != 'g')
+		_exit(3);
+	f0 = dn_stat("remote_faults");
+	dn_touch_read(p, n);
+	f1 = dn_stat("remote_faults");
+	if (dn_check(p, n * DN_PAGE, seed))
+		_exit(1);
+	if (want_faults >= 0 && (f0 < 0 || f1 - f0 != want_faults))
+		_exit(2);
+	_exit(0);
+}
+
+/* fork: the child's first access traps and promotes; the parent then sees local pages. */
+TEST_F(remote, fork_parent_and_child)
+{
+	size_t len = DN_N * DN_PAGE;
+	struct dn_counters a, b, c;
+	int status, ret;
+	pid_t pid;
+	char *p;
+
+	DN_NEED_SETUP();
+	p = dn_evicted_range(_metadata, self->nid, DN_N, DN_SEED);
+	ASSERT_NE(NULL, p);
+	ASSERT_EQ(0, dn_counters_read(&a));
+
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0)
+		dn_fork_child(p, DN_N, DN_SEED, -1, DN_N);
+	ret = dn_reap(pid, 30000, &status);
+	EXPECT_TRUE(dn_exited_ok(ret, status)) {
+		TH_LOG("child: reap %d, status %#x (1 data, 2 count)", ret, status);
+	}
+	ASSERT_EQ(0, dn_counters_read(&b));
+	EXPECT_EQ(DN_N, b.remote_faults - a.remote_faults);
+	EXPECT_EQ(DN_N, b.promotions - a.promotions);
+
+	/* The promotion replaced the shared page in both address spaces. */
+	dn_touch_read(p, DN_N);
+	ASSERT_EQ(0, dn_counters_read(&c));
+	EXPECT_EQ(b.remote_faults, c.remote_faults);
+	EXPECT_EQ(DN_N, dn_count_on_node(p, len, 0));
+	EXPECT_EQ(0, dn_check(p, len, DN_SEED));
+	EXPECT_EQ(0, dn_unmap_guarded(p, len));
+}
+
+/* fork: the parent's first access traps and promotes; the child then sees local pages. */
+TEST_F(remote, fork_parent_touches_first)
+{
+	size_t len = DN_N * DN_PAGE;
+	struct dn_counters a, b, c;
+	int status, ret, go[2];
+	pid_t pid;
+	char *p;
+
+	DN_NEED_SETUP();
+	p = dn_evicted_range(_metadata, self->nid, DN_N, DN_SEED);
+	ASSERT_NE(NULL, p);
+	ASSERT_EQ(0, pipe(go));
+	ASSERT_EQ(0, dn_counters_read(&a));
+
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		close(go[1]);
+		dn_fork_child(p, DN_N, DN_SEED, go[0], 0);
+	}
+	close(go[0]);
+
+	dn_touch_read(p, DN_N);
+	ASSERT_EQ(0, dn_counters_read(&b)) {
+		close(go[1]);
+		dn_reap(pid, 0, &status);
+	}
+	EXPECT_EQ(DN_N, b.remote_faults - a.remote_faults);
+	EXPECT_EQ(DN_N, b.promotions - a.promotions);
+	EXPECT_EQ(0, dn_send(go[1], 'g'));
+	close(go[1]);
+	ret = dn_reap(pid, 30000, &status);
+	EXPECT_TRUE(dn_exited_ok(ret, status)) {
+		TH_LOG("child: reap %d, status %#x (1 data, 2 trapped, 3 no go)",
+		       ret, status);
+	}
+	ASSERT_EQ(0, dn_counters_read(&c));
+	EXPECT_EQ(b.remote_faults, c.remote_faults);
+	EXPECT_EQ(DN_N, dn_count_on_node(p, len, 0));
+	EXPECT_EQ(0, dn_check(p, len, DN_SEED));
+	EXPECT_EQ(0, dn_unmap_guarded(p, len));
+}
+
+/* A failed promotion counts as a trap and leaves the page remote and trapping; a later trap promotes it. */
+TEST_F(remote, failed_promotion_reprotects)
+{
+	size_t len = DN_N * DN_PAGE;
+	struct dn_counters a, b, c, d;
+	long long f1, x1, p1;
+	char *p;
+
+	/*
+	 * The kernel retries the faulting access after the module has
+	 * protected the page again, so a failure may be followed at once by
+	 * another trap of the same access: the N failures then all fall on
+	 * the first page (pass 1: 2N traps, N promoted).  Or one falls on
+	 * each page (pass 1: N traps, none promoted; pass 2: N more).  Both
+	 * add up to 2N traps, N failures and N promotions, and a page not
+	 * yet promoted must be protected.  A module that forgets to protect
+	 * again leaves pages remote and accessible, and traps only N times.
+	 */
+	DN_NEED_SETUP();
+	p = dn_evicted_range(_metadata, self->nid, DN_N, DN_SEED);
+	ASSERT_NE(NULL, p);
+	ASSERT_EQ(0, dn_debugfs_set("fail_promote", DN_N));
+	EXPECT_EQ(DN_N, dn_read_ll(DN_DEBUGFS "/fail_promote"));
+
+	ASSERT_EQ(0, dn_counters_read(&a));
+	dn_touch_read(p, DN_N);
+	ASSERT_EQ(0, dn_counters_read(&b));
+	f1 = b.remote_faults - a.remote_faults;
+	x1 = b.promotion_failures - a.promotion_failures;
+	p1 = b.promotions - a.promotions;
+	TH_LOG("fail_promote=%ld, pass 1: %lld traps, %lld failures, %lld promotions",
+	       DN_N, f1, x1, p1);
+	EXPECT_EQ(0, dn_read_ll(DN_DEBUGFS "/fail_promote"));
+	EXPECT_EQ(DN_N, x1);
+	EXPECT_EQ(f1, x1 + p1);
+	EXPECT_EQ(DN_N, b.reprotected - a.reprotected);
+	EXPECT_EQ(DN_N - p1, dn_numa_maps_pages(p, self->nid));
+	EXPECT_EQ(DN_N - p1, dn_count_protected(p, len));
+	EXPECT_EQ(p1, dn_count_on_node(p, len, 0));
+
+	dn_touch_read(p, DN_N);
+	ASSERT_EQ(0, dn_counters_read(&c));
+	EXPECT_EQ(2 * DN_N, c.remote_faults - a.remote_faults);
+	EXPECT_EQ(DN_N, c.promotions - a.promotions);
+	EXPECT_EQ(DN_N, c.promotion_failures - a.promotion_failures);
+	EXPECT_EQ(DN_N, dn_count_on_node(p, len, 0));
+	EXPECT_EQ(0, dn_check(p, len, DN_SEED));
+
+	dn_touch_read(p, DN_N);
+	ASSERT_EQ(0, dn_counters_read(&d));
+	EXPECT_EQ(c.remote_faults, d.remote_faults);
+	EXPECT_EQ(0, dn_check(p, len, DN_SEED));
+	EXPECT_EQ(0, dn_unmap_guarded(p, len));
+}
+
+/* mprotect (to read-only and back, or to read-only alone) leaves remote pages trapping. */
+TEST_F(remote, mprotect_keeps_trapping)
+{
+	size_t len = DN_N * DN_PAGE;
+	struct dn_counters a, b, c;
+	char *p;
+
+	DN_NEED_SETUP();
+	p = dn_evicted_range(_metadata, self->nid, DN_N, DN_SEED);
+	ASSERT_NE(NULL, p);
+
+	ASSERT_EQ(0, mprotect(p, len, PROT_READ));
+	ASSERT_EQ(0, mprotect(p, len, PROT_READ | PROT_WRITE));
+	EXPECT_EQ(DN_N, dn_numa_maps_pages(p, self->nid));
+	EXPECT_EQ(DN_N, dn_count_protected(p, len));
+	ASSERT_EQ(0, dn_counters_read(&a));
+	dn_touch_read(p, DN_N);
+	ASSERT_EQ(0, dn_counters_read(&b));
+	EXPECT_EQ(DN_N, b.remote_faults - a.remote_faults);
+	EXPECT_EQ(DN_N, dn_count_on_node(p, len, 0));
+	EXPECT_EQ(0, dn_check(p, len, DN_SEED));
+	/* Writable again after the round trip. */
+	dn_touch_write(p, DN_N, DN_SEED);
+
+	/* Again, left read-only while the pages are remote. */
+	ASSERT_EQ(0, dn_evict(getpid(), p, len));
+	EXPECT_EQ(DN_N, dn_evict_moved());
+	ASSERT_EQ(0, mprotect(p, len, PROT_READ));
+	EXPECT_EQ(DN_N, dn_count_protected(p, len));
+	dn_touch_read(p, DN_N);
+	ASSERT_EQ(0, dn_counters_read(&c));
+	EXPECT_EQ(DN_N, c.remote_faults - b.remote_faults);
+	EXPECT_EQ(DN_N, dn_count_on_node(p, len, 0));
+	EXPECT_EQ(0, dn_check(p, len, DN_SEED));
+	ASSERT_EQ(0, mprotect(p, len, PROT_READ | PROT_WRITE));
+	dn_touch_write(p, DN_N, DN_SEED);
+	EXPECT_EQ(0, dn_check(p, len, DN_SEED));
+	EXPECT_EQ(0, dn_unmap_guarded(p, len));
+}
+
+/* mremap moving remote pages to a new address keeps them trapping there. */
+TEST_F(remote, mremap_keeps_trapping)
+{
+	size_t len = DN_N * DN_PAGE;
+	struct dn_counters a, b, c;
+	char *p, *hole, *q;
+
+	DN_NEED_SETUP();
+	p = dn_evicted_range(_metadata, self->nid, DN_N, DN_SEED);
+	ASSERT_NE(NULL, p);
+
+	/* A fixed destination between guard pages, so the move really happens. */
+	hole = mmap(NULL, len + 2 * DN_PAGE, PROT_NONE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, hole);
+	q = mremap(p, len, len, MREMAP_MAYMOVE | MREMAP_FIXED, hole + DN_PAGE);
+	ASSERT_EQ(hole + DN_PAGE, q);
+	EXPECT_EQ(DN_N, dn_numa_maps_pages(q, self->nid));
+	EXPECT_EQ(DN_N, dn_count_protected(q, len));
+
+	ASSERT_EQ(0, dn_counters_read(&a));
+	dn_touch_read(q, DN_N);
+	ASSERT_EQ(0, dn_counters_read(&b));
+	EXPECT_EQ(DN_N, b.remote_faults - a.remote_faults);
+	EXPECT_EQ(DN_N, b.promotions - a.promotions);
+	EXPECT_EQ(DN_N, dn_count_on_node(q, len, 0));
+	EXPECT_EQ(0, dn_check(q, len, DN_SEED));
+	dn_touch_read(q, DN_N);
+	ASSERT_EQ(0, dn_counters_read(&c));
+	EXPECT_EQ(b.remote_faults, c.remote_faults);
+	EXPECT_EQ(0, munmap(hole, len + 2 * DN_PAGE));
+	/* The old range's guard pages. */
+	EXPECT_EQ(0, dn_unmap_guarded(p, len));
+}
+
+/* Stress: 4 threads */
+
+#define DN_STRESS_THREADS	4
+#define DN_STRESS_PAGES		2048L
+#define DN_STRESS_TICK_MS	200
+#define DN_STRESS_TICKS		15	/* 3 s */
+
+struct dn_stress {
+	pthread_t thread;
+	uint64_t *base;		/* this thread's slice */
+	size_t words;
+	unsigned int id;
+	uint64_t seq;		/* sequence number every word of the slice holds */
+	long lost;		/* words that did not hold the previous value */
+	long passes;
+	int *stop;
+	long long deadline_ns;	/* a bound even if stop is never set */
+};
+
+/* Word i of thread id's slice after pass seq. */
+static uint64_t dn_stress_val(unsigned int id, uint64_t seq, size_t i)
+{
+	return (seq * 0x9e3779b97f4a7c15ULL) ^ (i * 0xbf58476d1ce4e5b9ULL) ^ id;
+}
+
+/* Each pass checks every word still holds the last pass's value, then writes the next. */
+static void *dn_stress_thread(void *arg)
+{
+	struct dn_stress *s = arg;
+	size_t i;
+
+	while (!__atomic_load_n(s->stop, __ATOMIC_RELAXED) &&
+	       dn_now_ns() < s->deadline_ns) {
+		uint64_t next = s->seq + 1;
+
+		for (i = 0; i < s->words; i++) {
+			if (s->base[i] != dn_stress_val(s->id, s->seq, i))
+				s->lost++;
+			s->base[i] = dn_stress_val(s->id, next, i);
+		}
+		s->seq = next;
+		s->passes++;
+	}
+	return NULL;
+}
+
+static uint64_t dn_lcg(uint64_t *state)
+{
+	*state = *state * 6364136223846793005ULL + 1442695040888963407ULL;
+	return *state >> 33;
+}
+
+/* Threads rewriting their pages while the worker, knob changes and debugfs evictions move them: no lost write. */
+TEST_F_TIMEOUT(remote, stress_concurrent, 90)
+{
+	static const int pcts[] = { 25, 75, 50 };
+	static const int lats[] = { 0, 5000, 20000 };
+	size_t len = DN_STRESS_PAGES * DN_PAGE;
+	size_t words = len / sizeof(uint64_t) / DN_STRESS_THREADS;
+	struct dn_stress st[DN_STRESS_THREADS];
+	long lost = 0, bad = 0, passes = 0, knob_errors = 0;
+	long evict_calls = 0, evict_errors = 0, evict_moved = 0;
+	int created = 0, stop = 0, i, t, ret;
+	struct dn_counters a, b;
+	uint64_t rnd = 12345;
+	long long tick;
+	size_t w;
+	char *p;
+
+	DN_NEED_SETUP();
+	p = dn_map_guarded(len, -1);
+	ASSERT_NE(NULL, p);
+	memset(st, 0, sizeof(st));
+	for (t = 0; t < DN_STRESS_THREADS; t++) {
+		st[t].base = (uint64_t *)p + t * words;
+		st[t].words = words;
+		st[t].id = t;
+		st[t].stop = &stop;
+		st[t].deadline_ns = dn_now_ns() + 30 * 1000000000LL;
+		for (w = 0; w < words; w++)
+			st[t].base[w] = dn_stress_val(t, 0, w);
+	}
+	ASSERT_EQ(0, dn_target_add(getpid()));
+	ASSERT_EQ(0, dn_counters_read(&a));
+	ASSERT_EQ(0, dn_set("remote_pct", 50));
+	ASSERT_EQ(0, dn_debugfs_set("pause", 0));
+
+	/* From here to the join: no ASSERT, the threads must be stopped. */
+	for (t = 0; t < DN_STRESS_THREADS; t++) {
+		ret = pthread_create(&st[t].thread, NULL, dn_stress_thread, &st[t]);
+		if (ret) {
+			TH_LOG("pthread_create: %s", strerror(ret));
+			break;
+		}
+		created++;
+	}
+	tick = dn_now_ns();
+	for (i = 0; created == DN_STRESS_THREADS && i < DN_STRESS_TICKS; i++) {
+		long pages = 1 + dn_lcg(&rnd) % 64;
+		long first = dn_lcg(&rnd) % (DN_STRESS_PAGES - pages + 1);
+		long long left;
+
+		if (i) {
+			knob_errors += !!dn_set("remote_pct", pcts[i % 3]);
+			knob_errors += !!dn_set("latency_ns", lats[(i / 3) % 3]);
+		}
+		evict_calls++;
+		if (dn_evict(getpid(), p + first * DN_PAGE, pages * DN_PAGE)) {
+			evict_errors++;
+		} else {
+			long long moved = dn_evict_moved();
+
+			if (moved > 0)
+				evict_moved += moved;
+		}
+		tick += DN_STRESS_TICK_MS * 1000000LL;
+		left = tick - dn_now_ns();
+		if (left > 0)
+			dn_sleep_ms(left / 1000000);
+	}
+	__atomic_store_n(&stop, 1, __ATOMIC_RELAXED);
+	for (t = 0; t < created; t++)
+		pthread_join(st[t].thread, NULL);
+
+	knob_errors += !!dn_debugfs_set("pause", 1);
+	knob_errors += !!dn_set("remote_pct", 0);
+	knob_errors += !!dn_set("latency_ns", 0);
+	ASSERT_EQ(0, dn_counters_read(&b));
+	ASSERT_EQ(DN_STRESS_THREADS, created);
+
+	for (t = 0; t < DN_STRESS_THREADS; t++) {
+		lost += st[t].lost;
+		passes += st[t].passes;
+		for (w = 0; w < words; w++)
+			if (st[t].base[w] != dn_stress_val(t, st[t].seq, w))
+				bad++;
+	}
+	TH_LOG("stress: %ld passes of %ld pages, %ld lost writes, %ld bad words at the end",
+	       passes, DN_STRESS_PAGES / DN_STRESS_THREADS, lost, bad);
+	TH_LOG("stress: remote_faults +%lld promotions +%lld failures +%lld evictions +%lld homecomings +%lld injected_delay_ns +%lld",
+	       b.remote_faults - a.remote_faults, b.promotions - a.promotions,
+	       b.promotion_failures - a.promotion_failures,
+	       b.evictions - a.evictions, b.homecomings - a.homecomings,
+	       b.injected_delay_ns - a.injected_delay_ns);
+	TH_LOG("stress: debugfs evict %ld calls, %ld errors, %ld pages moved",
+	       evict_calls, evict_errors, evict_moved);
+	EXPECT_EQ(0, lost);
+	EXPECT_EQ(0, bad);
+	EXPECT_EQ(0, knob_errors);
+	EXPECT_EQ(0, evict_errors);
+	EXPECT_LT(0, b.evictions - a.evictions);
+	EXPECT_LT(0, b.remote_faults - a.remote_faults);
+	for (t = 0; t < DN_STRESS_THREADS; t++)
+		EXPECT_LT(0, st[t].passes);
+	EXPECT_EQ(0, dn_unmap_guarded(p, len));
+}
+
+/* Split */
+
+#define DN_SPLIT_PAGES		2048L
+#define DN_SPLIT_RUN_MS		2000
+#define DN_SPLIT_SETTLE_MS	500
+#define DN_SPLIT_TOLERANCE_PCT	5
+
+/* About a quarter of the pages, scattered: touched every round. */
+static bool dn_hot(size_t i)
+{
+	return ((i * 2654435761UL) >> 5) % 4 == 0;
+}
+
+/* Read one byte of each hot page. */
+static void dn_touch_hot(const void *p, size_t npages)
+{
+	const volatile char *c = p;
+	size_t i;
+
+	for (i = 0; i < npages; i++)
+		if (dn_hot(i))
+			(void)c[i * DN_PAGE];
+}
+
+/* With the worker running, the remote share of a mapping settles at remote_pct (25/50/75) within 5 points. */
+TEST_F_TIMEOUT(remote, split_holds_pct, 90)
+{
+	static const int pcts[] = { 25, 50, 75 };
+	size_t len = DN_SPLIT_PAGES * DN_PAGE;
+	unsigned int k;
+
+	DN_NEED_SETUP();
+	ASSERT_EQ(0, dn_target_add(getpid()));
+	for (k = 0; k < ARRAY_SIZE(pcts); k++) {
+		long long remote, local, end, rounds = 0;
+		double share;
+		char *p;
+
+		ASSERT_EQ(0, dn_debugfs_set("pause", 1));
+		ASSERT_EQ(0, dn_set("remote_pct", pcts[k]));
+		p = dn_map_guarded(len, -1);
+		ASSERT_NE(NULL, p);
+		dn_fill(p, len, DN_SEED + k);
+		ASSERT_EQ(0, dn_debugfs_set("pause", 0));
+
+		end = dn_now_ns() + DN_SPLIT_RUN_MS * 1000000LL;
+		while (dn_now_ns() < end) {
+			dn_touch_hot(p, DN_SPLIT_PAGES);
+			if (rounds++ % 8 == 0)
+				dn_touch_write(p, DN_SPLIT_PAGES, DN_SEED + k);
+		}
+		/* No access for a few worker periods: the split is exact again. */
+		dn_sleep_ms(DN_SPLIT_SETTLE_MS);
+		remote = dn_numa_maps_pages(p, self->nid);
+		local = dn_numa_maps_pages(p, 0);
+		share = local + remote > 0 ? 100.0 * remote / (local + remote) : -1;
+		TH_LOG("split remote_pct=%d: %lld remote, %lld local, share %.1f%% after %lld rounds",
+		       pcts[k], remote, local, share, rounds);
+		EXPECT_EQ(DN_SPLIT_PAGES, local + remote);
+		/* |100 * remote / total - pct| <= tolerance, in integers. */
+		EXPECT_GE(DN_SPLIT_TOLERANCE_PCT * (local + remote),
+			  llabs(100 * remote - pcts[k] * (local + remote)));
+		ASSERT_EQ(0, dn_debugfs_set("pause", 1));
+		EXPECT_EQ(0, dn_check(p, len, DN_SEED + k));
+		EXPECT_EQ(0, dn_unmap_guarded(p, len));
+	}
+}
+
+/* Latency */
+
+/*
+ * Bounds on the extra mean cost of one trap that latency_ns adds, compared
+ * with latency_ns=0 in the same run.  QEMU TCG emulates guest time: a
+ * busy-wait of L ns costs about 1.0-1.3 L of guest time (KERNEL-FACTS:
+ * 10 us -> +13 us, 20 us -> +25 us), and the rest of a trap (fault entry,
+ * promotion, TLB flush: 57-110 us) jitters by tens of microseconds between
+ * passes even when averaged over 256 traps and taking the median of three
+ * rounds.  The windows absorb that jitter and still catch a delay that is
+ * missing or an order of magnitude off.
+ */
+#define DN_LAT10_MIN_NS		5000
+#define DN_LAT10_MAX_NS		40000
+#define DN_LAT50_MIN_NS		35000
+#define DN_LAT50_MAX_NS		120000
+#define DN_LAT_ROUNDS		3
+
+static long long dn_median3(const long long *v)
+{
+	long long a = v[0], b = v[1], c = v[2];
+
+	if ((a <= b && b <= c) || (c <= b && b <= a))
+		return b;
+	if ((b <= a && a <= c) || (c <= a && a <= b))
+		return a;
+	return c;
+}
+
+/* latency_ns adds its delay to every trap: mean trap time and injected_delay_ns grow by it. */
+TEST_F_TIMEOUT(remote, latency_delta, 60)
+{
+	static const long long lats[] = { 0, 10000, 50000 };
+	long long trap[3][DN_LAT_ROUNDS], local[3][DN_LAT_ROUNDS];
+	long long med[3], lmed[3];
+	size_t len = DN_N * DN_PAGE;
+	int k, r;
+	char *p;
+
+	DN_NEED_SETUP();
+	p = dn_map_guarded(len, -1);
+	ASSERT_NE(NULL, p);
+	dn_fill(p, len, DN_SEED);
+	ASSERT_EQ(0, dn_target_add(getpid()));
+
+	/* Rounds interleave the settings so that drift hits all of them. */
+	for (r = 0; r < DN_LAT_ROUNDS; r++) {
+		for (k = 0; k < 3; k++) {
+			struct dn_counters a, b;
+			long long t0, t1, t2, inj;
+
+			ASSERT_EQ(0, dn_set("latency_ns", lats[k]));
+			ASSERT_EQ(0, dn_evict(getpid(), p, len));
+			ASSERT_EQ(DN_N, dn_evict_moved());
+			ASSERT_EQ(0, dn_counters_read(&a));
+			t0 = dn_now_ns();
+			dn_touch_read(p, DN_N);
+			t1 = dn_now_ns();
+			dn_touch_read(p, DN_N);
+			t2 = dn_now_ns();
+			ASSERT_EQ(0, dn_counters_read(&b));
+			EXPECT_EQ(DN_N, b.remote_faults - a.remote_faults);
+			EXPECT_EQ(DN_N, b.promotions - a.promotions);
+			inj = b.injected_delay_ns - a.injected_delay_ns;
+			if (lats[k]) {
+				EXPECT_LE(DN_N * lats[k] * 9 / 10, inj);
+			} else {
+				EXPECT_EQ(0, inj);
+			}
+			trap[k][r] = (t1 - t0) / DN_N;
+			local[k][r] = (t2 - t1) / DN_N;
+			TH_LOG("latency_ns=%lld round %d: %lld ns per trap, %lld ns per local read, injected %lld ns per trap",
+			       lats[k], r, trap[k][r], local[k][r], inj / DN_N);
+			EXPECT_EQ(0, dn_check(p, len, DN_SEED));
+		}
+	}
+	ASSERT_EQ(0, dn_set("latency_ns", 0));
+	for (k = 0; k < 3; k++) {
+		med[k] = dn_median3(trap[k]);
+		lmed[k] = dn_median3(local[k]);
+		TH_LOG("latency_ns=%lld: median %lld ns per trap (+%lld over latency_ns=0), %lld ns per local read",
+		       lats[k], med[k], med[k] - med[0], lmed[k]);
+	}
+	EXPECT_LT(lmed[0], med[0]);
+	EXPECT_LE(DN_LAT10_MIN_NS, med[1] - med[0]);
+	EXPECT_GE(DN_LAT10_MAX_NS, med[1] - med[0]);
+	EXPECT_LE(DN_LAT50_MIN_NS, med[2] - med[0]);
+	EXPECT_GE(DN_LAT50_MAX_NS, med[2] - med[0]);
+	EXPECT_EQ(0, dn_unmap_guarded(p, len));
+}
+
+/* Full remote node */
+
+/* Remote node memory left free by the helper child: eviction fills it. */
+#define DN_FULL_HEADROOM	(24 * MB)
+#define DN_FULL_TARGET		(64 * MB)
+
+static int dn_write_all(int fd, const char *buf, size_t len)
+{
+	ssize_t n;
+
+	while (len) {
+		n = write(fd, buf, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		buf += n;
+		len -= n;
+	}
+	return 0;
+}
+
+/*
+ * Helper child of remote_full_falls_back: fill fill_len bytes of the remote
+ * node with a memfd whose shared policy binds it there (MPOL_BIND by mbind
+ * of a mapping of it, never touched).  The data goes in by write() and
+ * comes back by pread(): the pages are never mapped, so none of them traps
+ * or can be evicted (the module may still make this process a target when
+ * it sees the allocations; that is harmless).  Report 'r' when full, wait
+ * for 'd', read everything back.
+ * Returns the exit status: 0 intact, 1 data wrong, 3 no 'd', 1x setup.
+ */
+static int dn_fill_node_child(int nid, size_t fill_len, int ready_fd, int cmd_fd)
+{
+	unsigned long mask = 1UL << nid;
+	size_t c, chunks = fill_len / MB;
+	uint64_t *ref;
+	long bad = 0;
+	char *buf;
+	void *m;
+	int fd;
+
+	buf = malloc(MB);
+	ref = malloc(MB);
+	if (!buf || !ref)
+		return 10;
+	memset(buf, 0, MB);
+	dn_fill(ref, MB, DN_SEED2);
+	fd = memfd_create("dn_fill_remote", 0);
+	if (fd < 0 || ftruncate(fd, fill_len))
+		return 11;
+	m = mmap(NULL, fill_len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (m == MAP_FAILED)
+		return 12;
+	if (syscall(SYS_mbind, m, fill_len, MPOL_BIND, &mask, 64, 0))
+		return 13;
+	if (munmap(m, fill_len))
+		return 14;
+	for (c = 0; c < chunks; c++) {
+		ref[0] = c;
+		if (dn_write_all(fd, (char *)ref, MB))
+			return 15;
+	}
+	if (dn_send(ready_fd, 'r'))
+		return 16;
+	if (dn_recv(cmd_fd, 90000) != 'd')
+		return 3;
+	for (c = 0; c < chunks; c++) {
+		ref[0] = c;
+		if (pread(fd, buf, MB, c * MB) != (ssize_t)MB ||
+		    memcmp(buf, ref, MB))
+			bad++;
+	}
+	return bad ? 1 : 0;
+}
+
+/* remote_pct=100 with the remote node nearly full: remote_full counts, nothing is killed, data intact. */
+TEST_F_TIMEOUT(remote, remote_full_falls_back, 150)
+{
+	size_t len = DN_FULL_TARGET;
+	long long free_kb, full_kb, e1, e2, end;
+	struct dn_counters a, b;
+	int ready[2], cmd[2], status, ret, kfd;
+	bool filled, alive;
+	size_t fill;
+	long remote;
+	char *p = NULL;
+	pid_t pid;
+
+	DN_NEED_SETUP();
+	free_kb = dn_node_meminfo_kb(self->nid, "MemFree");
+	ASSERT_LT((long long)(DN_FULL_HEADROOM + 64 * MB) / 1024, free_kb);
+	fill = (free_kb * 1024 - DN_FULL_HEADROOM) / MB * MB;
+	kfd = dn_kmsg_open();
+	ASSERT_LE(0, kfd);
+	ASSERT_EQ(0, pipe(ready));
+	ASSERT_EQ(0, pipe(cmd));
+
+	/* Forked before this process becomes a target. */
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		close(ready[0]);
+		close(cmd[1]);
+		_exit(dn_fill_node_child(self->nid, fill, ready[1], cmd[0]));
+	}
+	close(ready[1]);
+	close(cmd[0]);
+
+	/* From here to the reap: no ASSERT. */
+	filled = dn_recv(ready[0], 90000) == 'r';
+	EXPECT_TRUE(filled);
+	full_kb = dn_node_meminfo_kb(self->nid, "MemFree");
+	TH_LOG("remote_full: node %d MemFree %lld kB, helper filled %zu MB, now %lld kB free",
+	       self->nid, free_kb, fill / MB, full_kb);
+	if (filled) {
+		EXPECT_GE((long long)(DN_FULL_HEADROOM + 8 * MB) / 1024, full_kb);
+		p = dn_map_guarded(len, -1);
+		EXPECT_NE(NULL, p);
+	}
+	if (p) {
+		dn_fill(p, len, DN_SEED);
+		EXPECT_EQ(0, dn_target_add(getpid()));
+		EXPECT_EQ(0, dn_counters_read(&a));
+		EXPECT_EQ(0, dn_set("remote_pct", 100));
+		EXPECT_EQ(0, dn_debugfs_set("pause", 0));
+
+		end = dn_now_ns() + 30 * 1000000000LL;
+		while (dn_stat("remote_full") <= a.remote_full &&
+		       dn_now_ns() < end)
+			dn_sleep_ms(100);
+		/* Full and nothing touched: evictions stop (at most a batch more). */
+		dn_sleep_ms(500);
+		e1 = dn_stat("evictions");
+		dn_sleep_ms(500);
+		e2 = dn_stat("evictions");
+		EXPECT_EQ(0, dn_counters_read(&b));
+		remote = dn_numa_maps_pages(p, self->nid);
+		TH_LOG("remote_full: remote_full +%lld, evictions +%lld (+%lld in the last 0.5 s), %ld of %lu target pages remote, node MemFree %lld kB",
+		       b.remote_full - a.remote_full, b.evictions - a.evictions,
+		       e2 - e1, remote, len / DN_PAGE,
+		       dn_node_meminfo_kb(self->nid, "MemFree"));
+		EXPECT_LT(0, b.remote_full - a.remote_full);
+		EXPECT_LT(0, remote);
+		EXPECT_GT((long)(len / DN_PAGE), remote);
+		EXPECT_GE(256, e2 - e1);
+		alive = waitpid(pid, &status, WNOHANG) == 0;
+		EXPECT_TRUE(alive);
+		/* Every page, remote ones through a trap. */
+		EXPECT_EQ(0, dn_check(p, len, DN_SEED));
+		EXPECT_EQ(0, dn_debugfs_set("pause", 1));
+		EXPECT_EQ(0, dn_set("remote_pct", 0));
+	}
+	EXPECT_EQ(0, dn_send(cmd[1], 'd'));
+	close(cmd[1]);
+	ret = dn_reap(pid, 90000, &status);
+	EXPECT_TRUE(dn_exited_ok(ret, status)) {
+		TH_LOG("helper: reap %d, status %#x (1 data, 3 no 'd', 1x setup)",
+		       ret, status);
+	}
+	close(ready[0]);
+	EXPECT_FALSE(dn_kmsg_has(kfd, "Out of memory"));
+	EXPECT_FALSE(dn_kmsg_has(kfd, "page allocation failure"));
+	close(kfd);
+	if (p)
+		EXPECT_EQ(0, dn_unmap_guarded(p, len));
+}
+
+/* Local pressure */
+
+/* Node 0 memory the hog leaves free. */
+#define DN_HOG_HEADROOM		(64 * MB)
+#define DN_HOG_PAGES		2048L
+
+/*
+ * Helper child of local_pressure_no_oom: bind to node 0, first-touch len
+ * bytes (one word per page), report 'r', wait for 'd', check every page.
+ * Returns the exit status: 0 intact, 1 data wrong, 3 no 'd', 1x setup.
+ */
+static int dn_hog_child(size_t len, int ready_fd, int cmd_fd)
+{
+	unsigned long mask = 1UL << 0;
+	size_t i, n = len / DN_PAGE;
+	long bad = 0;
+	uint64_t *w;
+	char *p;
+
+	if (syscall(SYS_set_mempolicy, MPOL_BIND, &mask, 64))
+		return 10;
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+		 -1, 0);
+	if (p == MAP_FAILED)
+		return 11;
+	dn_touch_write(p, n, DN_SEED2);
+	if (dn_send(ready_fd, 'r'))
+		return 12;
+	if (dn_recv(cmd_fd, 120000) != 'd')
+		return 3;
+	for (i = 0; i < n; i++) {
+		w = (uint64_t *)(p + i * DN_PAGE);
+		if (w[0] != dn_pattern(i * DN_PAGE_WORDS, DN_SEED2) ||
+		    w[DN_PAGE_WORDS - 1])
+			bad++;
+	}
+	return bad ? 1 : 0;
+}
+
+/* A target at remote_pct=50 keeps running while another process fills node 0: no OOM kill, data intact. */
+TEST_F_TIMEOUT(remote, local_pressure_no_oom, 180)
+{
+	size_t hog, len = DN_HOG_PAGES * DN_PAGE;
+	long long free_kb, low_kb = -1, end, passes = 0;
+	int ready[2], cmd[2], status, ret, kfd, r;
+	struct dn_counters a, b;
+	bool hogging = false;
+	pid_t pid;
+	char *p;
+
+	DN_NEED_SETUP();
+	free_kb = dn_node_meminfo_kb(0, "MemFree");
+	ASSERT_LT((long long)(DN_HOG_HEADROOM + 64 * MB) / 1024, free_kb);
+	hog = (free_kb * 1024 - DN_HOG_HEADROOM) / MB * MB;
+	kfd = dn_kmsg_open();
+	ASSERT_LE(0, kfd);
+	ASSERT_EQ(0, pipe(ready));
+	ASSERT_EQ(0, pipe(cmd));
+
+	/* Forked before this process becomes a target. */
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		close(ready[0]);
+		close(cmd[1]);
+		_exit(dn_hog_child(hog, ready[1], cmd[0]));
+	}
+	close(ready[1]);
+	close(cmd[0]);
+
+	/* From here to the reap: no ASSERT. */
+	p = dn_map_guarded(len, -1);
+	EXPECT_NE(NULL, p);
+	if (p) {
+		dn_fill(p, len, DN_SEED);
+		EXPECT_EQ(0, dn_target_add(getpid()));
+		EXPECT_EQ(0, dn_counters_read(&a));
+		EXPECT_EQ(0, dn_set("remote_pct", 50));
+		EXPECT_EQ(0, dn_debugfs_set("pause", 0));
+
+		/* Keep using the target while the hog grows, then 2 s more. */
+		end = dn_now_ns() + 120 * 1000000000LL;
+		while (dn_now_ns() < end) {
+			dn_touch_write(p, DN_HOG_PAGES, DN_SEED);
+			dn_touch_hot(p, DN_HOG_PAGES);
+			passes++;
+			if (hogging)
+				continue;
+			r = dn_recv(ready[0], 0);
+			if (r == 'r') {
+				hogging = true;
+				low_kb = dn_node_meminfo_kb(0, "MemFree");
+				end = dn_now_ns() + 2 * 1000000000LL;
+			} else if (r != -ETIMEDOUT) {
+				break;	/* the hog is gone */
+			}
+		}
+		EXPECT_TRUE(hogging);
+		EXPECT_EQ(0, dn_debugfs_set("pause", 1));
+		EXPECT_EQ(0, dn_set("remote_pct", 0));
+		EXPECT_EQ(0, dn_counters_read(&b));
+		TH_LOG("local pressure: hog %zu MB of %lld MB free on node 0, %lld kB free while held; %lld passes",
+		       hog / MB, free_kb / 1024, low_kb, passes);
+		TH_LOG("local pressure: remote_faults +%lld promotions +%lld failures +%lld evictions +%lld homecomings +%lld",
+		       b.remote_faults - a.remote_faults,
+		       b.promotions - a.promotions,
+		       b.promotion_failures - a.promotion_failures,
+		       b.evictions - a.evictions, b.homecomings - a.homecomings);
+		EXPECT_LT(0, b.remote_faults - a.remote_faults);
+		EXPECT_EQ(0, dn_check(p, len, DN_SEED));
+	}
+	EXPECT_EQ(0, dn_send(cmd[1], 'd'));
+	close(cmd[1]);
+	ret = dn_reap(pid, 90000, &status);
+	EXPECT_TRUE(dn_exited_ok(ret, status)) {
+		TH_LOG("hog: reap %d, status %#x (1 data, 3 no 'd', 1x setup; signal 9: killed)",
+		       ret, status);
+	}
+	close(ready[0]);
+	EXPECT_FALSE(dn_kmsg_has(kfd, "Out of memory"));
+	close(kfd);
+	if (p)
+		EXPECT_EQ(0, dn_unmap_guarded(p, len));
+}
+
+/* sysfs */
+
+/* A pid with no process: 999999, or lower if pid_max allows it and it exists. */
+static pid_t dn_unused_pid(void)
+{
+	pid_t pid;
+
+	for (pid = 999999; pid > 1; pid--)
+		if (kill(pid, 0) && errno == ESRCH)
+			return pid;
+	return -1;
+}
+
+/* Bad values of the worker knobs and target files are refused with the documented errors. */
+TEST_F(remote, sysfs_bad_input)
+{
+	char buf[32];
+	pid_t nopid;
+
+	DN_NEED_SETUP();
+	/* Defaults from the contract. */
+	EXPECT_EQ(10, dn_read_ll(DN_SYSFS "/scan_period_ms"));
+	EXPECT_EQ(256, dn_read_ll(DN_SYSFS "/evict_batch"));
+
+	EXPECT_EQ(-EINVAL, dn_write_file(DN_SYSFS "/scan_period_ms", "0"));
+	EXPECT_EQ(-EINVAL, dn_write_file(DN_SYSFS "/scan_period_ms", "10001"));
+	EXPECT_EQ(-EINVAL, dn_write_file(DN_SYSFS "/scan_period_ms", "x"));
+	EXPECT_EQ(10, dn_read_ll(DN_SYSFS "/scan_period_ms"));
+	EXPECT_EQ(0, dn_write_file(DN_SYSFS "/scan_period_ms", "1"));
+	EXPECT_EQ(1, dn_read_ll(DN_SYSFS "/scan_period_ms"));
+	EXPECT_EQ(0, dn_write_file(DN_SYSFS "/scan_period_ms", "10000\n"));
+	EXPECT_EQ(10000, dn_read_ll(DN_SYSFS "/scan_period_ms"));
+	EXPECT_EQ(0, dn_write_file(DN_SYSFS "/scan_period_ms", "10"));
+	EXPECT_EQ(10, dn_read_ll(DN_SYSFS "/scan_period_ms"));
+
+	EXPECT_EQ(-EINVAL, dn_write_file(DN_SYSFS "/evict_batch", "0"));
+	EXPECT_EQ(-EINVAL, dn_write_file(DN_SYSFS "/evict_batch", "4097"));
+	EXPECT_EQ(-EINVAL, dn_write_file(DN_SYSFS "/evict_batch", "x"));
+	EXPECT_EQ(256, dn_read_ll(DN_SYSFS "/evict_batch"));
+	EXPECT_EQ(0, dn_write_file(DN_SYSFS "/evict_batch", "1"));
+	EXPECT_EQ(1, dn_read_ll(DN_SYSFS "/evict_batch"));
+	EXPECT_EQ(0, dn_write_file(DN_SYSFS "/evict_batch", "4096"));
+	EXPECT_EQ(4096, dn_read_ll(DN_SYSFS "/evict_batch"));
+	EXPECT_EQ(0, dn_write_file(DN_SYSFS "/evict_batch", "256"));
+	EXPECT_EQ(256, dn_read_ll(DN_SYSFS "/evict_batch"));
+
+	EXPECT_EQ(0, dn_set("remote_pct", 75));
+	EXPECT_EQ(75, dn_read_ll(DN_SYSFS "/remote_pct"));
+	EXPECT_EQ(0, dn_set("latency_ns", 5000));
+	EXPECT_EQ(5000, dn_read_ll(DN_SYSFS "/latency_ns"));
+	EXPECT_EQ(0, dn_set("remote_pct", 0));
+	EXPECT_EQ(0, dn_set("latency_ns", 0));
+
+	EXPECT_EQ(-EINVAL, dn_write_file(DN_SYSFS "/target_add", "abc"));
+	nopid = dn_unused_pid();
+	ASSERT_LT(1, nopid);
+	snprintf(buf, sizeof(buf), "%d", (int)nopid);
+	EXPECT_EQ(-ESRCH, dn_write_file(DN_SYSFS "/target_add", buf));
+	/* pid 2 is kthreadd: a kernel thread has no address space. */
+	if (dn_file_has("/proc/2/comm", "kthreadd"))
+		EXPECT_EQ(-EINVAL, dn_write_file(DN_SYSFS "/target_add", "2"));
+	EXPECT_EQ(0, dn_stat("targets"));
+
+	/* The harness process is not a target; neither is this one yet. */
+	EXPECT_EQ(-EINVAL, dn_write_file(DN_SYSFS "/target_remove", "abc"));
+	EXPECT_EQ(-ENOENT, dn_write_ll(DN_SYSFS "/target_remove", getppid()));
+	EXPECT_EQ(-ENOENT, dn_write_ll(DN_SYSFS "/target_remove", getpid()));
+
+	/* target_add is idempotent; target_remove undoes it once. */
+	EXPECT_EQ(0, dn_target_add(getpid()));
+	EXPECT_EQ(0, dn_target_add(getpid()));
+	EXPECT_EQ(1, dn_stat("targets"));
+	EXPECT_EQ(0, dn_write_ll(DN_SYSFS "/target_remove", getpid()));
+	EXPECT_EQ(0, dn_stat("targets"));
+	EXPECT_EQ(-ENOENT, dn_write_ll(DN_SYSFS "/target_remove", getpid()));
+}
+
+/* targets/PID/ counts this process's traps, promotions and evictions exactly. */
+TEST_F(remote, per_target_counters)
+{
+	size_t len = DN_N * DN_PAGE;
+	pid_t me = getpid();
+	char path[128];
+	char *p;
+
+	DN_NEED_SETUP();
+	p = dn_evicted_range(_metadata, self->nid, DN_N, DN_SEED);
+	ASSERT_NE(NULL, p);
+	dn_touch_read(p, DN_N);
+	dn_touch_read(p, DN_N);
+
+	EXPECT_EQ(DN_N, dn_target_stat(me, "remote_faults"));
+	EXPECT_EQ(DN_N, dn_target_stat(me, "promotions"));
+	EXPECT_EQ(0, dn_target_stat(me, "promotion_failures"));
+	EXPECT_EQ(DN_N, dn_target_stat(me, "evictions"));
+	EXPECT_EQ(0, dn_target_stat(me, "injected_delay_ns"));
+	/* Worker-pass gauges: the worker is paused, only check they exist. */
+	EXPECT_LE(0, dn_target_stat(me, "local_pages"));
+	EXPECT_LE(0, dn_target_stat(me, "remote_pages"));
+	EXPECT_EQ(1, dn_stat("targets"));
+	EXPECT_EQ(0, dn_check(p, len, DN_SEED));
+
+	EXPECT_EQ(0, dn_write_ll(DN_SYSFS "/target_remove", me));
+	snprintf(path, sizeof(path), DN_SYSFS "/targets/%d", (int)me);
+	EXPECT_NE(0, access(path, F_OK));
+	EXPECT_EQ(0, dn_stat("targets"));
+	EXPECT_EQ(0, dn_unmap_guarded(p, len));
+}
+
+/* Unload under load */
+
+#define DN_BUSY_PAGES		1024L
+
+/*
+ * Child of unload_under_load: a target that rewrites every word of its
+ * pages each pass, checking the previous pass's value, until 1 s after
+ * 'u' (module unloaded).  Then every page must be on node 0.
+ * Returns the exit status: 0 ok, 1 data wrong, 2 pages not all on node 0,
+ * 1x setup or protocol.
+ */
+static int dn_busy_child(int ready_fd, int cmd_fd)
+{
+	size_t i, words = DN_BUSY_PAGES * DN_PAGE_WORDS;
+	size_t len = DN_BUSY_PAGES * DN_PAGE;
+	long long end, after = 0;
+	uint64_t seq = 0, *w;
+	long lost = 0;
+	int r;
+
+	w = dn_map_guarded(len, -1);
+	if (!w)
+		return 10;
+	for (i = 0; i < words; i++)
+		w[i] = dn_stress_val(0, 0, i);
+	if (dn_target_add(getpid()))
+		return 11;
+	if (dn_send(ready_fd, 'r'))
+		return 12;
+	end = dn_now_ns() + 30 * 1000000000LL;
+	while (dn_now_ns() < end) {
+		for (i = 0; i < words; i++) {
+			if (w[i] != dn_stress_val(0, seq, i))
+				lost++;
+			w[i] = dn_stress_val(0, seq + 1, i);
+		}
+		seq++;
+		if (after) {
+			if (dn_now_ns() >= after)
+				break;
+			continue;
+		}
+		r = dn_recv(cmd_fd, 0);
+		if (r == 'u')
+			after = dn_now_ns() + 1000000000LL;
+		else if (r != -ETIMEDOUT)
+			return 13;
+	}
+	if (!after)
+		return 14;
+	for (i = 0; i < words; i++)
+		if (w[i] != dn_stress_val(0, seq, i))
+			lost++;
+	if (lost)
+		return 1;
+	if (dn_count_on_node(w, len, 0) != DN_BUSY_PAGES)
+		return 2;
+	return 0;
+}
+
+/* Unload while a target is rewriting its pages with the worker running: unload succeeds, data intact, all pages home. */
+TEST(unload_under_load)
+{
+	int ready[2], cmd[2], status, ret;
+	struct dn_counters b;
+	bool ok;
+	pid_t pid;
+
+	if (!dn_remote_configured())
+		SKIP(return, "machine booted without memmap=: no remote node");
+	if (dn_loaded())
+		ASSERT_EQ(0, dn_unload());
+	ASSERT_EQ(0, dn_load(""));
+	if (!dn_remote_built()) {
+		dn_unload();
+		SKIP(return, DN_NOT_BUILT);
+	}
+	ok = !dn_set("remote_pct", 50) && !dn_set("latency_ns", 0) &&
+	     !dn_debugfs_set("pause", 0) && !pipe(ready) && !pipe(cmd);
+	if (!ok)
+		dn_unload();
+	ASSERT_TRUE(ok);
+
+	pid = fork();
+	if (pid < 0)
+		dn_unload();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		close(ready[0]);
+		close(cmd[1]);
+		_exit(dn_busy_child(ready[1], cmd[0]));
+	}
+	close(ready[1]);
+	close(cmd[0]);
+
+	/* From here to the reap: no ASSERT. */
+	EXPECT_EQ('r', dn_recv(ready[0], 20000));
+	dn_sleep_ms(1000);
+	EXPECT_EQ(0, dn_counters_read(&b));
+	TH_LOG("unload under load: before unload remote_faults %lld promotions %lld evictions %lld",
+	       b.remote_faults, b.promotions, b.evictions);
+	EXPECT_LT(0, b.evictions);
+	EXPECT_LT(0, b.remote_faults);
+
+	EXPECT_EQ(0, dn_unload());
+	EXPECT_FALSE(dn_loaded());
+	EXPECT_EQ(0, dn_send(cmd[1], 'u'));
+	close(cmd[1]);
+	ret = dn_reap(pid, 30000, &status);
+	EXPECT_TRUE(dn_exited_ok(ret, status)) {
+		TH_LOG("child: reap %d, status %#x (1 data, 2 not on node 0, 1x setup)",
+		       ret, status);
+	}
+	close(ready[0]);
+	if (dn_loaded())
+		dn_unload();
+}
+
+TEST_HARNESS_MAIN

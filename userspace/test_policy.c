@@ -1,0 +1,378 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * test_policy - userspace unit test of the policy core (kmod/policy.c).
+ *
+ * Each TEST walks a table of {name, inputs, expected} cases for one function
+ * of policy.h and logs the name of every case that does not match exactly.
+ * The same policy.c is compiled into the module.
+ *
+ * Build this file with kmod/policy.c, -Ikmod and
+ * -I<linux>/tools/testing/selftests (for kselftest_harness.h).
+ */
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "policy.h"
+#include "kselftest_harness.h"
+
+/* dn_split_delta() */
+
+struct dn_split_case {
+	const char *name;
+	unsigned long local;
+	unsigned long remote;
+	unsigned int pct;
+	long expected;
+};
+
+static const struct dn_split_case dn_split_cases[] = {
+	/* name, local, remote, pct, expected */
+	{ "resident 0, pct 0", 0, 0, 0, 0 },
+	{ "resident 0, pct 50", 0, 0, 50, 0 },
+	{ "resident 0, pct 100", 0, 0, 100, 0 },
+	{ "pct 0 brings all home", 500, 500, 0, -500 },
+	{ "pct 0, one remote page (no hysteresis)", 10000, 1, 0, -1 },
+	{ "pct 0, nothing remote", 500, 0, 0, 0 },
+	{ "pct 50 from all local", 1000, 0, 50, 500 },
+	{ "pct 50 balanced", 500, 500, 50, 0 },
+	{ "pct 50, one extra local page", 501, 499, 50, 1 },
+	{ "pct 25 lowered from 80", 200, 800, 25, -550 },
+	{ "pct 25, short 5 < slack 10", 745, 255, 25, 0 },
+	{ "pct 25, short 10 == slack 10 (edge, kept)", 740, 260, 25, 0 },
+	{ "pct 25, short 11 > slack 10 (edge, home)", 739, 261, 25, -11 },
+	{ "pct 50, resident 199, short 1 == slack 1", 99, 100, 50, 0 },
+	{ "pct 50, resident 199, short 2 > slack 1", 98, 101, 50, -2 },
+	{ "pct 33 rounds want_remote down", 100, 0, 33, 33 },
+	{ "pct 1, resident 99: want_remote 0", 99, 0, 1, 0 },
+	{ "pct 1, resident 100: want_remote 1", 100, 0, 1, 1 },
+	{ "pct 99 keeps the window", 1000, 0, 99, 984 },
+	{ "pct 100 keeps the window", 1000, 0, 100, 984 },
+	{ "pct 100 at the window", 16, 984, 100, 0 },
+	{ "pct 100, window + 1", 17, 983, 100, 1 },
+	{ "pct 100, short 1 < slack 10", 15, 985, 100, 0 },
+	{ "pct 100, short 11 > slack 10", 5, 995, 100, -11 },
+	{ "pct > 100 treated as 100", 1000, 0, 150, 984 },
+	{ "small target, pct 100, all local", 10, 0, 100, 0 },
+	{ "small target, pct 100, all remote", 0, 10, 100, -10 },
+	{ "small target, pct 50, all local", 10, 0, 50, 0 },
+	{ "small target, pct 50, split 3/5", 3, 5, 50, -5 },
+	{ "resident 1, pct 100", 1, 0, 100, 0 },
+	{ "resident == window, pct 50", 16, 0, 50, 0 },
+	{ "resident 40, pct 50", 40, 0, 50, 20 },
+#if ULONG_MAX > 0xffffffffUL
+	{ "2^40 local, pct 33", 1099511627776UL, 0, 33, 362838837166L },
+	{ "2^40 balanced, pct 50", 549755813888UL, 549755813888UL, 50, 0 },
+	{ "2^40 remote, pct 10", 0, 1099511627776UL, 10, -989560464999L },
+	{ "2^40 remote, pct 0", 0, 1099511627776UL, 0, -1099511627776L },
+	{ "2^40, short == slack (edge, kept)", 538760697611UL,
+	  560750930165UL, 50, 0 },
+	{ "2^40, short == slack + 1 (edge, home)", 538760697610UL,
+	  560750930166UL, 50, -10995116278L },
+	{ "2^50 + 99 local, pct 99", 1125899906842723UL, 0, 99,
+	  1114640907774295L },
+#endif
+};
+
+TEST(split_delta)
+{
+	size_t k;
+
+	for (k = 0; k < ARRAY_SIZE(dn_split_cases); k++) {
+		const struct dn_split_case *t = &dn_split_cases[k];
+		struct dn_split s = {
+			.local = t->local,
+			.remote = t->remote,
+			.remote_pct = t->pct,
+		};
+
+		EXPECT_EQ(t->expected, dn_split_delta(&s))
+			TH_LOG("case '%s'", t->name);
+	}
+}
+
+/* dn_clock_visit(), dn_clock_begin(), dn_clock_done() */
+
+struct dn_visit_case {
+	const char *name;
+	unsigned long want;
+	unsigned long selected;
+	bool evictable;
+	bool young;
+	enum dn_verdict verdict;
+	unsigned long selected_after;
+	unsigned long visited_after;	/* starts at 5 */
+	unsigned long cleared_after;	/* starts at 2 */
+	bool done_after;
+};
+
+static const struct dn_visit_case dn_visit_cases[] = {
+	/* name, want, selected, evictable, young,
+	 *	verdict, selected, visited, cleared, done
+	 */
+	{ "not evictable, young", 3, 0, false, true,
+		DN_SKIP, 0, 5, 2, false },
+	{ "not evictable, old", 3, 0, false, false,
+		DN_SKIP, 0, 5, 2, false },
+	{ "not evictable, done", 1, 1, false, false,
+		DN_SKIP, 1, 5, 2, true },
+	{ "young: second chance", 3, 0, true, true,
+		DN_KEEP_CLEAR, 0, 6, 3, false },
+	{ "old: victim", 3, 0, true, false,
+		DN_EVICT, 1, 6, 2, false },
+	{ "old: last victim", 3, 2, true, false,
+		DN_EVICT, 3, 6, 2, true },
+	{ "done, old: keep", 3, 3, true, false,
+		DN_KEEP, 3, 6, 2, true },
+	{ "done, young: keep, bit left", 3, 3, true, true,
+		DN_KEEP, 3, 6, 2, true },
+	{ "want 0, old: keep", 0, 0, true, false,
+		DN_KEEP, 0, 6, 2, true },
+};
+
+TEST(clock_visit)
+{
+	size_t k;
+
+	for (k = 0; k < ARRAY_SIZE(dn_visit_cases); k++) {
+		const struct dn_visit_case *t = &dn_visit_cases[k];
+		struct dn_clock c = { 7, 7, 7, 7 };
+
+		dn_clock_begin(&c, t->want);
+		EXPECT_EQ(t->want, c.want) TH_LOG("case '%s'", t->name);
+		EXPECT_EQ(0UL, c.selected + c.visited + c.cleared)
+			TH_LOG("case '%s': begin did not zero", t->name);
+		c.selected = t->selected;
+		c.visited = 5;
+		c.cleared = 2;
+
+		EXPECT_EQ(t->verdict, dn_clock_visit(&c, t->evictable,
+						     t->young))
+			TH_LOG("case '%s'", t->name);
+		EXPECT_EQ(t->selected_after, c.selected)
+			TH_LOG("case '%s': selected", t->name);
+		EXPECT_EQ(t->visited_after, c.visited)
+			TH_LOG("case '%s': visited", t->name);
+		EXPECT_EQ(t->cleared_after, c.cleared)
+			TH_LOG("case '%s': cleared", t->name);
+		EXPECT_EQ(t->done_after, dn_clock_done(&c))
+			TH_LOG("case '%s': done", t->name);
+	}
+}
+
+/* dn_clock_select() */
+
+#define DN_T_PAGES	16UL
+
+/*
+ * Pages are written as strings, one character per page: young "1" young,
+ * "0" old; evictable "1" evictable, "0" not (NULL: all evictable).  Victims
+ * are written as their indices in visit order, separated by spaces.
+ */
+struct dn_select_case {
+	const char *name;
+	const char *young;
+	const char *evictable;
+	size_t hand;
+	size_t want;
+	const char *victims;
+	size_t hand_after;
+	const char *young_after;
+};
+
+static const struct dn_select_case dn_select_cases[] = {
+	/* name, young, evictable, hand, want,
+	 *	victims, hand, young
+	 */
+	{ "worked example, one lap", "101100", NULL, 0, 3,
+		"1 4 5", 0, "000000" },
+	{ "worked example, second lap", "1101", NULL, 1, 2,
+		"2 1", 2, "0000" },
+	{ "all old", "0000", NULL, 0, 2,
+		"0 1", 2, "0000" },
+	{ "all old, want all", "0000", NULL, 1, 4,
+		"1 2 3 0", 1, "0000" },
+	{ "all young: second lap", "1111", NULL, 0, 2,
+		"0 1", 2, "0000" },
+	{ "all young, want all", "1111", NULL, 0, 4,
+		"0 1 2 3", 0, "0000" },
+	{ "single young page", "1", NULL, 0, 1,
+		"0", 0, "0" },
+	{ "want 0: nothing visited", "1010", NULL, 2, 0,
+		"", 2, "1010" },
+	{ "want > evictable count", "0110", "1101", 0, 10,
+		"0 3 1", 0, "0010" },
+	{ "non-evictable pages skipped", "000000", "010101", 0, 2,
+		"1 3", 4, "000000" },
+	{ "non-evictable young bits left", "111111", "101010", 0, 3,
+		"0 2 4", 5, "010101" },
+	{ "nothing evictable", "10", "00", 1, 1,
+		"", 1, "10" },
+	{ "hand wraps", "0001", NULL, 3, 2,
+		"0 1", 2, "0000" },
+	{ "stop on the last page: hand wraps to 0", "100", NULL, 2, 1,
+		"2", 0, "100" },
+	{ "hand taken mod n", "000", NULL, 4, 1,
+		"1", 2, "000" },
+	{ "distinct victims over two laps", "010", NULL, 0, 3,
+		"0 2 1", 2, "000" },
+	{ "distinct victims, second lap from hand", "01010", NULL, 3, 5,
+		"4 0 2 3 1", 2, "00000" },
+	{ "bits cleared only up to the stop", "110011", NULL, 0, 1,
+		"2", 3, "000011" },
+	{ "second lap stops early", "11011", NULL, 0, 2,
+		"2 0", 1, "00000" },
+	{ "n == 0", "", NULL, 0, 3,
+		"", 0, "" },
+};
+
+/* Parse a string of '0'/'1' into @out; return its length. */
+static size_t dn_bits(const char *s, bool *out)
+{
+	size_t i;
+
+	for (i = 0; s[i]; i++)
+		out[i] = s[i] == '1';
+	return i;
+}
+
+/* Format @nr indices as "a b c" into @buf. */
+static void dn_fmt_victims(const size_t *v, size_t nr, char *buf, size_t len)
+{
+	size_t i, off = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < nr && off < len; i++)
+		off += snprintf(buf + off, len - off, "%s%zu", i ? " " : "",
+				v[i]);
+}
+
+TEST(clock_select)
+{
+	size_t k, i, j;
+
+	for (k = 0; k < ARRAY_SIZE(dn_select_cases); k++) {
+		const struct dn_select_case *t = &dn_select_cases[k];
+		bool young[DN_T_PAGES], evictable[DN_T_PAGES];
+		size_t victims[DN_T_PAGES];
+		char got[4 * DN_T_PAGES], bits[DN_T_PAGES + 1];
+		size_t n, hand, nr;
+
+		n = strlen(t->young);
+		ASSERT_GE(DN_T_PAGES, n) TH_LOG("case '%s'", t->name);
+		dn_bits(t->young, young);
+		for (i = 0; i < n; i++)
+			evictable[i] = !t->evictable || t->evictable[i] == '1';
+		memset(victims, 0xff, sizeof(victims));
+		hand = t->hand;
+
+		nr = dn_clock_select(young, evictable, n, &hand, t->want,
+				     victims);
+
+		dn_fmt_victims(victims, nr, got, sizeof(got));
+		EXPECT_STREQ(t->victims, got)
+			TH_LOG("case '%s': victims", t->name);
+		EXPECT_EQ(t->hand_after, hand)
+			TH_LOG("case '%s': hand", t->name);
+		for (i = 0; i < n; i++)
+			bits[i] = young[i] ? '1' : '0';
+		bits[n] = '\0';
+		EXPECT_STREQ(t->young_after, bits)
+			TH_LOG("case '%s': young bits", t->name);
+
+		/* Whatever the table says: few enough, evictable, distinct. */
+		EXPECT_GE(t->want, nr) TH_LOG("case '%s'", t->name);
+		for (i = 0; i < nr; i++) {
+			EXPECT_GT(n, victims[i])
+				TH_LOG("case '%s': victim %zu", t->name, i);
+			if (victims[i] >= n)
+				continue;
+			EXPECT_TRUE(evictable[victims[i]])
+				TH_LOG("case '%s': victim %zu", t->name, i);
+			/* Braces: EXPECT_*() TH_LOG() is two statements. */
+			for (j = 0; j < i; j++) {
+				EXPECT_NE(victims[j], victims[i])
+					TH_LOG("case '%s': victims %zu, %zu",
+					       t->name, j, i);
+			}
+		}
+	}
+}
+
+/* dn_latency_remaining() */
+
+struct dn_latency_case {
+	const char *name;
+	u64 target_ns;
+	u64 elapsed_ns;
+	u64 expected;
+};
+
+static const struct dn_latency_case dn_latency_cases[] = {
+	/* name, target_ns, elapsed_ns, expected */
+	{ "no latency, nothing elapsed", 0, 0, 0 },
+	{ "no latency, time elapsed", 0, 5, 0 },
+	{ "nothing elapsed", 1000, 0, 1000 },
+	{ "part elapsed", 1000, 400, 600 },
+	{ "one ns left", 1000, 999, 1 },
+	{ "exactly elapsed", 1000, 1000, 0 },
+	{ "overshot by 1", 1000, 1001, 0 },
+	{ "overshot a lot", 1000000, 1ULL << 63, 0 },
+	{ "max target", UINT64_MAX, 0, UINT64_MAX },
+	{ "max target, max - 1 elapsed", UINT64_MAX, UINT64_MAX - 1, 1 },
+};
+
+TEST(latency_remaining)
+{
+	size_t k;
+
+	for (k = 0; k < ARRAY_SIZE(dn_latency_cases); k++) {
+		const struct dn_latency_case *t = &dn_latency_cases[k];
+
+		EXPECT_EQ(t->expected,
+			  dn_latency_remaining(t->target_ns, t->elapsed_ns))
+			TH_LOG("case '%s'", t->name);
+	}
+}
+
+/* dn_pressure_evict() */
+
+struct dn_pressure_case {
+	const char *name;
+	unsigned long free_pages;
+	unsigned long high_wmark;
+	unsigned long margin;
+	unsigned long expected;
+};
+
+static const struct dn_pressure_case dn_pressure_cases[] = {
+	/* name, free_pages, high_wmark, margin, expected */
+	{ "all zero", 0, 0, 0, 0 },
+	{ "well above", 1300, 1000, 256, 0 },
+	{ "at high + margin (edge)", 1256, 1000, 256, 0 },
+	{ "one below high + margin (edge)", 1255, 1000, 256, 1 },
+	{ "at high", 1000, 1000, 256, 256 },
+	{ "below high", 900, 1000, 256, 356 },
+	{ "nothing free", 0, 1000, 256, 1256 },
+	{ "no margin, at high", 1000, 1000, 0, 0 },
+	{ "no margin, below high", 999, 1000, 0, 1 },
+	{ "no watermark, margin only", 10, 0, 64, 54 },
+	{ "high + margin saturates", 0, ULONG_MAX, 1, ULONG_MAX },
+	{ "high + margin saturates, free max", ULONG_MAX, ULONG_MAX, 1, 0 },
+};
+
+TEST(pressure_evict)
+{
+	size_t k;
+
+	for (k = 0; k < ARRAY_SIZE(dn_pressure_cases); k++) {
+		const struct dn_pressure_case *t = &dn_pressure_cases[k];
+
+		EXPECT_EQ(t->expected, dn_pressure_evict(t->free_pages,
+							 t->high_wmark,
+							 t->margin))
+			TH_LOG("case '%s'", t->name);
+	}
+}
+
+TEST_HARNESS_MAIN
