@@ -7,6 +7,7 @@
 # make test            every test on every target kernel (scripts/test.sh)
 # make demo            the demo in a VM (scripts/demo.sh)
 # make checkpatch      checkpatch.pl --strict on the kernel sources
+# make unit            the policy core's userspace unit test (build/unit/)
 #
 # Everything is built under build/; nothing is written into the sources.
 
@@ -29,11 +30,11 @@ KSRC ?= $(CACHE)/linux-source-6.1
 MODBUILD := $(BUILD)/$(KREL)
 KMOD_SRCS := $(wildcard kmod/*.c kmod/*.h)
 CFLAGS_USER := -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE
-USER_PROGS := dnctl dn_touch
+USER_PROGS := dnctl dn_touch dn_run
 SELFTESTS := dn_node_test dn_noreserve_test dn_nonode_test dn_remote_test
 
-.PHONY: all module userspace selftests test demo checkpatch clean
-all: module userspace selftests
+.PHONY: all module userspace selftests unit test demo checkpatch clean
+all: module userspace selftests unit
 
 module: $(MODBUILD)/disagg_node.ko
 
@@ -59,6 +60,14 @@ $(BUILD)/selftests/%: selftests/%.c selftests/dn_lib.h
 	@test -f $(KSRC)/tools/testing/selftests/kselftest_harness.h || { echo "no kselftest_harness.h in $(KSRC): run scripts/deps.sh" >&2; exit 1; }
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_USER) -Wno-unused-parameter -static -I$(KSRC)/tools/testing/selftests -o $@ $<
+
+# The policy core (kmod/policy.c) built for userspace and unit-tested there.
+unit: $(BUILD)/unit/test_policy
+
+$(BUILD)/unit/test_policy: userspace/test_policy.c kmod/policy.c kmod/policy.h
+	@test -f $(KSRC)/tools/testing/selftests/kselftest_harness.h || { echo "no kselftest_harness.h in $(KSRC): run scripts/deps.sh" >&2; exit 1; }
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_USER) -Wno-unused-parameter -Ikmod -I$(KSRC)/tools/testing/selftests -o $@ userspace/test_policy.c kmod/policy.c
 
 test:
 	scripts/test.sh

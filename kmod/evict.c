@@ -124,6 +124,8 @@ void dn_lru_drain_local(void)
 #endif
 }
 
+/* dn_drain_lock serialises dn_lru_drain_all(): it owns dn_drain_work. */
+static DEFINE_MUTEX(dn_drain_lock);
 static DEFINE_PER_CPU(struct work_struct, dn_drain_work);
 
 static void dn_drain_workfn(struct work_struct *work)
@@ -136,6 +138,7 @@ void dn_lru_drain_all(void)
 {
 	int cpu;
 
+	mutex_lock(&dn_drain_lock);
 	cpus_read_lock();
 	for_each_online_cpu(cpu) {
 		INIT_WORK(per_cpu_ptr(&dn_drain_work, cpu), dn_drain_workfn);
@@ -144,6 +147,7 @@ void dn_lru_drain_all(void)
 	for_each_online_cpu(cpu)
 		flush_work(per_cpu_ptr(&dn_drain_work, cpu));
 	cpus_read_unlock();
+	mutex_unlock(&dn_drain_lock);
 }
 
 /*
@@ -396,7 +400,7 @@ static void dn_evict_workfn(struct work_struct *work)
 	unsigned long pressure;
 
 	dn_targets_reap();
-	if (!READ_ONCE(dn_dev.paused)) {
+	if (!READ_ONCE(dn_dev.paused) && READ_ONCE(dn_dev.trap)) {
 		pressure = dn_local_pressure();
 		mutex_lock(&dn_targets_lock);
 		list_for_each_entry(t, &dn_targets, list) {

@@ -24,6 +24,7 @@
  */
 #define pr_fmt(fmt) "disagg_node: " fmt
 
+#include <linux/delay.h>
 #include <linux/kprobes.h>
 #include <linux/mm.h>
 #include <linux/module.h>
@@ -49,6 +50,31 @@
  * to user mode would make the same access trap forever.
  */
 #define DN_FAIL_STREAK		32
+
+/*
+ * Unload quiesces the kretprobes before unregistering them: once
+ * dn_quiesce is set, entry handlers hook no new returns, and dn_inflight
+ * counts the hooked returns still to come.  Unregistering while a probed
+ * function (migration sleeps) is in flight leaves it to return through the
+ * rethook trampoline after the module is gone.
+ */
+static bool dn_quiesce;
+static atomic_t dn_inflight = ATOMIC_INIT(0);
+#define DN_QUIESCE_WAIT_MS	10000
+
+/* Entry handlers: hook this return (0), or not (1). */
+static int dn_hook_return(void)
+{
+	if (READ_ONCE(dn_quiesce))
+		return 1;
+	atomic_inc(&dn_inflight);
+	return 0;
+}
+
+static void dn_return_done(void)
+{
+	atomic_dec(&dn_inflight);
+}
 
 /* A deferred action run by the task before it returns to user mode. */
 struct dn_work {
@@ -245,7 +271,7 @@ static int dn_misplaced_entry(struct kretprobe_instance *ri,
 	int nid = page_to_nid((struct page *)regs->di);
 #endif
 
-	if (nid != dn_dev.nid)
+	if (nid != dn_dev.nid || !READ_ONCE(dn_dev.trap) || dn_hook_return())
 		return 1;	/* not ours: no return handler */
 	d->addr = regs->dx;
 	d->delay_ns = dn_remote_wait(READ_ONCE(dn_dev.latency_ns));
@@ -274,9 +300,10 @@ static int dn_misplaced_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 		/* debugfs fault injection: refuse, as a failed promotion */
 		regs_set_return_value(regs, NUMA_NO_NODE);
 		dn_promotion_failed(d->addr);
-		return 0;
+	} else {
+		regs_set_return_value(regs, dn_dev.local_nid);
 	}
-	regs_set_return_value(regs, dn_dev.local_nid);
+	dn_return_done();
 	return 0;
 }
 
@@ -300,13 +327,15 @@ static int dn_migrate_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 #ifdef HAVE_MIGRATE_MISPLACED_FOLIO
 	struct folio *folio = (struct folio *)regs->di;
 
-	if (folio_nid(folio) != dn_dev.nid)
+	if (folio_nid(folio) != dn_dev.nid || !READ_ONCE(dn_dev.trap) ||
+	    dn_hook_return())
 		return 1;
 	d->addr = dn_index_addr(vma, folio->index);
 #else
 	struct page *page = (struct page *)regs->di;
 
-	if (page_to_nid(page) != dn_dev.nid)
+	if (page_to_nid(page) != dn_dev.nid || !READ_ONCE(dn_dev.trap) ||
+	    dn_hook_return())
 		return 1;
 	d->addr = dn_index_addr(vma, page->index);
 #endif
@@ -335,6 +364,7 @@ static int dn_prepare_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 
 	if (regs_return_value(regs))
 		dn_promotion_failed(d->addr);
+	dn_return_done();
 	return 0;
 }
 
@@ -347,6 +377,7 @@ static int dn_migrate_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 		dn_promotion_failed(d->addr);
 	else
 		dn_promoted();
+	dn_return_done();
 	return 0;
 }
 
@@ -379,6 +410,7 @@ static int dn_migrate_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 		dn_promoted();
 	else
 		dn_promotion_failed(d->addr);
+	dn_return_done();
 	return 0;
 }
 
@@ -401,7 +433,7 @@ static void dn_page_alloc_probe(void *data, struct page *page,
 {
 	struct dn_work *w;
 
-	if (!page || page_to_nid(page) != dn_dev.nid)
+	if (!page || page_to_nid(page) != dn_dev.nid || !READ_ONCE(dn_dev.trap))
 		return;
 	/*
 	 * Only pages a user fault allocates on the node: not the module's own
@@ -441,6 +473,8 @@ int dn_hook_init(struct dn_dev *dn)
 {
 	int ret;
 
+	WRITE_ONCE(dn_quiesce, false);
+	atomic_set(&dn_inflight, 0);
 	for_each_kernel_tracepoint(dn_find_tracepoint, NULL);
 	if (!dn_tp_page_alloc) {
 		pr_err("tracepoint kmem:mm_page_alloc not found: first-touch protection needs CONFIG_TRACEPOINTS\n");
@@ -466,9 +500,20 @@ err_tracepoint:
 
 void dn_hook_exit(struct dn_dev *dn)
 {
+	int ms;
+
 	tracepoint_probe_unregister(dn_tp_page_alloc, dn_page_alloc_probe, NULL);
-	unregister_kretprobes(dn_krps, ARRAY_SIZE(dn_krps));
 	tracepoint_synchronize_unregister();
+
+	/* Entry handlers run with preemption off: after this, all see it. */
+	WRITE_ONCE(dn_quiesce, true);
+	synchronize_rcu();
+	for (ms = 0; atomic_read(&dn_inflight) > 0 && ms < DN_QUIESCE_WAIT_MS; ms++)
+		usleep_range(1000, 2000);
+	if (atomic_read(&dn_inflight) > 0)
+		pr_warn("%d probed calls still in flight after %d ms; unregistering anyway\n",
+			atomic_read(&dn_inflight), DN_QUIESCE_WAIT_MS);
+	unregister_kretprobes(dn_krps, ARRAY_SIZE(dn_krps));
 }
 
 /* Probe hits lost because every kretprobe instance was in use. */

@@ -58,6 +58,8 @@ struct memory_dev_type;
  * @vetoed: onlining attempts into a zone other than ZONE_MOVABLE refused.
  * @local_nid: the node remote pages are promoted to (the first node with
  *	CPUs and memory); fixed after load.
+ * @trap: remote pages trap (1, the default), or the node is a plain
+ *	lower-tier NUMA node (0): hooks and worker stand aside.
  * @remote_pct: share of a target's resident pages kept remote, 0..100.
  * @latency_ns: delay injected on every remote access, 0..DN_LATENCY_NS_MAX.
  * @scan_period_ms: period of the balancing worker, 1..DN_SCAN_PERIOD_MS_MAX.
@@ -80,6 +82,7 @@ struct dn_dev {
 	struct notifier_block mem_nb;
 	atomic_long_t vetoed;
 	int local_nid;
+	bool trap;
 	unsigned int remote_pct;
 	unsigned int latency_ns;
 	unsigned int scan_period_ms;

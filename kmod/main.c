@@ -32,6 +32,11 @@ static int node = NUMA_NO_NODE;
 module_param(node, int, 0444);
 MODULE_PARM_DESC(node, "NUMA node to create (default -1: the first empty possible node)");
 
+static bool trap = true;
+module_param(trap, bool, 0444);
+MODULE_PARM_DESC(trap,
+		 "Remote pages trap and are promoted on access (default 1); 0: a plain lower-tier node; runtime: sysfs");
+
 static unsigned int remote_pct;
 module_param(remote_pct, uint, 0444);
 MODULE_PARM_DESC(remote_pct,
@@ -138,6 +143,7 @@ static int __init dn_init(void)
 		return ret;
 	dn->remote_pct = remote_pct;
 	dn->latency_ns = latency_ns;
+	dn->trap = trap;
 
 	dn->local_nid = dn_local_node();
 	if (dn->local_nid == NUMA_NO_NODE) {

@@ -98,6 +98,37 @@ static ssize_t latency_ns_store(struct kobject *kobj,
 	return count;
 }
 
+static ssize_t trap_show(struct kobject *kobj, struct kobj_attribute *attr,
+			 char *buf)
+{
+	return sysfs_emit(buf, "%d\n", READ_ONCE(dn_dev.trap));
+}
+
+static int dn_check_bool(unsigned long v)
+{
+	if (v > 1) {
+		pr_err("trap=%lu: use 0 or 1\n", v);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static ssize_t trap_store(struct kobject *kobj, struct kobj_attribute *attr,
+			  const char *buf, size_t count)
+{
+	unsigned int v;
+	int ret;
+
+	ret = dn_parse(buf, "trap", dn_check_bool, &v);
+	if (ret)
+		return ret;
+	mutex_lock(&dn_dev.lock);
+	WRITE_ONCE(dn_dev.trap, v);
+	mutex_unlock(&dn_dev.lock);
+	dn_evict_kick();
+	return count;
+}
+
 static ssize_t scan_period_ms_show(struct kobject *kobj,
 				   struct kobj_attribute *attr, char *buf)
 {
@@ -189,6 +220,7 @@ static struct kobj_attribute dn_attr_region_size = __ATTR_RO(region_size);
 static struct kobj_attribute dn_attr_zone_vetoes = __ATTR_RO(zone_vetoes);
 static struct kobj_attribute dn_attr_remote_pct = __ATTR_RW(remote_pct);
 static struct kobj_attribute dn_attr_latency_ns = __ATTR_RW(latency_ns);
+static struct kobj_attribute dn_attr_trap = __ATTR_RW(trap);
 static struct kobj_attribute dn_attr_scan_period_ms = __ATTR_RW(scan_period_ms);
 static struct kobj_attribute dn_attr_evict_batch = __ATTR_RW(evict_batch);
 static struct kobj_attribute dn_attr_target_add = __ATTR_WO(target_add);
@@ -201,6 +233,7 @@ static struct attribute *dn_attrs[] = {
 	&dn_attr_zone_vetoes.attr,
 	&dn_attr_remote_pct.attr,
 	&dn_attr_latency_ns.attr,
+	&dn_attr_trap.attr,
 	&dn_attr_scan_period_ms.attr,
 	&dn_attr_evict_batch.attr,
 	&dn_attr_target_add.attr,

@@ -69,7 +69,8 @@ static void dn_mn_invalidate_range_end(struct mmu_notifier *mn,
 	 * PROT_NONE remote pages accessible: protect them again before the
 	 * caller returns to user mode.
 	 */
-	if (range->event == MMU_NOTIFY_PROTECTION_VMA && current->mm == range->mm)
+	if (range->event == MMU_NOTIFY_PROTECTION_VMA && current->mm == range->mm &&
+	    READ_ONCE(dn_dev.trap))
 		dn_queue_reprotect(range->start, range->end);
 }
 

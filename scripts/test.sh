@@ -23,9 +23,11 @@ mkdir -p "$logdir"
 passed=0
 failed=0
 extra_fail=0
+before=0
 summary=()
 
-# record NAME STATUS: count a suite-level result.
+# record NAME STATUS: count a suite-level result.  ("host:" results that
+# are TAP suites are counted through their TAP lines instead.)
 record() {
 	if [ "$2" = 0 ]; then
 		passed=$((passed + 1)); summary+=("PASS $1")
@@ -55,13 +57,23 @@ record "host: check-dmesg self-test" $?
 make -s checkpatch
 record "host: checkpatch --strict" $?
 set -e
+make -s unit
+echo "=== host: policy unit test (TAP)"
+set +e
+"$top/build/unit/test_policy" | tee "$logdir/unit.log"
+st=${PIPESTATUS[0]}
+set -e
+before=$tap_fail
+count_tap "$logdir/unit.log"
+record "unit: policy core (userspace)" "$st"
+[ "$st" = 0 ] || [ "$tap_fail" != "$before" ] || extra_fail=$((extra_fail + 1))
 
 for k in "${kernels[@]}"; do
 	make -s KVER="$k" all
 	for scen in main noreserve nonode; do
 		opts=(--kernel "$k" --log "$logdir/$k-$scen.log")
 		case $scen in
-		main) tests=dn_node_test ;;
+		main) tests="dn_node_test dn_remote_test" ;;
 		noreserve) tests=dn_noreserve_test; opts+=(--memmap none) ;;
 		nonode) tests=dn_nonode_test; opts+=(--single-node) ;;
 		esac

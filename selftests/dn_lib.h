@@ -203,6 +203,26 @@ static inline long dn_numa_maps_pages(void *addr, int nid)
 	return pages;
 }
 
+/* Pages of the whole process on node nid, from /proc/self/numa_maps. */
+static inline long dn_numa_maps_total(int nid)
+{
+	char line[4096], key[16];
+	long pages = 0;
+	FILE *f = fopen("/proc/self/numa_maps", "r");
+	char *s;
+
+	if (!f)
+		return -1;
+	snprintf(key, sizeof(key), " N%d=", nid);
+	while (fgets(line, sizeof(line), f)) {
+		s = strstr(line, key);
+		if (s)
+			pages += strtol(s + strlen(key), NULL, 10);
+	}
+	fclose(f);
+	return pages;
+}
+
 /* Anonymous mapping bound to one node, not yet touched. */
 static inline void *dn_map_on_node(size_t len, int nid)
 {

@@ -64,7 +64,8 @@ FIXTURE_SETUP(node)
 		SKIP(return, "machine booted without memmap=: nothing to carve");
 	if (dn_loaded())
 		ASSERT_EQ(0, dn_unload());
-	ASSERT_EQ(0, dn_load("")) {
+	/* The node itself: no trapping, pages stay where they are put. */
+	ASSERT_EQ(0, dn_load("trap=0")) {
 		TH_LOG("modprobe disagg_node failed; see dmesg");
 	}
 	self->nid = dn_read_ll(DN_SYSFS "/node_id");
@@ -252,6 +253,12 @@ TEST_F(node, sysfs_validates_input)
 	EXPECT_EQ(-EINVAL, dn_write_file(DN_SYSFS "/latency_ns", "10us"));
 	EXPECT_EQ(20000, dn_read_ll(DN_SYSFS "/latency_ns"));
 
+	EXPECT_EQ(0, dn_read_ll(DN_SYSFS "/trap"));
+	EXPECT_EQ(-EINVAL, dn_write_file(DN_SYSFS "/trap", "2"));
+	EXPECT_EQ(0, dn_write_file(DN_SYSFS "/trap", "1"));
+	EXPECT_EQ(1, dn_read_ll(DN_SYSFS "/trap"));
+	EXPECT_EQ(0, dn_write_file(DN_SYSFS "/trap", "0"));
+
 	EXPECT_EQ(-EACCES, dn_write_file(DN_SYSFS "/node_id", "3"));
 }
 
@@ -260,7 +267,8 @@ TEST(load_parameters_shown)
 {
 	if (!dn_configured())
 		SKIP(return, "machine booted without memmap=");
-	ASSERT_EQ(0, dn_load("remote_pct=25 latency_ns=5000"));
+	ASSERT_EQ(0, dn_load("remote_pct=25 latency_ns=5000 trap=0"));
+	EXPECT_EQ(0, dn_read_ll(DN_SYSFS "/trap"));
 	EXPECT_EQ(25, dn_read_ll(DN_SYSFS "/remote_pct"));
 	EXPECT_EQ(5000, dn_read_ll(DN_SYSFS "/latency_ns"));
 	EXPECT_EQ(25, dn_read_ll("/sys/module/disagg_node/parameters/remote_pct"));
