@@ -303,6 +303,29 @@ static unsigned long dn_local_pressure(void)
 	return dn_pressure_evict(free, high, DN_WMARK_MARGIN);
 }
 
+/*
+ * Free pages the local node has to spare for pages coming home: above its
+ * high watermarks plus twice the margin, so that homecoming never pushes
+ * it back into the pressure band (no evict/homecome ping-pong).
+ */
+static unsigned long dn_local_headroom(void)
+{
+	pg_data_t *pgdat = NODE_DATA(dn_dev.local_nid);
+	unsigned long free = 0, high = 0;
+	int z;
+
+	for (z = 0; z < MAX_NR_ZONES; z++) {
+		struct zone *zone = &pgdat->node_zones[z];
+
+		if (!populated_zone(zone))
+			continue;
+		free += zone_page_state(zone, NR_FREE_PAGES);
+		high += high_wmark_pages(zone);
+	}
+	high += 2 * DN_WMARK_MARGIN;
+	return free > high ? free - high : 0;
+}
+
 /* Sort helper for victim addresses (few thousand at most). */
 static int dn_cmp_addr(const void *a, const void *b)
 {
@@ -366,21 +389,22 @@ static void dn_balance_target(struct dn_target *t, unsigned long pressure)
 			s.local -= moved;
 			s.remote += moved;
 		}
-	} else if (delta < 0) {
-		/* Bring remote pages home: the first ones found. */
-		s.want_home = min_t(unsigned long, -delta, batch);
-		s.home = dn_victims;
-		s.local = 0;
-		s.remote = 0;
-		s.shared = 0;
-		s.unprotected = 0;
-		dn_scan_mm(mm, &s, 0, TASK_SIZE, true, dn_count_pte);
-		moved = dn_move_pages(mm, s.home, s.nr_home, dn_dev.local_nid,
-				      &full);
-		dn_stat_add(DN_STAT_HOMECOMINGS, moved);
-		trace_dn_evict(t->tgid, dn_dev.local_nid, moved, s.nr_home - moved);
-		s.local += moved;
-		s.remote -= moved;
+	} else if (delta < 0 && s.remote > s.shared) {
+		/* Bring remote pages home, the first ones found, if room. */
+		struct dn_scan h = { .home = dn_victims };
+
+		h.want_home = min3((unsigned long)-delta, batch, dn_local_headroom());
+		if (h.want_home)
+			dn_scan_mm(mm, &h, 0, TASK_SIZE, true, dn_count_pte);
+		if (h.nr_home) {
+			moved = dn_move_pages(mm, h.home, h.nr_home,
+					      dn_dev.local_nid, &full);
+			dn_stat_add(DN_STAT_HOMECOMINGS, moved);
+			trace_dn_evict(t->tgid, dn_dev.local_nid, moved,
+				       h.nr_home - moved);
+			s.local += moved;
+			s.remote -= moved;
+		}
 	}
 	mmap_read_unlock(mm);
 	mutex_unlock(&dn_move_lock);
@@ -428,23 +452,19 @@ static void dn_evict_workfn(struct work_struct *work)
 long dn_evict_user_range(pid_t pid, unsigned long start, unsigned long len)
 {
 	struct dn_scan s = { .victims = dn_victims };
+	unsigned long moved = 0, nr, addr, end;
 	struct dn_target *t;
 	struct mm_struct *mm;
-	struct task_struct *task;
-	unsigned long moved = 0, nr, addr, end;
 	bool full = false;
+	pid_t tgid;
 	int ret;
 
 	if (!PAGE_ALIGNED(start) || !len || start + len < start)
 		return -EINVAL;
-	task = get_pid_task(find_vpid(pid), PIDTYPE_PID);
-	if (!task)
-		return -ESRCH;
-	mm = get_task_mm(task);
-	put_task_struct(task);
-	if (!mm)
-		return -EINVAL;
-	ret = dn_target_add(mm, pid, NULL);
+	mm = dn_pid_mm(pid, &tgid);
+	if (IS_ERR(mm))
+		return PTR_ERR(mm);
+	ret = dn_target_add(mm, tgid, NULL);
 	if (ret)
 		goto out_mmput;
 	/* dn_targets_lock (keeps @t), then dn_move_lock, as in the worker. */
@@ -482,7 +502,7 @@ long dn_evict_user_range(pid_t pid, unsigned long start, unsigned long len)
 	dn_stat_add(DN_STAT_EVICTIONS, moved);
 	if (full)
 		dn_stat_add(DN_STAT_REMOTE_FULL, 1);
-	trace_dn_evict(pid, dn_dev.nid, moved, 0);
+	trace_dn_evict(tgid, dn_dev.nid, moved, 0);
 out_unlock_targets:
 	mutex_unlock(&dn_targets_lock);
 out_mmput:

@@ -500,7 +500,7 @@ err_tracepoint:
 
 void dn_hook_exit(struct dn_dev *dn)
 {
-	int ms;
+	unsigned long deadline;
 
 	tracepoint_probe_unregister(dn_tp_page_alloc, dn_page_alloc_probe, NULL);
 	tracepoint_synchronize_unregister();
@@ -508,7 +508,8 @@ void dn_hook_exit(struct dn_dev *dn)
 	/* Entry handlers run with preemption off: after this, all see it. */
 	WRITE_ONCE(dn_quiesce, true);
 	synchronize_rcu();
-	for (ms = 0; atomic_read(&dn_inflight) > 0 && ms < DN_QUIESCE_WAIT_MS; ms++)
+	deadline = jiffies + msecs_to_jiffies(DN_QUIESCE_WAIT_MS);
+	while (atomic_read(&dn_inflight) > 0 && time_before(jiffies, deadline))
 		usleep_range(1000, 2000);
 	if (atomic_read(&dn_inflight) > 0)
 		pr_warn("%d probed calls still in flight after %d ms; unregistering anyway\n",

@@ -176,6 +176,7 @@ struct dn_target *dn_target_lookup_rcu(struct mm_struct *mm);
 struct dn_target *__dn_target_find(struct mm_struct *mm);
 int dn_target_add(struct mm_struct *mm, pid_t tgid, struct dn_target **out);
 int dn_target_add_pid(pid_t pid);
+struct mm_struct *dn_pid_mm(pid_t pid, pid_t *tgid);
 int dn_target_remove_pid(pid_t pid);
 void dn_targets_reap(void);
 extern struct mutex dn_targets_lock;

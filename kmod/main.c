@@ -178,8 +178,9 @@ static int __init dn_init(void)
 		goto err_hook;
 	dn_debugfs_init(dn);
 
-	pr_info("node %d: %llu MiB at %#llx, lower memory tier, ZONE_MOVABLE; remote pages trap, promote to node %d\n",
-		dn->nid, dn->size >> 20, dn->start, dn->local_nid);
+	pr_info("node %d: %llu MiB at %#llx, lower memory tier, ZONE_MOVABLE; remote pages %s\n",
+		dn->nid, dn->size >> 20, dn->start,
+		dn->trap ? "trap and are promoted" : "do not trap (trap=0)");
 	return 0;
 
 err_hook:

@@ -240,7 +240,8 @@ err_unlock:
 	return ret;
 }
 
-static struct mm_struct *dn_pid_mm(pid_t pid, pid_t *tgid)
+/* The address space of @pid, with a user reference, and its tgid. */
+struct mm_struct *dn_pid_mm(pid_t pid, pid_t *tgid)
 {
 	struct task_struct *task;
 	struct mm_struct *mm;
