@@ -6,18 +6,25 @@
  *                 remote node now; read: pages moved by the last write.
  *   fail_promote  write N: the next N remote faults refuse promotion.
  *   pause         write 1/0: stop/restart the balancing worker.
+ *   pte_state     write "PID ADDR LEN"; read "PROTECTED ACCESSIBLE": the
+ *                 remote pages of that range mapped PROT_NONE or not.
  */
 #define pr_fmt(fmt) "disagg_node: " fmt
 
 #include <linux/debugfs.h>
 #include <linux/fs.h>
 #include <linux/kernel.h>
+#include <linux/mm.h>
+#include <linux/sched/mm.h>
 #include <linux/uaccess.h>
 
 #include "internal.h"
 
 static struct dentry *dn_debugfs_dir;
 static atomic_long_t dn_last_evicted;
+/* dn_state_lock protects dn_state_result. */
+static DEFINE_MUTEX(dn_state_lock);
+static char dn_state_result[48];
 
 static ssize_t dn_evict_write(struct file *file, const char __user *ubuf,
 			      size_t count, loff_t *ppos)
@@ -55,6 +62,54 @@ static const struct file_operations dn_evict_fops = {
 	.owner = THIS_MODULE,
 	.read = dn_evict_read,
 	.write = dn_evict_write,
+	.llseek = default_llseek,
+};
+
+static ssize_t dn_state_write(struct file *file, const char __user *ubuf,
+			      size_t count, loff_t *ppos)
+{
+	unsigned long addr, len, prot, acc;
+	struct mm_struct *mm;
+	char buf[64];
+	pid_t tgid;
+	int pid;
+
+	if (count >= sizeof(buf))
+		return -EINVAL;
+	if (copy_from_user(buf, ubuf, count))
+		return -EFAULT;
+	buf[count] = '\0';
+	if (sscanf(buf, "%d %lx %lu", &pid, &addr, &len) != 3 || pid <= 0 ||
+	    addr + len < addr)
+		return -EINVAL;
+	mm = dn_pid_mm(pid, &tgid);
+	if (IS_ERR(mm))
+		return PTR_ERR(mm);
+	mmap_read_lock(mm);
+	dn_pte_state(mm, addr, addr + len, &prot, &acc);
+	mmap_read_unlock(mm);
+	mmput(mm);
+	mutex_lock(&dn_state_lock);
+	scnprintf(dn_state_result, sizeof(dn_state_result), "%lu %lu\n", prot, acc);
+	mutex_unlock(&dn_state_lock);
+	return count;
+}
+
+static ssize_t dn_state_read(struct file *file, char __user *ubuf,
+			     size_t count, loff_t *ppos)
+{
+	char buf[48];
+
+	mutex_lock(&dn_state_lock);
+	memcpy(buf, dn_state_result, sizeof(buf));
+	mutex_unlock(&dn_state_lock);
+	return simple_read_from_buffer(ubuf, count, ppos, buf, strlen(buf));
+}
+
+static const struct file_operations dn_state_fops = {
+	.owner = THIS_MODULE,
+	.read = dn_state_read,
+	.write = dn_state_write,
 	.llseek = default_llseek,
 };
 
@@ -97,6 +152,8 @@ void dn_debugfs_init(struct dn_dev *dn)
 				   &dn_fail_fops);
 	debugfs_create_file_unsafe("pause", 0600, dn_debugfs_dir, NULL,
 				   &dn_pause_fops);
+	debugfs_create_file("pte_state", 0600, dn_debugfs_dir, NULL,
+			    &dn_state_fops);
 }
 
 void dn_debugfs_exit(struct dn_dev *dn)

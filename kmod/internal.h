@@ -190,6 +190,8 @@ bool dn_vma_evictable(struct vm_area_struct *vma);
 unsigned long dn_protect_range(struct mm_struct *mm, unsigned long start,
 			       unsigned long end, unsigned long only_pfn);
 void dn_flush_tlb(void);
+void dn_pte_state(struct mm_struct *mm, unsigned long start, unsigned long end,
+		  unsigned long *protected, unsigned long *accessible);
 int dn_walk_range(struct mm_struct *mm, unsigned long start,
 		  unsigned long end, int (*fn)(pte_t *pte, unsigned long addr,
 					       void *data), void *data);

@@ -174,3 +174,52 @@ void dn_flush_tlb(void)
 {
 	on_each_cpu(dn_flush_tlb_cpu, NULL, 1);
 }
+
+struct dn_state_walk {
+	unsigned long protected;
+	unsigned long accessible;
+};
+
+static int dn_state_pte(pte_t *ptep, unsigned long addr, void *data)
+{
+	struct dn_state_walk *w = data;
+	pte_t pte = ptep_get(ptep);
+	unsigned long pfn;
+
+	if (!pte_present(pte))
+		return 0;
+	pfn = pte_pfn(pte);
+	if (!pfn_valid(pfn) || page_to_nid(pfn_to_page(pfn)) != dn_dev.nid)
+		return 0;
+	if (pte_protnone(pte))
+		w->protected++;
+	else
+		w->accessible++;
+	return 0;
+}
+
+/**
+ * dn_pte_state - count the remote pages of a range, protected or not
+ * @mm: the address space; caller holds its mmap lock
+ * @start: start address
+ * @end: end address
+ * @protected: out: remote pages mapped PROT_NONE
+ * @accessible: out: remote pages mapped accessible
+ */
+void dn_pte_state(struct mm_struct *mm, unsigned long start, unsigned long end,
+		  unsigned long *protected, unsigned long *accessible)
+{
+	struct dn_state_walk w = { 0, 0 };
+	struct vm_area_struct *vma;
+	struct vma_iterator vmi;
+
+	vma_iter_init(&vmi, mm, start);
+	for_each_vma_range(vmi, vma, end) {
+		if (!dn_vma_walkable(vma))
+			continue;
+		dn_walk_range(mm, max(start, vma->vm_start),
+			      min(end, vma->vm_end), dn_state_pte, &w);
+	}
+	*protected = w.protected;
+	*accessible = w.accessible;
+}
