@@ -26,21 +26,33 @@ static atomic_long_t dn_last_evicted;
 static DEFINE_MUTEX(dn_state_lock);
 static char dn_state_result[48];
 
-static ssize_t dn_evict_write(struct file *file, const char __user *ubuf,
-			      size_t count, loff_t *ppos)
+/* Parse "PID ADDR LEN" (ADDR hex, LEN bytes) written to a debugfs file. */
+static int dn_parse_range(const char __user *ubuf, size_t count, int *pid,
+			  unsigned long *addr, unsigned long *len)
 {
 	char buf[64];
-	unsigned long addr, len;
-	long moved;
-	int pid;
 
 	if (count >= sizeof(buf))
 		return -EINVAL;
 	if (copy_from_user(buf, ubuf, count))
 		return -EFAULT;
 	buf[count] = '\0';
-	if (sscanf(buf, "%d %lx %lu", &pid, &addr, &len) != 3 || pid <= 0)
+	if (sscanf(buf, "%d %lx %lu", pid, addr, len) != 3 || *pid <= 0 ||
+	    *addr + *len < *addr)
 		return -EINVAL;
+	return 0;
+}
+
+static ssize_t dn_evict_write(struct file *file, const char __user *ubuf,
+			      size_t count, loff_t *ppos)
+{
+	unsigned long addr, len;
+	long moved;
+	int pid, ret;
+
+	ret = dn_parse_range(ubuf, count, &pid, &addr, &len);
+	if (ret)
+		return ret;
 	moved = dn_evict_user_range(pid, addr, len);
 	if (moved < 0)
 		return moved;
@@ -70,18 +82,12 @@ static ssize_t dn_state_write(struct file *file, const char __user *ubuf,
 {
 	unsigned long addr, len, prot, acc;
 	struct mm_struct *mm;
-	char buf[64];
 	pid_t tgid;
-	int pid;
+	int pid, ret;
 
-	if (count >= sizeof(buf))
-		return -EINVAL;
-	if (copy_from_user(buf, ubuf, count))
-		return -EFAULT;
-	buf[count] = '\0';
-	if (sscanf(buf, "%d %lx %lu", &pid, &addr, &len) != 3 || pid <= 0 ||
-	    addr + len < addr)
-		return -EINVAL;
+	ret = dn_parse_range(ubuf, count, &pid, &addr, &len);
+	if (ret)
+		return ret;
 	mm = dn_pid_mm(pid, &tgid);
 	if (IS_ERR(mm))
 		return PTR_ERR(mm);

@@ -285,21 +285,30 @@ static void dn_scan_mm(struct mm_struct *mm, struct dn_scan *s,
 	}
 }
 
-/* Free pages the local node lacks above its high watermarks. */
-static unsigned long dn_local_pressure(void)
+/* Free pages of the local node and the sum of its high watermarks. */
+static void dn_local_free(unsigned long *free, unsigned long *high)
 {
 	pg_data_t *pgdat = NODE_DATA(dn_dev.local_nid);
-	unsigned long free = 0, high = 0;
 	int z;
 
+	*free = 0;
+	*high = 0;
 	for (z = 0; z < MAX_NR_ZONES; z++) {
 		struct zone *zone = &pgdat->node_zones[z];
 
 		if (!populated_zone(zone))
 			continue;
-		free += zone_page_state(zone, NR_FREE_PAGES);
-		high += high_wmark_pages(zone);
+		*free += zone_page_state(zone, NR_FREE_PAGES);
+		*high += high_wmark_pages(zone);
 	}
+}
+
+/* Free pages the local node lacks above its high watermarks. */
+static unsigned long dn_local_pressure(void)
+{
+	unsigned long free, high;
+
+	dn_local_free(&free, &high);
 	return dn_pressure_evict(free, high, DN_WMARK_MARGIN);
 }
 
@@ -310,18 +319,9 @@ static unsigned long dn_local_pressure(void)
  */
 static unsigned long dn_local_headroom(void)
 {
-	pg_data_t *pgdat = NODE_DATA(dn_dev.local_nid);
-	unsigned long free = 0, high = 0;
-	int z;
+	unsigned long free, high;
 
-	for (z = 0; z < MAX_NR_ZONES; z++) {
-		struct zone *zone = &pgdat->node_zones[z];
-
-		if (!populated_zone(zone))
-			continue;
-		free += zone_page_state(zone, NR_FREE_PAGES);
-		high += high_wmark_pages(zone);
-	}
+	dn_local_free(&free, &high);
 	high += 2 * DN_WMARK_MARGIN;
 	return free > high ? free - high : 0;
 }

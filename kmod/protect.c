@@ -105,6 +105,24 @@ int dn_walk_range(struct mm_struct *mm, unsigned long start,
 	return 0;
 }
 
+/* dn_walk_range() over the walkable VMAs of [start, end). */
+static void dn_walk_vmas(struct mm_struct *mm, unsigned long start,
+			 unsigned long end,
+			 int (*fn)(pte_t *pte, unsigned long addr, void *data),
+			 void *data)
+{
+	struct vm_area_struct *vma;
+	struct vma_iterator vmi;
+
+	vma_iter_init(&vmi, mm, start);
+	for_each_vma_range(vmi, vma, end) {
+		if (!dn_vma_walkable(vma))
+			continue;
+		dn_walk_range(mm, max(start, vma->vm_start),
+			      min(end, vma->vm_end), fn, data);
+	}
+}
+
 struct dn_protect_walk {
 	struct mm_struct *mm;
 	unsigned long only_pfn;
@@ -147,16 +165,8 @@ unsigned long dn_protect_range(struct mm_struct *mm, unsigned long start,
 			       unsigned long end, unsigned long only_pfn)
 {
 	struct dn_protect_walk w = { .mm = mm, .only_pfn = only_pfn };
-	struct vm_area_struct *vma;
-	struct vma_iterator vmi;
 
-	vma_iter_init(&vmi, mm, start);
-	for_each_vma_range(vmi, vma, end) {
-		if (!dn_vma_walkable(vma))
-			continue;
-		dn_walk_range(mm, max(start, vma->vm_start),
-			      min(end, vma->vm_end), dn_protect_pte, &w);
-	}
+	dn_walk_vmas(mm, start, end, dn_protect_pte, &w);
 	return w.done;
 }
 
@@ -210,16 +220,8 @@ void dn_pte_state(struct mm_struct *mm, unsigned long start, unsigned long end,
 		  unsigned long *protected, unsigned long *accessible)
 {
 	struct dn_state_walk w = { 0, 0 };
-	struct vm_area_struct *vma;
-	struct vma_iterator vmi;
 
-	vma_iter_init(&vmi, mm, start);
-	for_each_vma_range(vmi, vma, end) {
-		if (!dn_vma_walkable(vma))
-			continue;
-		dn_walk_range(mm, max(start, vma->vm_start),
-			      min(end, vma->vm_end), dn_state_pte, &w);
-	}
+	dn_walk_vmas(mm, start, end, dn_state_pte, &w);
 	*protected = w.protected;
 	*accessible = w.accessible;
 }

@@ -49,9 +49,22 @@ static inline int dn_load(const char *args)
 	return dn_sh("modprobe disagg_node %s 2>/tmp/dn_modprobe.err", args);
 }
 
+/*
+ * Unload.  The module refuses ("in use") while one of its task_works is
+ * still pending on a task that has not yet returned to user mode; that
+ * lasts a moment, so retry for up to 2 s.
+ */
 static inline int dn_unload(void)
 {
-	return dn_sh("modprobe -r disagg_node 2>/tmp/dn_modprobe.err");
+	int i, st = -1;
+
+	for (i = 0; i < 20; i++) {
+		st = dn_sh("modprobe -r disagg_node 2>/tmp/dn_modprobe.err");
+		if (!st || access("/sys/module/disagg_node", F_OK))
+			break;
+		usleep(100000);
+	}
+	return st;
 }
 
 static inline bool dn_loaded(void)
