@@ -28,7 +28,10 @@ step "Remote memory semantics: trap=1 remote_pct=50 latency_ns=10000"
 echo 1 > $S/trap
 echo 50 > $S/remote_pct
 echo 10000 > $S/latency_ns
-numactl --membind="$nid" dn_run -- dn_touch --mb 32 --passes 4 --hold 1
+echo 1024 > $S/evict_batch
+echo "(dn_touch reports placement after its passes, then after 3 s idle:"
+echo " by then the worker has evicted cold pages to hold 50% remote)"
+numactl --membind="$nid" dn_run -- dn_touch --mb 32 --passes 4 --hold 3
 grep . $S/stats/remote_faults $S/stats/promotions $S/stats/evictions \
 	$S/stats/injected_delay_ns $S/stats/reprotected
 
