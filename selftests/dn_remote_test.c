@@ -782,6 +782,60 @@ TEST_F(remote, shared_mapping_protected_by_worker)
 	close(fd);
 }
 
+/* Huge pages */
+
+#define DN_THP_FILE	"/sys/kernel/mm/transparent_hugepage/enabled"
+#define DN_HUGE		(2UL << 20)
+
+/*
+ * A target found with transparent huge pages is handled by the documented
+ * rule: huge mappings are left alone and counted in skipped_huge; nothing
+ * WARNs (apply_to_existing_page_range() would on a huge PMD), the data
+ * stays intact, and the worker still balances the target's small pages.
+ */
+TEST_F(remote, huge_pages_left_alone)
+{
+	size_t len = 4 * DN_HUGE;
+	unsigned long mask = 1UL << self->nid;
+	long long skipped0, skipped1;
+	char old[64] = "", *raw, *p;
+
+	DN_NEED_SETUP();
+	if (dn_read_file(DN_THP_FILE, old, sizeof(old)) < 0)
+		SKIP(return, "no transparent huge pages in this kernel");
+	ASSERT_EQ(0, dn_write_file(DN_THP_FILE, "madvise"));
+	ASSERT_EQ(0, prctl(PR_SET_THP_DISABLE, 0, 0, 0, 0));
+
+	raw = mmap(NULL, len + DN_HUGE, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, raw);
+	p = (char *)(((unsigned long)raw + DN_HUGE - 1) & ~(DN_HUGE - 1));
+	ASSERT_EQ(0, madvise(p, len, MADV_HUGEPAGE));
+	ASSERT_EQ(0, syscall(SYS_mbind, p, len, MPOL_BIND, &mask, 64, 0));
+	dn_fill(p, len, DN_SEED);
+	TH_LOG("huge: %ld of %zu pages on the remote node",
+	       dn_numa_maps_pages(p, self->nid), len / DN_PAGE);
+	ASSERT_EQ(0, dn_target_add(getpid()));
+
+	skipped0 = dn_stat("skipped_huge");
+	ASSERT_EQ(0, dn_set("remote_pct", 50));
+	ASSERT_EQ(0, dn_debugfs_set("pause", 0));
+	dn_sleep_ms(300);
+	ASSERT_EQ(0, dn_debugfs_set("pause", 1));
+	skipped1 = dn_stat("skipped_huge");
+	TH_LOG("huge: skipped_huge +%lld", skipped1 - skipped0);
+	EXPECT_LT(skipped0, skipped1);
+	/* Evicting the huge range explicitly moves nothing and warns nothing. */
+	EXPECT_EQ(0, dn_evict(getpid(), p, len));
+	EXPECT_EQ(0, dn_evict_moved());
+	EXPECT_EQ(0, dn_check(p, len, DN_SEED));
+
+	EXPECT_EQ(0, munmap(raw, len + DN_HUGE));
+	EXPECT_EQ(0, prctl(PR_SET_THP_DISABLE, 1, 0, 0, 0));
+	old[strcspn(old, "]")] = '\0';
+	EXPECT_EQ(0, dn_write_file(DN_THP_FILE, strchr(old, '[') ? strchr(old, '[') + 1 : "never"));
+}
+
 /* Split */
 
 #define DN_SPLIT_PAGES		2048L
