@@ -475,10 +475,13 @@ int dn_hook_init(struct dn_dev *dn)
 
 	WRITE_ONCE(dn_quiesce, false);
 	atomic_set(&dn_inflight, 0);
-	for_each_kernel_tracepoint(dn_find_tracepoint, NULL);
-	if (!dn_tp_page_alloc) {
-		pr_err("tracepoint kmem:mm_page_alloc not found: first-touch protection needs CONFIG_TRACEPOINTS\n");
-		return -ENOENT;
+	dn_tp_page_alloc = NULL;
+	if (dn->first_touch) {
+		for_each_kernel_tracepoint(dn_find_tracepoint, NULL);
+		if (!dn_tp_page_alloc) {
+			pr_err("tracepoint kmem:mm_page_alloc not found: load with first_touch=0\n");
+			return -ENOENT;
+		}
 	}
 	ret = register_kretprobes(dn_krps, ARRAY_SIZE(dn_krps));
 	if (ret) {
@@ -486,9 +489,12 @@ int dn_hook_init(struct dn_dev *dn)
 		       dn_krp_misplaced.kp.symbol_name, ret);
 		return ret;
 	}
+	if (!dn_tp_page_alloc)
+		return 0;
 	ret = tracepoint_probe_register(dn_tp_page_alloc, dn_page_alloc_probe, NULL);
 	if (ret) {
-		pr_err("cannot attach to kmem:mm_page_alloc (%d)\n", ret);
+		pr_err("cannot attach to kmem:mm_page_alloc (%d): load with first_touch=0\n",
+		       ret);
 		goto err_tracepoint;
 	}
 	return 0;
@@ -502,8 +508,11 @@ void dn_hook_exit(struct dn_dev *dn)
 {
 	unsigned long deadline;
 
-	tracepoint_probe_unregister(dn_tp_page_alloc, dn_page_alloc_probe, NULL);
-	tracepoint_synchronize_unregister();
+	if (dn_tp_page_alloc) {
+		tracepoint_probe_unregister(dn_tp_page_alloc, dn_page_alloc_probe,
+					    NULL);
+		tracepoint_synchronize_unregister();
+	}
 
 	/* Entry handlers run with preemption off: after this, all see it. */
 	WRITE_ONCE(dn_quiesce, true);

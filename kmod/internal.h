@@ -60,6 +60,8 @@ struct memory_dev_type;
  *	CPUs and memory); fixed after load.
  * @trap: remote pages trap (1, the default), or the node is a plain
  *	lower-tier NUMA node (0): hooks and worker stand aside.
+ * @first_touch: the kmem:mm_page_alloc probe protects first touches at
+ *	once (1), or the worker does at its next pass (0); fixed after load.
  * @remote_pct: share of a target's resident pages kept remote, 0..100.
  * @latency_ns: delay injected on every remote access, 0..DN_LATENCY_NS_MAX.
  * @scan_period_ms: period of the balancing worker, 1..DN_SCAN_PERIOD_MS_MAX.
@@ -83,6 +85,7 @@ struct dn_dev {
 	atomic_long_t vetoed;
 	int local_nid;
 	bool trap;
+	bool first_touch;
 	unsigned int remote_pct;
 	unsigned int latency_ns;
 	unsigned int scan_period_ms;

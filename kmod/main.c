@@ -37,6 +37,11 @@ module_param(trap, bool, 0444);
 MODULE_PARM_DESC(trap,
 		 "Remote pages trap and are promoted on access (default 1); 0: a plain lower-tier node; runtime: sysfs");
 
+static bool first_touch = true;
+module_param(first_touch, bool, 0444);
+MODULE_PARM_DESC(first_touch,
+		 "Protect pages first touched on the node at once, through a probe on every page allocation (default 1); 0: at the worker's next pass");
+
 static unsigned int remote_pct;
 module_param(remote_pct, uint, 0444);
 MODULE_PARM_DESC(remote_pct,
@@ -144,6 +149,7 @@ static int __init dn_init(void)
 	dn->remote_pct = remote_pct;
 	dn->latency_ns = latency_ns;
 	dn->trap = trap;
+	dn->first_touch = first_touch;
 
 	dn->local_nid = dn_local_node();
 	if (dn->local_nid == NUMA_NO_NODE) {

@@ -836,6 +836,55 @@ TEST_F(remote, huge_pages_left_alone)
 	EXPECT_EQ(0, dn_write_file(DN_THP_FILE, strchr(old, '[') ? strchr(old, '[') + 1 : "never"));
 }
 
+/*
+ * first_touch=0: no probe on page allocations.  A page first touched on the
+ * remote node is then mapped accessible until the worker's next pass
+ * protects it (for targets); from then on it traps like any other.
+ */
+TEST(first_touch_off_worker_protects)
+{
+	size_t len = DN_N * DN_PAGE;
+	struct dn_counters a, b, c;
+	long long nid;
+	char *p;
+
+	if (!dn_file_has("/proc/cmdline", "memmap="))
+		SKIP(return, "machine booted without memmap=");
+	if (dn_loaded())
+		ASSERT_EQ(0, dn_unload());
+	ASSERT_EQ(0, dn_load("first_touch=0"));
+	ASSERT_EQ(0, dn_debugfs_set("pause", 1));
+	EXPECT_EQ(0, dn_read_ll("/sys/module/disagg_node/parameters/first_touch"));
+	nid = dn_read_ll(DN_SYSFS "/node_id");
+	ASSERT_EQ(0, dn_target_add(getpid()));
+
+	p = dn_map_on_node(len, nid);
+	ASSERT_NE(NULL, p);
+	ASSERT_EQ(0, dn_counters_read(&a));
+	dn_fill(p, len, DN_SEED);
+	ASSERT_EQ(0, dn_counters_read(&b));
+	EXPECT_EQ(0, b.remote_faults - a.remote_faults);
+	EXPECT_EQ(0, b.reprotected - a.reprotected);
+	EXPECT_EQ(DN_N, dn_pte_state(p, len, false));
+
+	ASSERT_EQ(0, dn_set("remote_pct", 100));
+	ASSERT_EQ(0, dn_debugfs_set("pause", 0));
+	dn_sleep_ms(300);
+	ASSERT_EQ(0, dn_debugfs_set("pause", 1));
+	ASSERT_EQ(0, dn_counters_read(&c));
+	TH_LOG("first_touch=0: %lld re-protected by the worker", c.reprotected - b.reprotected);
+	EXPECT_EQ(DN_N, c.reprotected - b.reprotected);
+	EXPECT_EQ(0, dn_pte_state(p, len, false));
+	EXPECT_EQ(DN_N, dn_count_protected(p, len));
+
+	dn_touch_read(p, DN_N);
+	ASSERT_EQ(0, dn_counters_read(&a));
+	EXPECT_EQ(DN_N, a.remote_faults - c.remote_faults);
+	EXPECT_EQ(0, dn_check(p, len, DN_SEED));
+	EXPECT_EQ(0, munmap(p, len));
+	EXPECT_EQ(0, dn_unload());
+}
+
 /* Split */
 
 #define DN_SPLIT_PAGES		2048L
