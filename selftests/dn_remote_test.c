@@ -873,13 +873,18 @@ TEST(first_touch_off_worker_protects)
 	ASSERT_EQ(0, dn_debugfs_set("pause", 1));
 	ASSERT_EQ(0, dn_counters_read(&c));
 	TH_LOG("first_touch=0: %lld re-protected by the worker", c.reprotected - b.reprotected);
-	EXPECT_EQ(DN_N, c.reprotected - b.reprotected);
+	/*
+	 * At 100% the worker also evicts this process's stack and heap, whose
+	 * traps may fail a promotion and be re-protected too: at least N.
+	 * The mapping itself is checked exactly.
+	 */
+	EXPECT_LE(DN_N, c.reprotected - b.reprotected);
 	EXPECT_EQ(0, dn_pte_state(p, len, false));
 	EXPECT_EQ(DN_N, dn_count_protected(p, len));
 
 	dn_touch_read(p, DN_N);
-	ASSERT_EQ(0, dn_counters_read(&a));
-	EXPECT_EQ(DN_N, a.remote_faults - c.remote_faults);
+	EXPECT_EQ(0, dn_count_protected(p, len));
+	EXPECT_EQ(DN_N, dn_count_on_node(p, len, 0));
 	EXPECT_EQ(0, dn_check(p, len, DN_SEED));
 	EXPECT_EQ(0, munmap(p, len));
 	EXPECT_EQ(0, dn_unload());
