@@ -182,11 +182,11 @@ static unsigned long dn_move_pages(struct mm_struct *mm, unsigned long *addrs,
 
 /* One walk: counts, pages found unprotected, and clock candidates. */
 struct dn_scan {
-	struct vm_area_struct *vma;
+	struct mm_struct *mm;		/* if set, dn_count_pte() protects */
 	bool evictable;
 	unsigned long local;
 	unsigned long remote;
-	unsigned long unprotected;	/* accessible remote pages seen */
+	unsigned long reprotected;	/* accessible remote pages protected */
 	unsigned long shared;		/* remote pages not evictable */
 	/* clock sweep */
 	struct dn_clock clock;
@@ -207,22 +207,19 @@ struct dn_scan {
 static int dn_count_pte(pte_t *ptep, unsigned long addr, void *data)
 {
 	struct dn_scan *s = data;
-	pte_t pte = ptep_get(ptep);
-	unsigned long pfn;
+	struct page *page = dn_pte_page(ptep_get(ptep));
 
-	if (!pte_present(pte))
+	if (!page)
 		return 0;
-	pfn = pte_pfn(pte);
-	if (!pfn_valid(pfn))
-		return 0;
-	if (page_to_nid(pfn_to_page(pfn)) != dn_dev.nid) {
+	if (!dn_page_remote(page)) {
 		s->local++;
 		return 0;
 	}
 	s->remote++;
-	if (!pte_protnone(pte))
-		s->unprotected++;
-	if (!s->evictable || !PageAnon(pfn_to_page(pfn)))
+	/* A path the hook did not see: protect it here, under the PTE lock. */
+	if (s->mm && __dn_protect_pte(s->mm, addr, ptep))
+		s->reprotected++;
+	if (!s->evictable || !PageAnon(page))
 		s->shared++;
 	else if (s->nr_home < s->want_home)
 		s->home[s->nr_home++] = addr;	/* private anonymous */
@@ -233,18 +230,19 @@ static int dn_clock_pte(pte_t *ptep, unsigned long addr, void *data)
 {
 	struct dn_scan *s = data;
 	pte_t pte = ptep_get(ptep);
-	unsigned long pfn;
+	struct page *page;
 	bool young;
 
-	if (dn_clock_done(&s->clock) || !pte_present(pte))
+	if (dn_clock_done(&s->clock))
+		return 0;
+	page = dn_pte_page(pte);
+	if (!page)
 		return 0;
 	if (s->second_lap && s->dedup < s->lap1 && s->victims[s->dedup] == addr) {
 		s->dedup++;
 		return 0;
 	}
-	pfn = pte_pfn(pte);
-	if (!pfn_valid(pfn) || page_to_nid(pfn_to_page(pfn)) == dn_dev.nid ||
-	    !PageAnon(pfn_to_page(pfn)))
+	if (dn_page_remote(page) || !PageAnon(page))
 		return 0;
 	/*
 	 * A local PROT_NONE PTE was unmapped by the kernel's NUMA scanner and
@@ -350,11 +348,12 @@ static void dn_balance_target(struct dn_target *t, unsigned long pressure)
 	mutex_lock(&dn_move_lock);
 	mmap_read_lock(mm);
 
-	/* Count, and find what the hook missed. */
+	/* Count, and protect what the hook missed, in one walk. */
+	s.mm = mm;
 	dn_scan_mm(mm, &s, 0, TASK_SIZE, false, dn_count_pte);
-	if (s.unprotected) {
-		n = dn_protect_range(mm, 0, TASK_SIZE, 0);
-		dn_stat_add(DN_STAT_REPROTECTED, n);
+	s.mm = NULL;
+	if (s.reprotected) {
+		dn_stat_add(DN_STAT_REPROTECTED, s.reprotected);
 		flush = true;
 	}
 

@@ -7,6 +7,7 @@
 
 #include <linux/hashtable.h>
 #include <linux/kobject.h>
+#include <linux/mm.h>
 #include <linux/mmu_notifier.h>
 #include <linux/mutex.h>
 #include <linux/notifier.h>
@@ -185,11 +186,28 @@ void dn_targets_reap(void);
 extern struct mutex dn_targets_lock;
 extern struct list_head dn_targets;
 
+/* The page a present PTE maps, or NULL. */
+static inline struct page *dn_pte_page(pte_t pte)
+{
+	unsigned long pfn;
+
+	if (!pte_present(pte))
+		return NULL;
+	pfn = pte_pfn(pte);
+	return pfn_valid(pfn) ? pfn_to_page(pfn) : NULL;
+}
+
+static inline bool dn_page_remote(struct page *page)
+{
+	return page && page_to_nid(page) == dn_dev.nid;
+}
+
 /* protect.c */
 struct vm_area_struct;
 struct dn_walk;
 bool dn_vma_walkable(struct vm_area_struct *vma);
 bool dn_vma_evictable(struct vm_area_struct *vma);
+bool __dn_protect_pte(struct mm_struct *mm, unsigned long addr, pte_t *ptep);
 unsigned long dn_protect_range(struct mm_struct *mm, unsigned long start,
 			       unsigned long end, unsigned long only_pfn);
 void dn_flush_tlb(void);

@@ -129,22 +129,34 @@ struct dn_protect_walk {
 	unsigned long done;
 };
 
+/**
+ * __dn_protect_pte - make one PTE trap if it maps a remote page accessibly
+ * @mm: the address space
+ * @addr: the address @ptep maps
+ * @ptep: the PTE; caller holds its PTE lock (a walk callback)
+ *
+ * Return: true if the PTE was changed; the caller flushes the TLB.
+ */
+bool __dn_protect_pte(struct mm_struct *mm, unsigned long addr, pte_t *ptep)
+{
+	pte_t pte = ptep_get(ptep);
+
+	if (pte_protnone(pte) || !dn_page_remote(dn_pte_page(pte)))
+		return false;
+	pte = ptep_get_and_clear(mm, addr, ptep);
+	set_pte_at(mm, addr, ptep, dn_mk_protnone(pte));
+	return true;
+}
+
 static int dn_protect_pte(pte_t *ptep, unsigned long addr, void *data)
 {
 	struct dn_protect_walk *w = data;
 	pte_t pte = ptep_get(ptep);
-	unsigned long pfn;
 
-	if (!pte_present(pte) || pte_protnone(pte))
+	if (w->only_pfn && (!pte_present(pte) || pte_pfn(pte) != w->only_pfn))
 		return 0;
-	pfn = pte_pfn(pte);
-	if (w->only_pfn && pfn != w->only_pfn)
-		return 0;
-	if (!pfn_valid(pfn) || page_to_nid(pfn_to_page(pfn)) != dn_dev.nid)
-		return 0;
-	pte = ptep_get_and_clear(w->mm, addr, ptep);
-	set_pte_at(w->mm, addr, ptep, dn_mk_protnone(pte));
-	w->done++;
+	if (__dn_protect_pte(w->mm, addr, ptep))
+		w->done++;
 	return 0;
 }
 
@@ -194,12 +206,8 @@ static int dn_state_pte(pte_t *ptep, unsigned long addr, void *data)
 {
 	struct dn_state_walk *w = data;
 	pte_t pte = ptep_get(ptep);
-	unsigned long pfn;
 
-	if (!pte_present(pte))
-		return 0;
-	pfn = pte_pfn(pte);
-	if (!pfn_valid(pfn) || page_to_nid(pfn_to_page(pfn)) != dn_dev.nid)
+	if (!dn_page_remote(dn_pte_page(pte)))
 		return 0;
 	if (pte_protnone(pte))
 		w->protected++;
