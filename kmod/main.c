@@ -62,44 +62,35 @@ struct dn_dev dn_dev = {
 	.evict_batch = 256,
 };
 
-int dn_check_remote_pct(unsigned long pct)
+/* -EINVAL, with a line naming the parameter and its range, unless lo<=v<=hi. */
+static int dn_check_range(const char *name, unsigned long v, unsigned long lo,
+			  unsigned long hi)
 {
-	if (pct > DN_REMOTE_PCT_MAX) {
-		pr_err("remote_pct=%lu is out of range: use 0-%d\n",
-		       pct, DN_REMOTE_PCT_MAX);
+	if (v < lo || v > hi) {
+		pr_err("%s=%lu is out of range: use %lu-%lu\n", name, v, lo, hi);
 		return -EINVAL;
 	}
 	return 0;
+}
+
+int dn_check_remote_pct(unsigned long pct)
+{
+	return dn_check_range("remote_pct", pct, 0, DN_REMOTE_PCT_MAX);
 }
 
 int dn_check_latency_ns(unsigned long ns)
 {
-	if (ns > DN_LATENCY_NS_MAX) {
-		pr_err("latency_ns=%lu is out of range: use 0-%d\n",
-		       ns, DN_LATENCY_NS_MAX);
-		return -EINVAL;
-	}
-	return 0;
+	return dn_check_range("latency_ns", ns, 0, DN_LATENCY_NS_MAX);
 }
 
 int dn_check_scan_period_ms(unsigned long ms)
 {
-	if (!ms || ms > DN_SCAN_PERIOD_MS_MAX) {
-		pr_err("scan_period_ms=%lu is out of range: use 1-%d\n",
-		       ms, DN_SCAN_PERIOD_MS_MAX);
-		return -EINVAL;
-	}
-	return 0;
+	return dn_check_range("scan_period_ms", ms, 1, DN_SCAN_PERIOD_MS_MAX);
 }
 
 int dn_check_evict_batch(unsigned long n)
 {
-	if (!n || n > DN_EVICT_BATCH_MAX) {
-		pr_err("evict_batch=%lu is out of range: use 1-%d\n",
-		       n, DN_EVICT_BATCH_MAX);
-		return -EINVAL;
-	}
-	return 0;
+	return dn_check_range("evict_batch", n, 1, DN_EVICT_BATCH_MAX);
 }
 
 /* The node remote pages are promoted to: the first with CPUs and memory. */

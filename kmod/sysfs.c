@@ -60,19 +60,32 @@ static int dn_parse(const char *buf, const char *name,
 	return 0;
 }
 
-static ssize_t remote_pct_store(struct kobject *kobj,
-				struct kobj_attribute *attr, const char *buf,
-				size_t count)
+/* Parse, check and store one run-time setting under dn_dev.lock. */
+static int dn_store_uint(const char *buf, const char *name,
+			 int (*check)(unsigned long), unsigned int *field)
 {
 	unsigned int v;
 	int ret;
 
-	ret = dn_parse(buf, "remote_pct", dn_check_remote_pct, &v);
+	ret = dn_parse(buf, name, check, &v);
 	if (ret)
 		return ret;
 	mutex_lock(&dn_dev.lock);
-	WRITE_ONCE(dn_dev.remote_pct, v);
+	WRITE_ONCE(*field, v);
 	mutex_unlock(&dn_dev.lock);
+	return 0;
+}
+
+static ssize_t remote_pct_store(struct kobject *kobj,
+				struct kobj_attribute *attr, const char *buf,
+				size_t count)
+{
+	int ret;
+
+	ret = dn_store_uint(buf, "remote_pct", dn_check_remote_pct,
+			    &dn_dev.remote_pct);
+	if (ret)
+		return ret;
 	return count;
 }
 
@@ -86,15 +99,12 @@ static ssize_t latency_ns_store(struct kobject *kobj,
 				struct kobj_attribute *attr, const char *buf,
 				size_t count)
 {
-	unsigned int v;
 	int ret;
 
-	ret = dn_parse(buf, "latency_ns", dn_check_latency_ns, &v);
+	ret = dn_store_uint(buf, "latency_ns", dn_check_latency_ns,
+			    &dn_dev.latency_ns);
 	if (ret)
 		return ret;
-	mutex_lock(&dn_dev.lock);
-	WRITE_ONCE(dn_dev.latency_ns, v);
-	mutex_unlock(&dn_dev.lock);
 	return count;
 }
 
@@ -139,15 +149,12 @@ static ssize_t scan_period_ms_store(struct kobject *kobj,
 				    struct kobj_attribute *attr,
 				    const char *buf, size_t count)
 {
-	unsigned int v;
 	int ret;
 
-	ret = dn_parse(buf, "scan_period_ms", dn_check_scan_period_ms, &v);
+	ret = dn_store_uint(buf, "scan_period_ms", dn_check_scan_period_ms,
+			    &dn_dev.scan_period_ms);
 	if (ret)
 		return ret;
-	mutex_lock(&dn_dev.lock);
-	WRITE_ONCE(dn_dev.scan_period_ms, v);
-	mutex_unlock(&dn_dev.lock);
 	dn_evict_kick();
 	return count;
 }
@@ -162,15 +169,12 @@ static ssize_t evict_batch_store(struct kobject *kobj,
 				 struct kobj_attribute *attr, const char *buf,
 				 size_t count)
 {
-	unsigned int v;
 	int ret;
 
-	ret = dn_parse(buf, "evict_batch", dn_check_evict_batch, &v);
+	ret = dn_store_uint(buf, "evict_batch", dn_check_evict_batch,
+			    &dn_dev.evict_batch);
 	if (ret)
 		return ret;
-	mutex_lock(&dn_dev.lock);
-	WRITE_ONCE(dn_dev.evict_batch, v);
-	mutex_unlock(&dn_dev.lock);
 	return count;
 }
 
