@@ -192,8 +192,11 @@ static inline long dn_count_on_node(void *p, size_t len, int nid)
 	return count;
 }
 
-/* Pages of the mapping at addr on node nid, from /proc/self/numa_maps. */
-static inline long dn_numa_maps_pages(void *addr, int nid)
+/*
+ * Pages on node nid from /proc/self/numa_maps: of the mapping that starts
+ * at addr, or of the whole process if addr is NULL.
+ */
+static inline long dn_numa_maps_count(void *addr, int nid)
 {
 	char line[4096], key[16];
 	unsigned long start;
@@ -205,35 +208,27 @@ static inline long dn_numa_maps_pages(void *addr, int nid)
 		return -1;
 	snprintf(key, sizeof(key), " N%d=", nid);
 	while (fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "%lx", &start) != 1 || start != (unsigned long)addr)
+		if (addr && (sscanf(line, "%lx", &start) != 1 ||
+			     start != (unsigned long)addr))
 			continue;
 		s = strstr(line, key);
 		if (s)
-			pages = strtol(s + strlen(key), NULL, 10);
-		break;
+			pages += strtol(s + strlen(key), NULL, 10);
+		if (addr)
+			break;
 	}
 	fclose(f);
 	return pages;
 }
 
-/* Pages of the whole process on node nid, from /proc/self/numa_maps. */
+static inline long dn_numa_maps_pages(void *addr, int nid)
+{
+	return dn_numa_maps_count(addr, nid);
+}
+
 static inline long dn_numa_maps_total(int nid)
 {
-	char line[4096], key[16];
-	long pages = 0;
-	FILE *f = fopen("/proc/self/numa_maps", "r");
-	char *s;
-
-	if (!f)
-		return -1;
-	snprintf(key, sizeof(key), " N%d=", nid);
-	while (fgets(line, sizeof(line), f)) {
-		s = strstr(line, key);
-		if (s)
-			pages += strtol(s + strlen(key), NULL, 10);
-	}
-	fclose(f);
-	return pages;
+	return dn_numa_maps_count(NULL, nid);
 }
 
 /* Anonymous mapping bound to one node, not yet touched. */
