@@ -12,6 +12,9 @@
 #   --kernel NAME     cached kernel: 6.1 (default) or 6.12
 #   --memmap SPEC     reservation, default '512M$0x40000000'; 'none' for none
 #   --single-node     no second (empty) NUMA node
+#   --smp N           virtual CPUs, default 2, all on NUMA node 0
+#   --mttcg           multi-threaded TCG (one host thread per vCPU) instead
+#                     of the single-threaded default; see below
 #   --timeout SEC     wall-clock limit, default 900
 #   --log FILE        console log (default build/logs/<kernel>-<time>.log)
 set -euo pipefail
@@ -22,6 +25,8 @@ build=${BUILD:-$top/build}
 kernel=6.1
 memmap='512M$0x40000000'
 single=0
+smp=2
+mttcg=0
 timeout_s=900
 log=
 
@@ -30,6 +35,8 @@ while [ $# -gt 0 ]; do
 	--kernel) kernel=$2; shift 2 ;;
 	--memmap) memmap=$2; shift 2 ;;
 	--single-node) single=1; shift ;;
+	--smp) smp=$2; shift 2 ;;
+	--mttcg) mttcg=1; shift ;;
 	--timeout) timeout_s=$2; shift 2 ;;
 	--log) log=$2; shift 2 ;;
 	--) shift; break ;;
@@ -48,18 +55,24 @@ trap 'rm -f "$initrd"' EXIT
 
 append="console=ttyS0 panic=-1 oops=panic softlockup_panic=0 transparent_hugepage=never quiet"
 [ "$memmap" = none ] || append="$append memmap=$memmap"
-numa=(-object memory-backend-ram,id=m0,size=2G -numa node,nodeid=0,cpus=0-1,memdev=m0)
+numa=(-object memory-backend-ram,id=m0,size=2G -numa node,nodeid=0,cpus=0-$((smp - 1)),memdev=m0)
 [ "$single" = 1 ] || numa+=(-numa node,nodeid=1)
 
 # Single-threaded TCG (both vCPUs on one host thread): under multi-threaded
 # TCG, 6.12 guests were seen to oops on an int3 left by live code patching
 # (ftrace kprobe removal, tracepoint static calls) that a vCPU executed after
 # the patching CPU's sync, three times in module unload under load; never
-# with thread=single.  DN_ACCEL overrides (e.g. DN_ACCEL=tcg).
+# with thread=single.  --mttcg or DN_ACCEL (e.g. DN_ACCEL=tcg) override.
+# Single-threaded TCG still interleaves the vCPUs (round robin every few
+# thousand instructions), so races between guest CPUs do happen there.
 accel=${DN_ACCEL:-tcg,thread=single}
+[ "$mttcg" = 0 ] || accel=tcg,thread=multi
+case $smp in
+''|*[!0-9]*|0) echo "vm-run: --smp takes a number of CPUs" >&2; exit 2 ;;
+esac
 
 set +e
-timeout --foreground "$timeout_s" qemu-system-x86_64 -accel "$accel" -cpu max -smp 2 \
+timeout --foreground "$timeout_s" qemu-system-x86_64 -accel "$accel" -cpu max -smp "$smp" \
 	-m 2G,slots=4,maxmem=8G "${numa[@]}" \
 	-kernel "$vmlinuz" -initrd "$initrd" -append "$append" \
 	-nographic -no-reboot -monitor none -serial stdio </dev/null 2>&1 |
