@@ -8,6 +8,11 @@
  *   pause         write 1/0: stop/restart the balancing worker.
  *   pte_state     write "PID ADDR LEN"; read "PROTECTED ACCESSIBLE": the
  *                 remote pages of that range mapped PROT_NONE or not.
+ *   run_pass      write 1: run one balancing pass over every target now,
+ *                 paused or not; the write returns when it is done.
+ *
+ * "PID ADDR LEN": PID decimal, ADDR hexadecimal (0x optional), LEN decimal
+ * bytes, one space apart, an optional newline; ADDR and LEN page aligned.
  */
 #define pr_fmt(fmt) "disagg_node: " fmt
 
@@ -26,19 +31,33 @@ static atomic_long_t dn_last_evicted;
 static DEFINE_MUTEX(dn_state_lock);
 static char dn_state_result[48];
 
-/* Parse "PID ADDR LEN" (ADDR hex, LEN bytes) written to a debugfs file. */
+/* Parse "PID ADDR LEN" written to a debugfs file; strictly, see above. */
 static int dn_parse_range(const char __user *ubuf, size_t count, int *pid,
 			  unsigned long *addr, unsigned long *len)
 {
-	char buf[64];
+	char buf[64], *cur, *tok[3];
+	int i;
 
 	if (count >= sizeof(buf))
 		return -EINVAL;
 	if (copy_from_user(buf, ubuf, count))
 		return -EFAULT;
 	buf[count] = '\0';
-	if (sscanf(buf, "%d %lx %lu", pid, addr, len) != 3 || *pid <= 0 ||
-	    *addr + *len < *addr)
+	if (count && buf[count - 1] == '\n')
+		buf[count - 1] = '\0';
+	cur = buf;
+	for (i = 0; i < 3; i++) {
+		tok[i] = strsep(&cur, " ");
+		if (!tok[i] || !*tok[i])
+			return -EINVAL;
+	}
+	if (cur)		/* a fourth field, or a trailing space */
+		return -EINVAL;
+	if (kstrtoint(tok[0], 10, pid) || *pid <= 0 ||
+	    kstrtoul(tok[1], 16, addr) || kstrtoul(tok[2], 10, len))
+		return -EINVAL;
+	if (!*len || !PAGE_ALIGNED(*addr) || !PAGE_ALIGNED(*len) ||
+	    *addr + *len < *addr || *addr + *len > TASK_SIZE)
 		return -EINVAL;
 	return 0;
 }
@@ -91,10 +110,15 @@ static ssize_t dn_state_write(struct file *file, const char __user *ubuf,
 	mm = dn_pid_mm(pid, &tgid);
 	if (IS_ERR(mm))
 		return PTR_ERR(mm);
-	mmap_read_lock(mm);
+	ret = mmap_read_lock_killable(mm);
+	if (ret)
+		goto out_mmput;
 	dn_pte_state(mm, addr, addr + len, &prot, &acc);
 	mmap_read_unlock(mm);
+out_mmput:
 	mmput(mm);
+	if (ret)
+		return ret;
 	mutex_lock(&dn_state_lock);
 	scnprintf(dn_state_result, sizeof(dn_state_result), "%lu %lu\n", prot, acc);
 	mutex_unlock(&dn_state_lock);
@@ -150,6 +174,14 @@ static int dn_pause_set(void *data, u64 val)
 }
 DEFINE_DEBUGFS_ATTRIBUTE(dn_pause_fops, dn_pause_get, dn_pause_set, "%llu\n");
 
+static int dn_run_pass_set(void *data, u64 val)
+{
+	if (val != 1)
+		return -EINVAL;
+	return dn_evict_run_pass();
+}
+DEFINE_DEBUGFS_ATTRIBUTE(dn_run_pass_fops, NULL, dn_run_pass_set, "%llu\n");
+
 void dn_debugfs_init(struct dn_dev *dn)
 {
 	dn_debugfs_dir = debugfs_create_dir("disagg_node", NULL);
@@ -160,6 +192,8 @@ void dn_debugfs_init(struct dn_dev *dn)
 				   &dn_pause_fops);
 	debugfs_create_file("pte_state", 0600, dn_debugfs_dir, NULL,
 			    &dn_state_fops);
+	debugfs_create_file_unsafe("run_pass", 0200, dn_debugfs_dir, NULL,
+				   &dn_run_pass_fops);
 }
 
 void dn_debugfs_exit(struct dn_dev *dn)

@@ -15,7 +15,9 @@
  * fault path's promotions (which fail below it) succeed.
  *
  * The worker never runs on the fault path and holds only the mmap read
- * lock: faults on other pages proceed while it works.
+ * lock: faults on other pages proceed while it works.  It holds a reference
+ * on one target at a time (dn_target_next()), never dn_targets_lock, so a
+ * target that holds its mmap lock for writing delays only its own pass.
  */
 #define pr_fmt(fmt) "disagg_node: " fmt
 
@@ -26,6 +28,7 @@
 #include <linux/pagemap.h>
 #include <linux/pagevec.h>
 #include <linux/cpu.h>
+#include <linux/sched/signal.h>
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
 #include <linux/sort.h>
@@ -42,16 +45,46 @@
 static void dn_evict_workfn(struct work_struct *work);
 static DECLARE_DELAYED_WORK(dn_evict_work, dn_evict_workfn);
 
-/* dn_move_lock serialises the users of the buffers below. */
+/*
+ * dn_move_lock serialises the users of the buffers below and protects each
+ * target's clock hand.
+ */
 static DEFINE_MUTEX(dn_move_lock);
 static unsigned long *dn_victims;		/* DN_EVICT_BATCH_MAX addresses */
 static unsigned long dn_src[DN_RUN_MAX], dn_dst[DN_RUN_MAX];
-static bool dn_stopping;
 
+/* dn_pass_lock serialises balancing passes: the worker's and run_pass. */
+static DEFINE_MUTEX(dn_pass_lock);
+
+/*
+ * dn_kick_lock protects dn_work_enabled.  Queueing dn_evict_work checks it
+ * under the lock, so once dn_evict_stop() clears it no one queues the work
+ * again and one cancel_delayed_work_sync() is final: the disable-then-cancel
+ * pattern of disable_delayed_work_sync() (6.9 and later) on every kernel.
+ */
+static DEFINE_SPINLOCK(dn_kick_lock);
+static bool dn_work_enabled;
+
+/* Queue the worker after @delay jiffies, or now if @kick; unless stopped. */
+static void dn_evict_queue(unsigned long delay, bool kick)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&dn_kick_lock, flags);
+	if (dn_work_enabled) {
+		if (kick)
+			mod_delayed_work(system_unbound_wq, &dn_evict_work, 0);
+		else
+			queue_delayed_work(system_unbound_wq, &dn_evict_work,
+					   delay);
+	}
+	spin_unlock_irqrestore(&dn_kick_lock, flags);
+}
+
+/* Run the worker now: a new target, a target gone, a setting changed. */
 void dn_evict_kick(void)
 {
-	if (!READ_ONCE(dn_stopping))
-		mod_delayed_work(system_unbound_wq, &dn_evict_work, 0);
+	dn_evict_queue(0, true);
 }
 
 /*
@@ -151,38 +184,59 @@ void dn_lru_drain_all(void)
 }
 
 /*
+ * The end (exclusive index) of the run of @addrs starting at @i: contiguous
+ * addresses inside @vma and one PMD, at most DN_RUN_MAX pages.
+ */
+static unsigned long dn_run_end(struct vm_area_struct *vma,
+				const unsigned long *addrs, unsigned long i,
+				unsigned long nr)
+{
+	unsigned long j, start = addrs[i];
+
+	for (j = i + 1; j < nr && j - i < DN_RUN_MAX &&
+	     addrs[j] == start + ((j - i) << PAGE_SHIFT) &&
+	     vma && addrs[j] < vma->vm_end &&
+	     pmd_addr_end(start, vma->vm_end) > addrs[j]; j++)
+		;
+	return j;
+}
+
+/*
  * Move the pages at @addrs (sorted, in evictable VMAs) to @nid in runs of
- * contiguous addresses; protect them if @nid is the remote node.  Caller
- * holds the mmap read lock and dn_move_lock; flushes the TLB itself.
+ * contiguous addresses.  If @nid is the remote node, protect them once all
+ * are moved, in one short flush-pending window (a long one would make
+ * every concurrent promotion flush the TLB), and flush.  Caller holds the
+ * mmap read lock and dn_move_lock.
  */
 static unsigned long dn_move_pages(struct mm_struct *mm, unsigned long *addrs,
 				   unsigned long nr, int nid, bool *full)
 {
+	struct dn_protect_batch b;
 	struct vm_area_struct *vma;
-	unsigned long i = 0, j, moved = 0, start, end;
+	unsigned long i, j, moved = 0;
 
-	while (i < nr && !*full) {
-		start = addrs[i];
-		vma = vma_lookup(mm, start);
-		for (j = i + 1; j < nr && j - i < DN_RUN_MAX &&
-		     addrs[j] == start + ((j - i) << PAGE_SHIFT) &&
-		     vma && addrs[j] < vma->vm_end &&
-		     pmd_addr_end(start, vma->vm_end) > addrs[j]; j++)
-			;
-		if (vma && dn_vma_evictable(vma)) {
-			end = start + ((j - i) << PAGE_SHIFT);
-			moved += dn_move_run(vma, start, j - i, nid, full);
-			if (nid == dn_dev.nid)
-				dn_protect_range(mm, start, end, 0);
-		}
-		i = j;
+	for (i = 0; i < nr && !*full; i = j) {
+		vma = vma_lookup(mm, addrs[i]);
+		j = dn_run_end(vma, addrs, i, nr);
+		if (vma && dn_vma_evictable(vma))
+			moved += dn_move_run(vma, addrs[i], j - i, nid, full);
 	}
+	if (nid != dn_dev.nid || !moved)
+		return moved;
+	dn_protect_init(&b, mm);
+	for (i = 0; i < nr; i = j) {
+		vma = vma_lookup(mm, addrs[i]);
+		j = dn_run_end(vma, addrs, i, nr);
+		dn_protect_range(&b, addrs[i],
+				 addrs[i] + ((j - i) << PAGE_SHIFT), 0);
+	}
+	dn_protect_finish(&b);
 	return moved;
 }
 
 /* One walk: counts, pages found unprotected, and clock candidates. */
 struct dn_scan {
-	struct mm_struct *mm;		/* if set, dn_count_pte() protects */
+	struct dn_protect_batch *protect; /* if set, dn_count_pte() protects */
 	bool evictable;
 	unsigned long local;
 	unsigned long remote;
@@ -217,7 +271,7 @@ static int dn_count_pte(pte_t *ptep, unsigned long addr, void *data)
 	}
 	s->remote++;
 	/* A path the hook did not see: protect it here, under the PTE lock. */
-	if (s->mm && __dn_protect_pte(s->mm, addr, ptep))
+	if (s->protect && __dn_protect_pte(s->protect, addr, ptep))
 		s->reprotected++;
 	if (!s->evictable || !PageAnon(page))
 		s->shared++;
@@ -332,30 +386,34 @@ static int dn_cmp_addr(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* One pass over one target; caller holds dn_targets_lock. */
+/*
+ * One pass over one target; caller holds dn_pass_lock and a reference on
+ * @t.  Skipped, and retried at the next pass, while another thread holds
+ * the target's mmap lock for writing.
+ */
 static void dn_balance_target(struct dn_target *t, unsigned long pressure)
 {
 	struct mm_struct *mm = t->mm;
 	struct dn_split split;
 	struct dn_scan s = { .victims = dn_victims };
+	struct dn_protect_batch b;
 	unsigned long batch = READ_ONCE(dn_dev.evict_batch);
 	unsigned long moved = 0, n, lap;
-	bool full = false, flush = false;
+	bool full = false;
 	long delta;
 
 	if (!mmget_not_zero(mm))
 		return;
+	if (!mmap_read_trylock(mm))
+		goto out_mmput;
 	mutex_lock(&dn_move_lock);
-	mmap_read_lock(mm);
 
 	/* Count, and protect what the hook missed, in one walk. */
-	s.mm = mm;
+	dn_protect_init(&b, mm);
+	s.protect = &b;
 	dn_scan_mm(mm, &s, 0, TASK_SIZE, false, dn_count_pte);
-	s.mm = NULL;
-	if (s.reprotected) {
-		dn_stat_add(DN_STAT_REPROTECTED, s.reprotected);
-		flush = true;
-	}
+	s.protect = NULL;
+	dn_stat_add(DN_STAT_REPROTECTED, dn_protect_finish(&b));
 
 	split.local = s.local;
 	split.remote = s.remote;
@@ -384,7 +442,6 @@ static void dn_balance_target(struct dn_target *t, unsigned long pressure)
 			if (full)
 				dn_stat_add(DN_STAT_REMOTE_FULL, 1);
 			trace_dn_evict(t->tgid, dn_dev.nid, moved, n - moved);
-			flush = true;
 			s.local -= moved;
 			s.remote += moved;
 		}
@@ -405,39 +462,62 @@ static void dn_balance_target(struct dn_target *t, unsigned long pressure)
 			s.remote -= moved;
 		}
 	}
-	mmap_read_unlock(mm);
 	mutex_unlock(&dn_move_lock);
-	if (flush)
-		dn_flush_tlb();
+	mmap_read_unlock(mm);
 	if (moved)
 		dn_lru_drain_all();
 	WRITE_ONCE(t->local, s.local);
 	WRITE_ONCE(t->remote, s.remote);
 	WRITE_ONCE(t->shared, s.shared);
+out_mmput:
 	mmput(mm);
+}
+
+/* One balancing pass over every target; caller holds dn_pass_lock. */
+static void dn_pass(void)
+{
+	struct dn_target *t = NULL;
+	unsigned long pressure;
+
+	lockdep_assert_held(&dn_pass_lock);
+	dn_targets_reap();
+	if (!READ_ONCE(dn_dev.trap))
+		return;
+	pressure = dn_local_pressure();
+	while ((t = dn_target_next(t))) {
+		dn_balance_target(t, pressure);
+		/* Later targets share what is left to free. */
+		pressure = dn_local_pressure();
+		cond_resched();
+	}
 }
 
 static void dn_evict_workfn(struct work_struct *work)
 {
-	struct dn_target *t;
-	unsigned long pressure;
-
-	dn_targets_reap();
-	if (!READ_ONCE(dn_dev.paused) && READ_ONCE(dn_dev.trap)) {
-		pressure = dn_local_pressure();
-		mutex_lock(&dn_targets_lock);
-		list_for_each_entry(t, &dn_targets, list) {
-			if (READ_ONCE(t->dead))
-				continue;
-			dn_balance_target(t, pressure);
-			/* Later targets share what is left to free. */
-			pressure = dn_local_pressure();
-		}
-		mutex_unlock(&dn_targets_lock);
+	if (!READ_ONCE(dn_dev.paused)) {
+		mutex_lock(&dn_pass_lock);
+		dn_pass();
+		mutex_unlock(&dn_pass_lock);
+	} else {
+		dn_targets_reap();
 	}
-	if (!READ_ONCE(dn_stopping))
-		queue_delayed_work(system_unbound_wq, &dn_evict_work,
-				   msecs_to_jiffies(READ_ONCE(dn_dev.scan_period_ms)));
+	dn_evict_queue(msecs_to_jiffies(READ_ONCE(dn_dev.scan_period_ms)),
+		       false);
+}
+
+/**
+ * dn_evict_run_pass - debugfs: run one balancing pass now, paused or not
+ *
+ * Return: 0, or -EINTR if a signal arrived while waiting for a pass that
+ * was under way.
+ */
+int dn_evict_run_pass(void)
+{
+	if (mutex_lock_interruptible(&dn_pass_lock))
+		return -EINTR;
+	dn_pass();
+	mutex_unlock(&dn_pass_lock);
+	return 0;
 }
 
 /**
@@ -458,7 +538,8 @@ long dn_evict_user_range(pid_t pid, unsigned long start, unsigned long len)
 	pid_t tgid;
 	int ret;
 
-	if (!PAGE_ALIGNED(start) || !len || start + len < start)
+	if (!PAGE_ALIGNED(start) || !PAGE_ALIGNED(len) || !len ||
+	    start + len < start)
 		return -EINVAL;
 	mm = dn_pid_mm(pid, &tgid);
 	if (IS_ERR(mm))
@@ -466,16 +547,16 @@ long dn_evict_user_range(pid_t pid, unsigned long start, unsigned long len)
 	ret = dn_target_add(mm, tgid, NULL);
 	if (ret)
 		goto out_mmput;
-	/* dn_targets_lock (keeps @t), then dn_move_lock, as in the worker. */
-	mutex_lock(&dn_targets_lock);
-	t = __dn_target_find(mm);
+	t = dn_target_get_mm(mm);
 	if (!t) {
 		ret = -ESRCH;	/* removed meanwhile */
-		goto out_unlock_targets;
+		goto out_mmput;
 	}
+	ret = mmap_read_lock_killable(mm);
+	if (ret)
+		goto out_put_target;
 	mutex_lock(&dn_move_lock);
-	end = start + PAGE_ALIGN(len);
-	mmap_read_lock(mm);
+	end = start + len;
 	for (addr = start; addr < end && !full; addr += nr << PAGE_SHIFT) {
 		/* Every page is a victim: a clock that wants them all. */
 		nr = min_t(unsigned long, (end - addr) >> PAGE_SHIFT,
@@ -492,36 +573,49 @@ long dn_evict_user_range(pid_t pid, unsigned long start, unsigned long len)
 			   dn_clock_pte);
 		moved += dn_move_pages(mm, s.victims, s.clock.selected,
 				       dn_dev.nid, &full);
+		if (fatal_signal_pending(current))
+			break;
 	}
-	mmap_read_unlock(mm);
 	mutex_unlock(&dn_move_lock);
+	mmap_read_unlock(mm);
 	atomic64_add(moved, &t->stat[DN_TSTAT_EVICTIONS]);
-	dn_flush_tlb();
 	dn_lru_drain_all();
 	dn_stat_add(DN_STAT_EVICTIONS, moved);
 	if (full)
 		dn_stat_add(DN_STAT_REMOTE_FULL, 1);
 	trace_dn_evict(tgid, dn_dev.nid, moved, 0);
-out_unlock_targets:
-	mutex_unlock(&dn_targets_lock);
+out_put_target:
+	dn_target_put(t);
 out_mmput:
 	mmput(mm);
 	return ret ? ret : moved;
 }
 
+/* Allocate the worker's buffers; dn_evict_start() starts it. */
 int dn_evict_init(struct dn_dev *dn)
 {
 	dn_victims = kvcalloc(DN_EVICT_BATCH_MAX, sizeof(*dn_victims), GFP_KERNEL);
-	if (!dn_victims)
-		return -ENOMEM;
-	WRITE_ONCE(dn_stopping, false);
-	queue_delayed_work(system_unbound_wq, &dn_evict_work, 0);
-	return 0;
+	return dn_victims ? 0 : -ENOMEM;
+}
+
+void dn_evict_start(struct dn_dev *dn)
+{
+	spin_lock_irq(&dn_kick_lock);
+	dn_work_enabled = true;
+	spin_unlock_irq(&dn_kick_lock);
+	dn_evict_kick();
+}
+
+/* Stop the worker for good: no one can queue it again. */
+void dn_evict_stop(struct dn_dev *dn)
+{
+	spin_lock_irq(&dn_kick_lock);
+	dn_work_enabled = false;
+	spin_unlock_irq(&dn_kick_lock);
+	cancel_delayed_work_sync(&dn_evict_work);
 }
 
 void dn_evict_exit(struct dn_dev *dn)
 {
-	WRITE_ONCE(dn_stopping, true);
-	cancel_delayed_work_sync(&dn_evict_work);
 	kvfree(dn_victims);
 }

@@ -6,9 +6,16 @@
  * the kernel's NUMA fault path, do_numa_page(), which asks mpol_misplaced()
  * where the page belongs and migrates it there.  A kretprobe on
  * mpol_misplaced() filters remote pages in its entry handler (every other
- * hint fault returns at once), waits latency_ns there, and makes the kernel
- * migrate the page to the local node whatever the task's mempolicy.
- * Only hint faults reach it: ordinary page faults pay nothing.
+ * hint fault returns at once) and makes the kernel migrate the page to the
+ * local node whatever the task's mempolicy.  Only hint faults reach it:
+ * ordinary page faults pay nothing.
+ *
+ * The kernel calls mpol_misplaced() with the PTE lock held and preemption
+ * off, so nothing slow happens there: the remote latency is paid by a
+ * task_work before the faulting thread returns to user mode (and so before
+ * its access completes), outside every lock, preemptibly, counting only the
+ * time the thread is on its CPU (dn_remote_wait()).  Each trapped access
+ * pays its own latency once, whatever other threads do.
  *
  * Kretprobes on the migration functions (6.1: migrate_misplaced_page(),
  * 6.12: migrate_misplaced_folio_prepare() and migrate_misplaced_folio())
@@ -21,11 +28,17 @@
  * it.  A probe on the kmem:mm_page_alloc tracepoint - one node comparison
  * per page allocation - queues a task_work that protects it, again before
  * the task returns to user mode, and makes the task a target.
+ *
+ * Every task_work holds a module reference, dropped as its callback's last
+ * call; dn_hook_exit() waits with synchronize_rcu_tasks() for callbacks
+ * that have dropped it to leave the module's text.
  */
 #define pr_fmt(fmt) "disagg_node: " fmt
 
 #include <linux/delay.h>
 #include <linux/kprobes.h>
+#include <linux/rcupdate_wait.h>
+#include <linux/sched/signal.h>
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/sched/clock.h>
@@ -79,6 +92,7 @@ static void dn_return_done(void)
 /* A deferred action run by the task before it returns to user mode. */
 struct dn_work {
 	struct callback_head cb;
+	u64 wait_ns;		/* remote latency to pay, if not 0 */
 	unsigned long start;	/* protect [start, end) again, if end */
 	unsigned long end;
 	unsigned long pfn;	/* protect the newly allocated page, if pfn */
@@ -131,11 +145,54 @@ static unsigned long dn_find_page(struct mm_struct *mm, unsigned long pfn)
 	return f.addr;
 }
 
+/*
+ * Busy-wait @ns of this thread's CPU time; return the time waited.
+ *
+ * Preemptible: the wait runs in chunks of at most DN_WAIT_CHUNK_NS with
+ * preemption off (so that local_clock() is read on one CPU), and the thread
+ * may be scheduled out between chunks; time off the CPU is not counted,
+ * within a chunk either (dn_latency_oncpu()).  A fatal signal ends the wait.
+ */
+#define DN_WAIT_CHUNK_NS	(50 * NSEC_PER_USEC)
+static u64 dn_remote_wait(u64 ns)
+{
+	u64 waited = 0, chunk_end, last, now;
+
+	while (waited < ns && !fatal_signal_pending(current)) {
+		chunk_end = waited + min_t(u64, ns - waited, DN_WAIT_CHUNK_NS);
+		preempt_disable();
+		last = local_clock();
+		do {
+			cpu_relax();
+			now = local_clock();
+			waited += dn_latency_oncpu(now - last);
+			last = now;
+		} while (waited < chunk_end);
+		preempt_enable();
+		cond_resched();
+	}
+	return waited;
+}
+
+/* The remote latency of one trapped access, paid before user mode. */
+static void dn_pay_latency(u64 ns)
+{
+	struct dn_target *t;
+	u64 waited = dn_remote_wait(ns);
+
+	dn_stat_add(DN_STAT_INJECTED_DELAY_NS, waited);
+	rcu_read_lock();
+	t = dn_target_lookup_rcu(current->mm);
+	if (t)
+		atomic64_add(waited, &t->stat[DN_TSTAT_INJECTED_DELAY_NS]);
+	rcu_read_unlock();
+}
+
 static void dn_work_fn(struct callback_head *cb)
 {
 	struct dn_work *w = container_of(cb, struct dn_work, cb);
 	struct mm_struct *mm = current->mm;
-	unsigned long n = 0;
+	struct dn_protect_batch b;
 
 	if (!mm || (current->flags & PF_EXITING))
 		goto out;
@@ -146,30 +203,30 @@ static void dn_work_fn(struct callback_head *cb)
 		dn_lru_drain_all();
 	else if (w->drain_local)
 		dn_lru_drain_local();
-	if (w->end || w->pfn) {
-		mmap_read_lock(mm);
+	if ((w->end || w->pfn) && !mmap_read_lock_killable(mm)) {
+		dn_protect_init(&b, mm);
 		if (w->pfn) {
 			w->start = dn_find_page(mm, w->pfn);
 			w->end = w->start ? w->start + PAGE_SIZE : 0;
 		}
 		if (w->end)
-			n = dn_protect_range(mm, w->start, w->end, w->pfn);
+			dn_protect_range(&b, w->start, w->end, w->pfn);
 		mmap_read_unlock(mm);
+		dn_stat_add(DN_STAT_REPROTECTED, dn_protect_finish(&b));
 	}
-	if (n) {
-		dn_flush_tlb();
-		dn_stat_add(DN_STAT_REPROTECTED, n);
-	}
+	if (w->wait_ns)
+		dn_pay_latency(w->wait_ns);
 out:
 	kfree(w);
-	/* Last: the module may go once no work is pending. */
+	/* Last: the module may go once no work is pending (dn_hook_exit()). */
 	module_put(THIS_MODULE);
 }
 
 /* Queue @w on current; any context.  Frees @w on failure. */
 static int dn_queue(struct dn_work *w)
 {
-	if (!try_module_get(THIS_MODULE))
+	/* A kernel thread never returns to user mode to run it. */
+	if ((current->flags & PF_KTHREAD) || !try_module_get(THIS_MODULE))
 		goto err_free;
 	init_task_work(&w->cb, dn_work_fn);
 	if (task_work_add(current, &w->cb, TWA_RESUME))
@@ -202,29 +259,23 @@ int dn_queue_reprotect(unsigned long start, unsigned long end)
 	return __dn_queue_reprotect(start, end, false);
 }
 
-static void dn_queue_add_target(void)
+/*
+ * A trapped access: pay @wait_ns, and make current a target if it is not
+ * one, before it returns to user mode.  Nothing to queue for a target at
+ * latency 0: the fast path allocates nothing.
+ */
+static void dn_queue_trap(u64 wait_ns, bool add_target)
 {
-	struct dn_work *w = kzalloc(sizeof(*w), GFP_ATOMIC | __GFP_NOWARN);
+	struct dn_work *w;
 
+	if (!wait_ns && !add_target)
+		return;
+	w = kzalloc(sizeof(*w), GFP_ATOMIC | __GFP_NOWARN);
 	if (!w)
 		return;
-	w->add_target = true;
+	w->wait_ns = wait_ns;
+	w->add_target = add_target;
 	dn_queue(w);
-}
-
-/* Busy-wait the configured remote latency; return the time spent. */
-static u64 dn_remote_wait(u64 ns)
-{
-	u64 start, elapsed;
-
-	if (!ns)
-		return 0;
-	start = local_clock();
-	do {
-		cpu_relax();
-		elapsed = local_clock() - start;
-	} while (dn_latency_remaining(ns, elapsed));
-	return elapsed;
 }
 
 /*
@@ -256,7 +307,6 @@ static void dn_promotion_failed(unsigned long addr)
 }
 
 struct dn_fault_data {
-	u64 delay_ns;
 	unsigned long addr;
 };
 
@@ -274,27 +324,24 @@ static int dn_misplaced_entry(struct kretprobe_instance *ri,
 	if (nid != dn_dev.nid || !READ_ONCE(dn_dev.trap) || dn_hook_return())
 		return 1;	/* not ours: no return handler */
 	d->addr = regs->dx;
-	d->delay_ns = dn_remote_wait(READ_ONCE(dn_dev.latency_ns));
 	return 0;
 }
 
+/* PTE lock held, preemption off: count, choose the node, queue the wait. */
 static int dn_misplaced_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 {
 	struct dn_fault_data *d = (struct dn_fault_data *)ri->data;
+	u64 wait_ns = READ_ONCE(dn_dev.latency_ns);
 	struct dn_target *t;
 
 	dn_stat_add(DN_STAT_REMOTE_FAULTS, 1);
-	dn_stat_add(DN_STAT_INJECTED_DELAY_NS, d->delay_ns);
 	rcu_read_lock();
 	t = dn_target_lookup_rcu(current->mm);
-	if (t) {
+	if (t)
 		atomic64_inc(&t->stat[DN_TSTAT_REMOTE_FAULTS]);
-		atomic64_add(d->delay_ns, &t->stat[DN_TSTAT_INJECTED_DELAY_NS]);
-	}
 	rcu_read_unlock();
-	if (!t)
-		dn_queue_add_target();
-	trace_dn_fault(task_tgid_nr(current), d->addr, dn_dev.nid, d->delay_ns);
+	dn_queue_trap(wait_ns, !t);
+	trace_dn_fault(task_tgid_nr(current), d->addr, dn_dev.nid, wait_ns);
 
 	if (atomic_dec_if_positive(&dn_dev.fail_promote) >= 0) {
 		/* debugfs fault injection: refuse, as a failed promotion */
@@ -524,6 +571,14 @@ void dn_hook_exit(struct dn_dev *dn)
 		pr_warn("%d probed calls still in flight after %d ms; unregistering anyway\n",
 			atomic_read(&dn_inflight), DN_QUIESCE_WAIT_MS);
 	unregister_kretprobes(dn_krps, ARRAY_SIZE(dn_krps));
+	/*
+	 * The module's reference count is 0, so every task_work callback has
+	 * called module_put(); one may not have returned yet.  A task leaves
+	 * the module's text before its next voluntary context switch or
+	 * return to user mode, which is what an RCU Tasks grace period waits
+	 * for (as for ftrace and kprobe trampolines).
+	 */
+	synchronize_rcu_tasks();
 }
 
 /* Probe hits lost because every kretprobe instance was in use. */

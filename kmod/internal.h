@@ -144,16 +144,19 @@ enum dn_tstat {
  *	writers hold dn_target_hash_lock.
  * @list: in dn_targets; protected by dn_targets_lock.
  * @mn: mmu notifier: exit (release) and mprotect (invalidate_range_end).
- * @mm: the address space; kept allocated (not alive) by the notifier.
+ * @mm: the address space; kept allocated (not alive) by mmgrab() until the
+ *	last reference to the target is dropped.
  * @tgid: thread-group id of the process that owned @mm when it was added.
+ * @seq: order of addition (dn_target_next()); dn_targets_lock.
  * @dead: the address space is gone (release ran); the worker frees it.
- * @hand: clock hand, a user address (worker only).
+ * @hand: clock hand, a user address; dn_move_lock.
  * @local: resident local pages at the last worker pass.
  * @remote: resident remote pages at the last worker pass.
  * @shared: of those, pages the worker cannot evict (shared, file).
  * @fail_streak: promotions failed in a row (the fault path).
  * @stat: per-target counters (enum dn_tstat).
- * @kobj: targets/PID.
+ * @kobj: targets/PID; its reference count is the target's: the list holds
+ *	one, and dn_target_next() / dn_target_get_mm() one each.
  * @rcu: deferred free.
  */
 struct dn_target {
@@ -162,6 +165,7 @@ struct dn_target {
 	struct mmu_notifier mn;
 	struct mm_struct *mm;
 	pid_t tgid;
+	u64 seq;
 	bool dead;
 	unsigned long hand;
 	unsigned long local;
@@ -178,6 +182,9 @@ int dn_targets_init(struct dn_dev *dn);
 void dn_targets_exit(struct dn_dev *dn);
 struct dn_target *dn_target_lookup_rcu(struct mm_struct *mm);
 struct dn_target *__dn_target_find(struct mm_struct *mm);
+struct dn_target *dn_target_next(struct dn_target *prev);
+struct dn_target *dn_target_get_mm(struct mm_struct *mm);
+void dn_target_put(struct dn_target *t);
 int dn_target_add(struct mm_struct *mm, pid_t tgid, struct dn_target **out);
 int dn_target_add_pid(pid_t pid);
 struct mm_struct *dn_pid_mm(pid_t pid, pid_t *tgid);
@@ -207,10 +214,27 @@ struct vm_area_struct;
 struct dn_walk;
 bool dn_vma_walkable(struct vm_area_struct *vma);
 bool dn_vma_evictable(struct vm_area_struct *vma);
-bool __dn_protect_pte(struct mm_struct *mm, unsigned long addr, pte_t *ptep);
-unsigned long dn_protect_range(struct mm_struct *mm, unsigned long start,
-			       unsigned long end, unsigned long only_pfn);
-void dn_flush_tlb(void);
+/*
+ * A batch of PTEs made PROT_NONE, flushed once: a page-table walk that
+ * protects runs between dn_protect_init() and dn_protect_finish().
+ */
+struct dn_protect_batch {
+	struct mm_struct *mm;
+	unsigned long done;	/* PTEs changed; > 0: a TLB flush is pending */
+};
+
+static inline void dn_protect_init(struct dn_protect_batch *b,
+				   struct mm_struct *mm)
+{
+	b->mm = mm;
+	b->done = 0;
+}
+
+bool __dn_protect_pte(struct dn_protect_batch *b, unsigned long addr,
+		      pte_t *ptep);
+void dn_protect_range(struct dn_protect_batch *b, unsigned long start,
+		      unsigned long end, unsigned long only_pfn);
+unsigned long dn_protect_finish(struct dn_protect_batch *b);
 void dn_pte_state(struct mm_struct *mm, unsigned long start, unsigned long end,
 		  unsigned long *protected, unsigned long *accessible);
 int dn_walk_range(struct mm_struct *mm, unsigned long start,
@@ -225,8 +249,11 @@ int dn_queue_reprotect(unsigned long start, unsigned long end);
 
 /* evict.c */
 int dn_evict_init(struct dn_dev *dn);
+void dn_evict_start(struct dn_dev *dn);
+void dn_evict_stop(struct dn_dev *dn);
 void dn_evict_exit(struct dn_dev *dn);
 void dn_evict_kick(void);
+int dn_evict_run_pass(void);
 void dn_lru_drain_local(void);
 void dn_lru_drain_all(void);
 long dn_evict_user_range(pid_t pid, unsigned long start, unsigned long len);
@@ -242,6 +269,8 @@ int dn_node_add(struct dn_dev *dn);
 int dn_node_remove(struct dn_dev *dn);
 
 int dn_sysfs_init(struct dn_dev *dn);
+int dn_sysfs_files_init(struct dn_dev *dn);
+void dn_sysfs_files_exit(struct dn_dev *dn);
 void dn_sysfs_exit(struct dn_dev *dn);
 
 int dn_check_remote_pct(unsigned long pct);

@@ -6,9 +6,28 @@
  * ("far") memory.
  *
  * Load: check parameters, find the region and the node, hotplug (node.c),
- * publish sysfs (sysfs.c), targets (target.c), start the balancing worker
- * (evict.c), place the fault hook (hook.c), debugfs.  Unload: the exact
- * reverse; removing the memory migrates every remote page home.
+ * the sysfs directories (sysfs.c, target.c), the worker's buffers
+ * (evict.c), the fault hook (hook.c), start the worker, then the
+ * user-visible files last: debugfs, the sysfs files.  Unload: the exact
+ * reverse, so that nothing a user can reach refers to what is already
+ * gone; removing the memory migrates every remote page home.
+ *
+ * Lock order (a -> b: b is taken while a is held):
+ *   dn_dev.lock -> device hotplug lock (node.c: add, online, remove)
+ *   dn_pass_lock -> mmap_lock -> dn_move_lock -> PTE lock (evict.c)
+ *   dn_pass_lock -> dn_targets_lock (briefly: dn_target_next())
+ *   dn_targets_lock -> mmap_lock for writing (mmu_notifier_register())
+ *   dn_targets_lock -> dn_target_hash_lock, dn_kick_lock (spinlocks)
+ *   dn_drain_lock -> cpus_read_lock (dn_lru_drain_all())
+ * What each path holds when it protects, flushes and waits:
+ *   - PTEs become PROT_NONE under the mmap read lock and the PTE lock,
+ *     in a struct dn_protect_batch, which marks a TLB flush pending from
+ *     its first change (protect.c);
+ *   - the TLB flush (an IPI to every CPU) runs in dn_protect_finish(), with
+ *     no lock held; until it is done, migrations of those pages flush;
+ *   - the remote latency is paid by a task_work before user mode, with no
+ *     lock held, preemptible (hook.c); the probes themselves run under the
+ *     kernel's PTE lock and only count and queue.
  */
 #define pr_fmt(fmt) "disagg_node: " fmt
 
@@ -173,13 +192,21 @@ static int __init dn_init(void)
 	ret = dn_hook_init(dn);
 	if (ret)
 		goto err_hook;
+	dn_evict_start(dn);
 	dn_debugfs_init(dn);
+	ret = dn_sysfs_files_init(dn);
+	if (ret)
+		goto err_files;
 
 	pr_info("node %d: %llu MiB at %#llx, lower memory tier, ZONE_MOVABLE; remote pages %s\n",
 		dn->nid, dn->size >> 20, dn->start,
 		dn->trap ? "trap and are promoted" : "do not trap (trap=0)");
 	return 0;
 
+err_files:
+	dn_debugfs_exit(dn);
+	dn_evict_stop(dn);
+	dn_hook_exit(dn);
 err_hook:
 	dn_evict_exit(dn);
 err_evict:
@@ -203,7 +230,9 @@ static void __exit dn_exit(void)
 {
 	struct dn_dev *dn = &dn_dev;
 
+	dn_sysfs_files_exit(dn);
 	dn_debugfs_exit(dn);
+	dn_evict_stop(dn);
 	dn_hook_exit(dn);
 	dn_evict_exit(dn);
 	dn_targets_exit(dn);

@@ -192,6 +192,24 @@ u64 dn_latency_remaining(u64 target_ns, u64 elapsed_ns)
 }
 
 /*
+ * dn_latency_oncpu() - how much of the gap between two clock reads of the
+ * busy-wait loop counts as waited
+ *
+ * The wait loop reads the clock back to back, a few tens of ns apart.  A
+ * gap longer than DN_OFFCPU_GAP_NS means the CPU did something else in
+ * between: an interrupt, or, in a virtual machine, the host ran another
+ * vCPU.  That time was not the waiting thread's, so it does not count, and
+ * the access pays its latency in the thread's own CPU time.
+ *
+ * Example (DN_OFFCPU_GAP_NS 5000): gap 60 -> 60; gap 5000 -> 5000;
+ * gap 5001 -> 0; gap 2000000 (a 2 ms vCPU time slice) -> 0.
+ */
+u64 dn_latency_oncpu(u64 gap_ns)
+{
+	return gap_ns <= DN_OFFCPU_GAP_NS ? gap_ns : 0;
+}
+
+/*
  * dn_pressure_evict() - pages to evict to keep the local node above its high
  * watermark plus @margin, so that promotions by the fault hook succeed.
  *

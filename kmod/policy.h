@@ -77,7 +77,12 @@ size_t dn_clock_select(bool *young, const bool *evictable, size_t n,
 		       size_t *hand, size_t want, size_t *victims);
 
 /* Latency model */
+
+/* A longer gap between two clock reads of the wait loop is not waited. */
+#define DN_OFFCPU_GAP_NS	5000
+
 u64 dn_latency_remaining(u64 target_ns, u64 elapsed_ns);
+u64 dn_latency_oncpu(u64 gap_ns);
 
 /* Local-node pressure: keep the local node above its high watermark */
 unsigned long dn_pressure_evict(unsigned long free_pages,

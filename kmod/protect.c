@@ -12,10 +12,20 @@
  * Page tables are changed with apply_to_existing_page_range() under the
  * mmap read lock and the PTE lock it takes; it WARNs on huge PMDs, so
  * dn_walk_range() checks every PMD first and passes only page tables to it.
+ *
+ * TLB flushes are batched: every path that makes PTEs PROT_NONE runs
+ * in a struct dn_protect_batch, which marks a TLB flush pending from its
+ * first change until dn_protect_finish() has flushed, as change_protection()
+ * does.  While a flush is pending, x86's pte_accessible() treats a PROT_NONE
+ * PTE as possibly cached, so a concurrent migration of that page (another
+ * thread's trap, move_pages(), compaction) flushes the TLB before it copies
+ * the page: no CPU can then write the old page through a stale entry after
+ * the copy, which would lose the write.
  */
 #define pr_fmt(fmt) "disagg_node: " fmt
 
 #include <linux/mm.h>
+#include <linux/mm_inline.h>
 #include <linux/pgtable.h>
 #include <linux/smp.h>
 #include <asm/pgtable-invert.h>
@@ -101,6 +111,7 @@ int dn_walk_range(struct mm_struct *mm, unsigned long start,
 		ret = apply_to_existing_page_range(mm, addr, next - addr, fn, data);
 		if (ret)
 			return ret;
+		cond_resched();
 	}
 	return 0;
 }
@@ -123,65 +134,6 @@ static void dn_walk_vmas(struct mm_struct *mm, unsigned long start,
 	}
 }
 
-struct dn_protect_walk {
-	struct mm_struct *mm;
-	unsigned long only_pfn;
-	unsigned long done;
-};
-
-/**
- * __dn_protect_pte - make one PTE trap if it maps a remote page accessibly
- * @mm: the address space
- * @addr: the address @ptep maps
- * @ptep: the PTE; caller holds its PTE lock (a walk callback)
- *
- * Return: true if the PTE was changed; the caller flushes the TLB.
- */
-bool __dn_protect_pte(struct mm_struct *mm, unsigned long addr, pte_t *ptep)
-{
-	pte_t pte = ptep_get(ptep);
-
-	if (pte_protnone(pte) || !dn_page_remote(dn_pte_page(pte)))
-		return false;
-	pte = ptep_get_and_clear(mm, addr, ptep);
-	set_pte_at(mm, addr, ptep, dn_mk_protnone(pte));
-	return true;
-}
-
-static int dn_protect_pte(pte_t *ptep, unsigned long addr, void *data)
-{
-	struct dn_protect_walk *w = data;
-	pte_t pte = ptep_get(ptep);
-
-	if (w->only_pfn && (!pte_present(pte) || pte_pfn(pte) != w->only_pfn))
-		return 0;
-	if (__dn_protect_pte(w->mm, addr, ptep))
-		w->done++;
-	return 0;
-}
-
-/**
- * dn_protect_range - make accessible remote pages of a range trap again
- * @mm: the address space; caller holds its mmap lock (read is enough)
- * @start: start address
- * @end: end address
- * @only_pfn: if not 0, only the PTE that maps this PFN
- *
- * Every present, accessible PTE in [start, end) that maps a page on the
- * remote node becomes a PROT_NONE hint PTE.  The caller flushes the TLB
- * (dn_flush_tlb()) when the result is not 0.
- *
- * Return: the number of PTEs changed.
- */
-unsigned long dn_protect_range(struct mm_struct *mm, unsigned long start,
-			       unsigned long end, unsigned long only_pfn)
-{
-	struct dn_protect_walk w = { .mm = mm, .only_pfn = only_pfn };
-
-	dn_walk_vmas(mm, start, end, dn_protect_pte, &w);
-	return w.done;
-}
-
 static void dn_flush_tlb_cpu(void *unused)
 {
 	__flush_tlb_all();
@@ -192,9 +144,89 @@ static void dn_flush_tlb_cpu(void *unused)
  * exported; with PCID, entries of an address space survive on CPUs that
  * have switched away from it, so flushing only mm_cpumask() is not enough.
  */
-void dn_flush_tlb(void)
+static void dn_flush_tlb(void)
 {
 	on_each_cpu(dn_flush_tlb_cpu, NULL, 1);
+}
+
+/**
+ * __dn_protect_pte - make one PTE trap if it maps a remote page accessibly
+ * @b: the batch, for @b->mm
+ * @addr: the address @ptep maps
+ * @ptep: the PTE; caller holds its PTE lock (a walk callback)
+ *
+ * The first change opens the batch's flush-pending window: the increment is
+ * made before the PTE changes, under the same PTE lock, so whoever sees the
+ * new PTE under that lock sees the flush pending (see
+ * inc_tlb_flush_pending()).  No window is opened while nothing changes.
+ *
+ * Return: true if the PTE was changed; dn_protect_finish() flushes the TLB.
+ */
+bool __dn_protect_pte(struct dn_protect_batch *b, unsigned long addr,
+		      pte_t *ptep)
+{
+	pte_t pte = ptep_get(ptep);
+
+	if (pte_protnone(pte) || !dn_page_remote(dn_pte_page(pte)))
+		return false;
+	if (!b->done++)
+		inc_tlb_flush_pending(b->mm);
+	pte = ptep_get_and_clear(b->mm, addr, ptep);
+	set_pte_at(b->mm, addr, ptep, dn_mk_protnone(pte));
+	return true;
+}
+
+/**
+ * dn_protect_finish - end a batch: flush the TLB if PTEs changed
+ * @b: the batch
+ *
+ * Until the flush is done, the address space has a TLB flush pending, so a
+ * migration of a page just protected flushes before it copies.
+ *
+ * Return: the number of PTEs the batch changed.
+ */
+unsigned long dn_protect_finish(struct dn_protect_batch *b)
+{
+	if (!b->done)
+		return 0;
+	dn_flush_tlb();
+	dec_tlb_flush_pending(b->mm);
+	return b->done;
+}
+
+struct dn_protect_walk {
+	struct dn_protect_batch *b;
+	unsigned long only_pfn;
+};
+
+static int dn_protect_pte(pte_t *ptep, unsigned long addr, void *data)
+{
+	struct dn_protect_walk *w = data;
+	pte_t pte = ptep_get(ptep);
+
+	if (w->only_pfn && (!pte_present(pte) || pte_pfn(pte) != w->only_pfn))
+		return 0;
+	__dn_protect_pte(w->b, addr, ptep);
+	return 0;
+}
+
+/**
+ * dn_protect_range - make accessible remote pages of a range trap again
+ * @b: the batch (dn_protect_init()); @b->mm's mmap lock is held (read is
+ *	enough)
+ * @start: start address
+ * @end: end address
+ * @only_pfn: if not 0, only the PTE that maps this PFN
+ *
+ * Every present, accessible PTE in [start, end) that maps a page on the
+ * remote node becomes a PROT_NONE hint PTE; dn_protect_finish() flushes.
+ */
+void dn_protect_range(struct dn_protect_batch *b, unsigned long start,
+		      unsigned long end, unsigned long only_pfn)
+{
+	struct dn_protect_walk w = { .b = b, .only_pfn = only_pfn };
+
+	dn_walk_vmas(b->mm, start, end, dn_protect_pte, &w);
 }
 
 struct dn_state_walk {

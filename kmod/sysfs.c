@@ -374,36 +374,45 @@ static struct kobject *dn_mm_kobj(void)
 	return kobj;
 }
 
+/* /sys/kernel/mm/disagg_node, empty: the targets directory goes in it. */
 int dn_sysfs_init(struct dn_dev *dn)
 {
 	struct kobject *mm = dn_mm_kobj();
-	int ret;
 
 	if (!mm) {
 		pr_err("/sys/kernel/mm not found\n");
 		return -ENOENT;
 	}
 	dn->kobj = kobject_create_and_add("disagg_node", mm);
-	if (!dn->kobj)
-		return -ENOMEM;
-	ret = sysfs_create_group(dn->kobj, &dn_attr_group);
-	if (ret)
-		goto err_group;
+	return dn->kobj ? 0 : -ENOMEM;
+}
+
+/* The settings and stats files: the last thing load publishes. */
+int dn_sysfs_files_init(struct dn_dev *dn)
+{
+	int ret;
+
 	ret = sysfs_create_group(dn->kobj, &dn_stat_group);
 	if (ret)
-		goto err_stats;
+		return ret;
+	ret = sysfs_create_group(dn->kobj, &dn_attr_group);
+	if (ret)
+		goto err_attrs;
 	return 0;
 
-err_stats:
-	sysfs_remove_group(dn->kobj, &dn_attr_group);
-err_group:
-	kobject_put(dn->kobj);
+err_attrs:
+	sysfs_remove_group(dn->kobj, &dn_stat_group);
 	return ret;
+}
+
+/* The first thing unload removes; waits for readers and writers. */
+void dn_sysfs_files_exit(struct dn_dev *dn)
+{
+	sysfs_remove_group(dn->kobj, &dn_attr_group);
+	sysfs_remove_group(dn->kobj, &dn_stat_group);
 }
 
 void dn_sysfs_exit(struct dn_dev *dn)
 {
-	sysfs_remove_group(dn->kobj, &dn_stat_group);
-	sysfs_remove_group(dn->kobj, &dn_attr_group);
 	kobject_put(dn->kobj);
 }

@@ -29,9 +29,14 @@
 static DEFINE_HASHTABLE(dn_target_hash, DN_TARGET_HASH_BITS);
 static DEFINE_SPINLOCK(dn_target_hash_lock);
 
-/* dn_targets_lock protects dn_targets and each target's list, kobj, hand. */
+/*
+ * dn_targets_lock protects dn_targets (in order of addition), each target's
+ * @list, @seq and the adding and deleting of its kobject.  Held briefly: no
+ * page-table walk or migration runs under it.
+ */
 DEFINE_MUTEX(dn_targets_lock);
 LIST_HEAD(dn_targets);
+static u64 dn_target_seq;	/* dn_targets_lock */
 
 /* Caller holds rcu_read_lock(); the target stays valid until it drops it. */
 struct dn_target *dn_target_lookup_rcu(struct mm_struct *mm)
@@ -128,10 +133,12 @@ static const struct sysfs_ops dn_target_sysfs_ops = {
 	.show = dn_target_show,
 };
 
+/* The last reference is gone: the target is off every list. */
 static void dn_target_release(struct kobject *kobj)
 {
 	struct dn_target *t = container_of(kobj, struct dn_target, kobj);
 
+	mmdrop(t->mm);
 	kfree_rcu(t, rcu);
 }
 
@@ -163,6 +170,57 @@ static void __dn_target_free(struct dn_target *t)
 	/* Calls release() if the address space is still alive. */
 	mmu_notifier_unregister(&t->mn, t->mm);
 	kobject_put(&t->kobj);
+}
+
+/**
+ * dn_target_next - the next live target, with a reference
+ * @prev: the target returned by the last call, or NULL for the first; its
+ *	reference is dropped
+ *
+ * Targets added or removed meanwhile are seen or not; none is returned
+ * twice.  No lock is held on return: the caller may sleep, take the
+ * target's mmap lock and migrate its pages.  The reference keeps the target
+ * and its mm_struct allocated (mmgrab()), not its address space alive.
+ *
+ * Return: the target, to be passed to the next call or to dn_target_put(),
+ * or NULL after the last one.
+ */
+struct dn_target *dn_target_next(struct dn_target *prev)
+{
+	u64 after = prev ? prev->seq : 0;
+	struct dn_target *t, *found = NULL;
+
+	mutex_lock(&dn_targets_lock);
+	list_for_each_entry(t, &dn_targets, list) {
+		if (t->seq > after && !READ_ONCE(t->dead)) {
+			found = t;
+			kobject_get(&t->kobj);
+			break;
+		}
+	}
+	mutex_unlock(&dn_targets_lock);
+	if (prev)
+		dn_target_put(prev);
+	return found;
+}
+
+/* Drop a reference taken by dn_target_next() or dn_target_get_mm(). */
+void dn_target_put(struct dn_target *t)
+{
+	kobject_put(&t->kobj);
+}
+
+/* The live target of @mm with a reference, or NULL. */
+struct dn_target *dn_target_get_mm(struct mm_struct *mm)
+{
+	struct dn_target *t;
+
+	mutex_lock(&dn_targets_lock);
+	t = __dn_target_find(mm);
+	if (t)
+		kobject_get(&t->kobj);
+	mutex_unlock(&dn_targets_lock);
+	return t;
 }
 
 /* Free the targets whose address space is gone. */
@@ -209,14 +267,16 @@ int dn_target_add(struct mm_struct *mm, pid_t tgid, struct dn_target **out)
 		goto err_unlock;
 	}
 	t->mm = mm;
+	mmgrab(mm);	/* dropped by dn_target_release() */
 	t->tgid = tgid;
+	t->seq = ++dn_target_seq;
 	for (i = 0; i < DN_NR_TSTATS; i++)
 		atomic64_set(&t->stat[i], 0);
 	INIT_HLIST_NODE(&t->hnode);
 	kobject_init(&t->kobj, &dn_target_ktype);
 	ret = kobject_add(&t->kobj, dn_dev.targets_kobj, "%d", tgid);
 	if (ret)
-		goto err_kobj;
+		goto err_kobj;	/* kobject_put() frees @t and drops @mm */
 	t->mn.ops = &dn_mn_ops;
 	ret = mmu_notifier_register(&t->mn, mm);
 	if (ret)

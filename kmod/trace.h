@@ -10,7 +10,10 @@
 
 #include <linux/tracepoint.h>
 
-/* A trapped access to a remote page, after the injected delay. */
+/*
+ * A trapped access to a remote page; delay_ns: the latency it pays before
+ * the thread returns to user mode.
+ */
 TRACE_EVENT(dn_fault,
 	    TP_PROTO(pid_t pid, unsigned long addr, int nid, u64 delay_ns),
 	    TP_ARGS(pid, addr, nid, delay_ns),

@@ -335,6 +335,36 @@ TEST(latency_remaining)
 	}
 }
 
+/* dn_latency_oncpu() */
+
+struct dn_oncpu_case {
+	const char *name;
+	u64 gap_ns;
+	u64 expected;
+};
+
+static const struct dn_oncpu_case dn_oncpu_cases[] = {
+	/* name, gap_ns, expected */
+	{ "no gap", 0, 0 },
+	{ "one loop iteration", 60, 60 },
+	{ "at the bound", DN_OFFCPU_GAP_NS, DN_OFFCPU_GAP_NS },
+	{ "just past the bound", DN_OFFCPU_GAP_NS + 1, 0 },
+	{ "a vCPU time slice", 2000000, 0 },
+	{ "clock wrapped", UINT64_MAX, 0 },
+};
+
+TEST(latency_oncpu)
+{
+	size_t k;
+
+	for (k = 0; k < ARRAY_SIZE(dn_oncpu_cases); k++) {
+		const struct dn_oncpu_case *t = &dn_oncpu_cases[k];
+
+		EXPECT_EQ(t->expected, dn_latency_oncpu(t->gap_ns))
+			TH_LOG("case '%s'", t->name);
+	}
+}
+
 /* dn_pressure_evict() */
 
 struct dn_pressure_case {
