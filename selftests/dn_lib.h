@@ -231,6 +231,34 @@ static inline long dn_numa_maps_total(int nid)
 	return dn_numa_maps_count(NULL, nid);
 }
 
+/* A "Key: N kB" field of the /proc/self/smaps entry starting at addr; -1 if none. */
+static inline long long dn_smaps_kb(void *addr, const char *key)
+{
+	char line[512];
+	unsigned long start, end;
+	long long kb = -1;
+	bool in = false;
+	FILE *f = fopen("/proc/self/smaps", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%lx-%lx ", &start, &end) == 2 &&
+		    strchr(line, '-') < strchr(line, ' ')) {
+			if (in)
+				break;
+			in = start == (unsigned long)addr;
+			continue;
+		}
+		if (in && !strncmp(line, key, strlen(key))) {
+			kb = strtoll(line + strlen(key), NULL, 10);
+			break;
+		}
+	}
+	fclose(f);
+	return kb;
+}
+
 /* Anonymous mapping bound to one node, not yet touched. */
 static inline void *dn_map_on_node(size_t len, int nid)
 {

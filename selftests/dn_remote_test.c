@@ -469,9 +469,7 @@ TEST_F(remote, failed_promotion_streak_defers)
 	EXPECT_EQ(0, dn_check(p, len, DN_SEED));
 
 	/* One worker pass protects the deferred pages (and, at 0%, brings them home). */
-	ASSERT_EQ(0, dn_debugfs_set("pause", 0));
-	dn_sleep_ms(300);
-	ASSERT_EQ(0, dn_debugfs_set("pause", 1));
+	ASSERT_EQ(0, dn_debugfs_set("run_pass", 1));
 	ASSERT_EQ(0, dn_counters_read(&c));
 	EXPECT_EQ(k - streak, c.reprotected - b.reprotected);
 	EXPECT_EQ(k - streak, c.homecomings - b.homecomings);
@@ -751,9 +749,7 @@ TEST_F(remote, shared_mapping_protected_by_worker)
 
 	/* One worker pass protects them. */
 	ASSERT_EQ(0, dn_counters_read(&a));
-	ASSERT_EQ(0, dn_debugfs_set("pause", 0));
-	dn_sleep_ms(300);
-	ASSERT_EQ(0, dn_debugfs_set("pause", 1));
+	ASSERT_EQ(0, dn_debugfs_set("run_pass", 1));
 	ASSERT_EQ(0, dn_counters_read(&b));
 	TH_LOG("shared: %lld re-protected by the worker, skipped_shared %lld, evictions +%lld",
 	       b.reprotected - a.reprotected, dn_stat("skipped_shared"),
@@ -797,7 +793,7 @@ TEST_F(remote, huge_pages_left_alone)
 {
 	size_t len = 4 * DN_HUGE;
 	unsigned long mask = 1UL << self->nid;
-	long long skipped0, skipped1;
+	long long skipped0, skipped1, huge_local;
 	char old[64] = "", *raw, *p;
 
 	DN_NEED_SETUP();
@@ -819,16 +815,31 @@ TEST_F(remote, huge_pages_left_alone)
 
 	skipped0 = dn_stat("skipped_huge");
 	ASSERT_EQ(0, dn_set("remote_pct", 50));
-	ASSERT_EQ(0, dn_debugfs_set("pause", 0));
-	dn_sleep_ms(300);
-	ASSERT_EQ(0, dn_debugfs_set("pause", 1));
+	ASSERT_EQ(0, dn_debugfs_set("run_pass", 1));
 	skipped1 = dn_stat("skipped_huge");
 	TH_LOG("huge: skipped_huge +%lld", skipped1 - skipped0);
 	EXPECT_LT(skipped0, skipped1);
-	/* Evicting the huge range explicitly moves nothing and warns nothing. */
+	EXPECT_EQ(0, dn_check(p, len, DN_SEED));
+
+	/*
+	 * Local huge pages, which eviction would otherwise pick: an explicit
+	 * eviction of the range moves nothing, splits nothing (the range is
+	 * still mapped by huge PMDs on node 0) and warns nothing.
+	 */
+	ASSERT_EQ(0, syscall(SYS_mbind, p, len, MPOL_DEFAULT, NULL, 0, 0));
+	ASSERT_EQ(0, madvise(p, len, MADV_DONTNEED));
+	dn_fill(p, len, DN_SEED2);
+	huge_local = dn_smaps_kb(p, "AnonHugePages:");
+	TH_LOG("huge: local range has AnonHugePages %lld kB, %ld pages on node 0",
+	       huge_local, dn_numa_maps_pages(p, 0));
+	ASSERT_EQ((long long)(len >> 10), huge_local);
+	ASSERT_EQ((long)(len / DN_PAGE), dn_numa_maps_pages(p, 0));
 	EXPECT_EQ(0, dn_evict(getpid(), p, len));
 	EXPECT_EQ(0, dn_evict_moved());
-	EXPECT_EQ(0, dn_check(p, len, DN_SEED));
+	EXPECT_EQ((long long)(len >> 10), dn_smaps_kb(p, "AnonHugePages:"));
+	EXPECT_EQ((long)(len / DN_PAGE), dn_numa_maps_pages(p, 0));
+	EXPECT_EQ(0, dn_numa_maps_pages(p, self->nid));
+	EXPECT_EQ(0, dn_check(p, len, DN_SEED2));
 
 	EXPECT_EQ(0, munmap(raw, len + DN_HUGE));
 	EXPECT_EQ(0, prctl(PR_SET_THP_DISABLE, 1, 0, 0, 0));
@@ -868,9 +879,7 @@ TEST(first_touch_off_worker_protects)
 	EXPECT_EQ(DN_N, dn_pte_state(p, len, false));
 
 	ASSERT_EQ(0, dn_set("remote_pct", 100));
-	ASSERT_EQ(0, dn_debugfs_set("pause", 0));
-	dn_sleep_ms(300);
-	ASSERT_EQ(0, dn_debugfs_set("pause", 1));
+	ASSERT_EQ(0, dn_debugfs_set("run_pass", 1));
 	ASSERT_EQ(0, dn_counters_read(&c));
 	TH_LOG("first_touch=0: %lld re-protected by the worker", c.reprotected - b.reprotected);
 	/*
@@ -1393,6 +1402,53 @@ static pid_t dn_unused_pid(void)
 		if (kill(pid, 0) && errno == ESRCH)
 			return pid;
 	return -1;
+}
+
+/*
+ * The debugfs range files parse "PID ADDR LEN" strictly: page-aligned ADDR
+ * and LEN, nothing after LEN but a newline, no number that wraps; a good
+ * range is accepted by evict, pte_state and run_pass alike.
+ */
+TEST_F(remote, debugfs_range_parse_strict)
+{
+	static const char *const files[] = { "evict", "pte_state" };
+	char good[96], bad[12][96];
+	char *p;
+	int i, k;
+
+	DN_NEED_SETUP();
+	p = dn_map_guarded(4 * DN_PAGE, -1);
+	ASSERT_NE(NULL, p);
+	dn_fill(p, 4 * DN_PAGE, DN_SEED);
+	snprintf(good, sizeof(good), "%d %lx %lu", getpid(), (unsigned long)p, 4 * DN_PAGE);
+	snprintf(bad[0], 96, "%d %lx %lu", getpid(), (unsigned long)p + 1, 4 * DN_PAGE);
+	snprintf(bad[1], 96, "%d %lx %lu", getpid(), (unsigned long)p, 4 * DN_PAGE - 1);
+	snprintf(bad[2], 96, "%d %lx %lu junk", getpid(), (unsigned long)p, 4 * DN_PAGE);
+	snprintf(bad[3], 96, "%d %lx %lux", getpid(), (unsigned long)p, 4 * DN_PAGE);
+	snprintf(bad[4], 96, "%lld %lx %lu", getpid() + (1LL << 32), (unsigned long)p, 4 * DN_PAGE);
+	snprintf(bad[5], 96, "%d %lx 0", getpid(), (unsigned long)p);
+	snprintf(bad[6], 96, "%d %lx", getpid(), (unsigned long)p);
+	snprintf(bad[7], 96, "%d  %lx %lu", getpid(), (unsigned long)p, 4 * DN_PAGE);
+	snprintf(bad[8], 96, "%d %lx %lu ", getpid(), (unsigned long)p, 4 * DN_PAGE);
+	snprintf(bad[9], 96, "%d fffffffffffff000 8192", getpid());
+	snprintf(bad[10], 96, "-%d %lx %lu", getpid(), (unsigned long)p, 4 * DN_PAGE);
+	snprintf(bad[11], 96, "%d %lx 18446744073709547520", getpid(), (unsigned long)p);
+	for (k = 0; k < 2; k++) {
+		char path[64];
+
+		snprintf(path, sizeof(path), DN_DEBUGFS "/%s", files[k]);
+		for (i = 0; i < 12; i++)
+			EXPECT_EQ(-EINVAL, dn_write_file(path, bad[i]))
+				TH_LOG("%s accepted '%s'", files[k], bad[i]);
+		EXPECT_EQ(0, dn_write_file(path, good));
+	}
+	/* evict moved the range: pte_state's last read counts it protected. */
+	EXPECT_EQ(4, dn_count_protected(p, 4 * DN_PAGE));
+	EXPECT_EQ(-EINVAL, dn_write_file(DN_DEBUGFS "/run_pass", "2"));
+	EXPECT_EQ(-EINVAL, dn_write_file(DN_DEBUGFS "/run_pass", "x"));
+	EXPECT_EQ(0, dn_write_file(DN_DEBUGFS "/run_pass", "1"));
+	EXPECT_EQ(0, dn_check(p, 4 * DN_PAGE, DN_SEED));
+	EXPECT_EQ(0, dn_unmap_guarded(p, 4 * DN_PAGE));
 }
 
 /* Bad values of the worker knobs and target files are refused with the documented errors. */
