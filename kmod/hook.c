@@ -148,26 +148,38 @@ static unsigned long dn_find_page(struct mm_struct *mm, unsigned long pfn)
 /*
  * Busy-wait @ns of this thread's CPU time; return the time waited.
  *
- * Preemptible: the wait runs in chunks of at most DN_WAIT_CHUNK_NS with
- * preemption off (so that local_clock() is read on one CPU), and the thread
- * may be scheduled out between chunks; time off the CPU is not counted,
- * within a chunk either (dn_latency_oncpu()).  A fatal signal ends the wait.
+ * Preemptible: the wait runs in chunks of at most DN_WAIT_CHUNK_NS of wall
+ * time with preemption off (so that local_clock() is read on one CPU), and
+ * the thread may be scheduled out between chunks.  Time off the CPU is not
+ * counted, within a chunk either (dn_latency_oncpu()).
+ *
+ * The loop has no cpu_relax(): PAUSE hands the CPU to another vCPU under
+ * QEMU TCG's round robin (and under KVM's pause-loop exiting), which would
+ * make every iteration a gap that does not count, and the wait endless.
+ *
+ * A wait ends early on a fatal signal, and after DN_WAIT_WALL_FACTOR times
+ * @ns of wall time (plus two jiffies) whatever it has counted: a bound for
+ * a thread that is hardly ever on its CPU.
  */
 #define DN_WAIT_CHUNK_NS	(50 * NSEC_PER_USEC)
+#define DN_WAIT_WALL_FACTOR	10
 static u64 dn_remote_wait(u64 ns)
 {
-	u64 waited = 0, chunk_end, last, now;
+	unsigned long deadline;
+	u64 waited = 0, start, last, now;
 
-	while (waited < ns && !fatal_signal_pending(current)) {
-		chunk_end = waited + min_t(u64, ns - waited, DN_WAIT_CHUNK_NS);
+	deadline = jiffies + nsecs_to_jiffies(DN_WAIT_WALL_FACTOR * ns) + 2;
+	while (waited < ns && !fatal_signal_pending(current) &&
+	       time_before_eq(jiffies, deadline)) {
 		preempt_disable();
-		last = local_clock();
+		start = local_clock();
+		last = start;
 		do {
-			cpu_relax();
+			barrier();
 			now = local_clock();
 			waited += dn_latency_oncpu(now - last);
 			last = now;
-		} while (waited < chunk_end);
+		} while (waited < ns && now - start < DN_WAIT_CHUNK_NS);
 		preempt_enable();
 		cond_resched();
 	}
