@@ -46,9 +46,10 @@ struct memory_dev_type;
 
 /**
  * struct dn_dev - the remote memory node
- * @lock: protects @state and serialises writers of @remote_pct and
- *	@latency_ns (readers use READ_ONCE() and need no lock).
- * @state: see enum dn_state.
+ * @lock: serialises writers of @remote_pct, @latency_ns and @trap
+ *	(readers use READ_ONCE() and need no lock).
+ * @state: see enum dn_state; written only by load and unload, before the
+ *	sysfs files exist and after they are gone, so it needs no lock.
  * @nid: the NUMA node the region is added to; fixed after load.
  * @start: physical start of the region; fixed after load.
  * @size: size of the region in bytes; fixed after load.
@@ -74,7 +75,7 @@ struct memory_dev_type;
  * @targets_kobj: /sys/kernel/mm/disagg_node/targets.
  */
 struct dn_dev {
-	struct mutex lock;	/* protects @state; serialises sysfs writers */
+	struct mutex lock;	/* serialises sysfs writers of the settings */
 	enum dn_state state;
 	int nid;
 	u64 start;

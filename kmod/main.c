@@ -13,7 +13,9 @@
  * gone; removing the memory migrates every remote page home.
  *
  * Lock order (a -> b: b is taken while a is held):
- *   dn_dev.lock -> device hotplug lock (node.c: add, online, remove)
+ *   kernfs of->mutex -> dn_dev.lock (sysfs stores); node.c adds, onlines
+ *   (through sysfs) and removes the memory with no module lock held,
+ *   before the sysfs files exist and after they are gone
  *   dn_pass_lock -> mmap_lock -> dn_move_lock -> PTE lock (evict.c)
  *   dn_pass_lock -> dn_targets_lock (briefly: dn_target_next())
  *   dn_targets_lock -> mmap_lock for writing (mmu_notifier_register())
@@ -174,9 +176,13 @@ static int __init dn_init(void)
 	if (ret)
 		return ret;
 
-	mutex_lock(&dn->lock);
+	/*
+	 * No user-visible file exists yet, so nothing else uses @dn: no lock.
+	 * Holding dn_dev.lock here would order it before the sysfs writes that
+	 * online the memory (sb_writers, kernfs of->mutex), the reverse of a
+	 * sysfs store taking it (lockdep reports that inversion).
+	 */
 	ret = dn_node_add(dn);
-	mutex_unlock(&dn->lock);
 	if (ret)
 		return ret;
 
@@ -214,9 +220,7 @@ err_evict:
 err_targets:
 	dn_sysfs_exit(dn);
 err_sysfs:
-	mutex_lock(&dn->lock);
 	dn_node_remove(dn);
-	mutex_unlock(&dn->lock);
 	return ret;
 }
 
@@ -237,10 +241,9 @@ static void __exit dn_exit(void)
 	dn_evict_exit(dn);
 	dn_targets_exit(dn);
 	dn_sysfs_exit(dn);
-	mutex_lock(&dn->lock);
+	/* The sysfs files are gone: no lock, as in dn_init(). */
 	if (!dn_node_remove(dn))
 		pr_info("node %d removed, every page migrated home\n", dn->nid);
-	mutex_unlock(&dn->lock);
 }
 
 module_init(dn_init);
