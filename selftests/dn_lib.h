@@ -51,19 +51,35 @@ static inline int dn_load(const char *args)
 
 /*
  * Unload.  The module refuses ("in use") while one of its task_works is
- * still pending on a task that has not yet returned to user mode; that
- * lasts a moment, so retry for up to 2 s.
+ * still pending on a task that has not yet returned to user mode.  Each
+ * lasts a moment, but with threads of a target trapping all the time one
+ * is pending most of the time (on a slow debug kernel, at most attempts),
+ * so retry while the refusal is "in use", for up to 60 s.  Any other
+ * error, or the time running out, is printed and returned.
  */
 static inline int dn_unload(void)
 {
+	char err[256] = "";
 	int i, st = -1;
+	FILE *f;
 
-	for (i = 0; i < 20; i++) {
+	for (i = 0; i < 600; i++) {
 		st = dn_sh("modprobe -r disagg_node 2>/tmp/dn_modprobe.err");
 		if (!st || access("/sys/module/disagg_node", F_OK))
+			return st;
+		err[0] = '\0';
+		f = fopen("/tmp/dn_modprobe.err", "r");
+		if (f) {
+			if (!fgets(err, sizeof(err), f))
+				err[0] = '\0';
+			fclose(f);
+		}
+		if (!strstr(err, "in use"))
 			break;
 		usleep(100000);
 	}
+	fprintf(stderr, "# modprobe -r failed after %d attempt(s): %s\n",
+		i < 600 ? i + 1 : i, err[0] ? err : "(no message)\n");
 	return st;
 }
 
