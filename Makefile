@@ -31,7 +31,7 @@ MODBUILD := $(BUILD)/$(KREL)
 KMOD_SRCS := $(wildcard kmod/*.c kmod/*.h)
 CFLAGS_USER := -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE
 USER_PROGS := dnctl dn_touch dn_run
-SELFTESTS := dn_node_test dn_noreserve_test dn_nonode_test dn_remote_test
+SELFTESTS := dn_node_test dn_noreserve_test dn_nonode_test dn_remote_test dn_conc_test
 
 .PHONY: all module userspace selftests unit test demo checkpatch clean
 all: module userspace selftests unit
@@ -54,12 +54,25 @@ $(BUILD)/user/%: userspace/%.c $(wildcard userspace/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_USER) -static -o $@ $<
 
-selftests: $(addprefix $(BUILD)/selftests/,$(SELFTESTS))
+selftests: $(addprefix $(BUILD)/selftests/,$(SELFTESTS)) $(BUILD)/selftests/migration
 
 $(BUILD)/selftests/%: selftests/%.c selftests/dn_lib.h
 	@test -f $(KSRC)/tools/testing/selftests/kselftest_harness.h || { echo "no kselftest_harness.h in $(KSRC): run scripts/deps.sh" >&2; exit 1; }
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_USER) -Wno-unused-parameter -static -I$(KSRC)/tools/testing/selftests -o $@ $<
+
+# The kernel's own migration selftest, built from the linux-source tree as
+# it is (static libnuma); selftests/migration-wrap.h adds "-t NAME" and
+# DN_MIGRATION_RETRY_MS.
+MIGRATION_SRC := $(KSRC)/tools/testing/selftests/vm/migration.c
+
+$(BUILD)/selftests/migration: $(MIGRATION_SRC) selftests/migration-wrap.h
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -g -Wall -D_GNU_SOURCE -static -pthread -I$(KSRC)/tools/testing/selftests \
+		-include selftests/migration-wrap.h -o $@ $(MIGRATION_SRC) -lnuma
+
+$(MIGRATION_SRC):
+	@echo "no $@: run scripts/deps.sh" >&2; exit 1
 
 # The policy core (kmod/policy.c) built for userspace and unit-tested there.
 unit: $(BUILD)/unit/test_policy
