@@ -5,8 +5,8 @@
 # and unpack the target kernels (image + headers) into an ignored cache
 # folder with apt-get download + dpkg -x.  Idempotent: a second run only
 # checks.  The host's own kernel and /usr/src are never touched, except for
-# the linux-source-6.1 tarball that provides kselftest_harness.h and
-# checkpatch.pl.
+# the linux-source-6.1 tarball that provides kselftest_harness.h, the
+# kernel's migration selftest and checkpatch.pl.
 #
 # Usage: scripts/deps.sh            (packages + all target kernels)
 #        scripts/deps.sh --packages (packages only)
@@ -59,15 +59,18 @@ install_packages() {
 		apt_update
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
 	fi
-	# kselftest_harness.h and checkpatch.pl come from the linux-source tree.
+	# kselftest_harness.h, the migration selftest and checkpatch.pl come
+	# from the linux-source tree.
 	local src=$cache/linux-source-6.1
-	if [ ! -f "$src/tools/testing/selftests/kselftest_harness.h" ]; then
+	if [ ! -f "$src/tools/testing/selftests/kselftest_harness.h" ] ||
+	   [ ! -f "$src/tools/testing/selftests/vm/migration.c" ]; then
 		mkdir -p "$cache"
 		local tarball
 		tarball=$(ls /usr/src/linux-source-6.1.tar.* | head -n1)
 		rm -rf "$src.tmp" && mkdir -p "$src.tmp"
 		tar -C "$src.tmp" --strip-components=1 -xf "$tarball" \
 			--wildcards '*/tools/testing/selftests/kselftest*' \
+			'*/tools/testing/selftests/vm/migration.c' \
 			'*/scripts/checkpatch.pl' '*/scripts/spelling.txt' \
 			'*/scripts/const_structs.checkpatch'
 		rm -rf "$src" && mv "$src.tmp" "$src"
