@@ -3,10 +3,12 @@
 #
 # Run every disagg_node test: installs what it needs (scripts/deps.sh),
 # builds, runs the host-side checks, then boots each target kernel under
-# QEMU TCG three times (the normal machine, one without a memmap=
-# reservation, one without an empty possible node) and runs the selftests
-# there.  Prints the TAP output, a per-suite summary and a closing
-# "N passed, N failed" line; exits non-zero if anything failed.
+# QEMU TCG five times (the normal machine, one without a memmap=
+# reservation, one without an empty possible node, and the normal machine
+# with 4 vCPUs twice: the concurrency suite, and the kernel's own migration
+# selftest plain and as a target) and runs the selftests there.
+# Prints the TAP output, a per-suite summary and a closing "N passed,
+# N failed" line; exits non-zero if anything failed.
 #
 # Usage: scripts/test.sh [KERNEL...]     (default: 6.1 6.12)
 set -euo pipefail
@@ -70,12 +72,17 @@ record "unit: policy core (userspace)" "$st"
 
 for k in "${kernels[@]}"; do
 	make -s KVER="$k" all
-	for scen in main noreserve nonode; do
+	for scen in main noreserve nonode conc migration; do
 		opts=(--kernel "$k" --log "$logdir/$k-$scen.log")
 		case $scen in
 		main) tests="dn_node_test dn_remote_test" ;;
 		noreserve) tests=dn_noreserve_test; opts+=(--memmap none) ;;
 		nonode) tests=dn_nonode_test; opts+=(--single-node) ;;
+		# 7 cases of 30 s and 20 unload cycles: 5.5 to 7.5 minutes.
+		conc) tests=dn_conc_test; opts+=(--smp 4 --timeout 1200) ;;
+		# The kernel's migration selftest, plain and as a target (3 cases
+		# of 60 s, twice): about 7 minutes.
+		migration) tests=run-migration.sh; opts+=(--smp 4 --timeout 900) ;;
 		esac
 		echo "=== kernel $k, machine '$scen': $tests"
 		set +e
