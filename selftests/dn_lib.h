@@ -54,7 +54,7 @@ static inline int dn_load(const char *args)
  * still pending on a task that has not yet returned to user mode.  Each
  * lasts a moment, but with threads of a target trapping all the time one
  * is pending most of the time (on a slow debug kernel, at most attempts),
- * so retry while the refusal is "in use", for up to 60 s.  Any other
+ * so retry while the refusal is "in use" (EWOULDBLOCK), for up to 60 s.  Any other
  * error, or the time running out, is printed and returned.
  */
 static inline int dn_unload(void)
@@ -74,7 +74,9 @@ static inline int dn_unload(void)
 				err[0] = '\0';
 			fclose(f);
 		}
-		if (!strstr(err, "in use"))
+		/* kmod: "in use"; busybox: EWOULDBLOCK's message */
+		if (!strstr(err, "in use") &&
+		    !strstr(err, "temporarily unavailable"))
 			break;
 		usleep(100000);
 	}
