@@ -29,7 +29,9 @@
 #   --jobs N           make -j N for the kernel (default 2; run at nice 19)
 #   --smp N            guest vCPUs (default 4)
 #   --timeout SEC      wall-clock limit of each VM run (default 3600)
-#   --conc-seconds N   DN_CONC_SECONDS for dn_conc_test (default 10)
+#   --conc-seconds N   DN_CONC_SECONDS for dn_conc_test (default 10); its
+#                      timeouts are 4x (DN_CONC_TIMEOUT_SCALE): twenty
+#                      unloads under load take over 300 s on this kernel
 #   --only LIST        comma-separated runs among main,noreserve,nonode,conc
 #                      (default: all that exist)
 #   --allow-fail LIST  comma-separated TAP test names (e.g.
@@ -295,7 +297,7 @@ want noreserve && run noreserve "--memmap none" "run-guest.sh dn_noreserve_test"
 want nonode && run nonode "--single-node" "run-guest.sh dn_nonode_test"
 if want conc; then
 	if [ -x "$build/selftests/dn_conc_test" ]; then
-		run conc "" "DN_CONC_SECONDS=$conc_seconds run-guest.sh dn_conc_test"
+		run conc "" "DN_CONC_SECONDS=$conc_seconds DN_CONC_TIMEOUT_SCALE=4 run-guest.sh dn_conc_test"
 	else
 		results+=("SKIP conc: no $build/selftests/dn_conc_test (not written yet)")
 	fi

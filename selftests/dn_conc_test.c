@@ -17,7 +17,9 @@
  *
  * A case runs DN_CONC_SECONDS seconds (default 30); unload_under_load runs
  * DN_CONC_CYCLES load/unload cycles (default 20, more for a long
- * DN_CONC_SECONDS).  Timeouts scale with both.  DN_CONC_ONLY="case ..."
+ * DN_CONC_SECONDS).  Timeouts scale with both, and are multiplied by
+ * DN_CONC_TIMEOUT_SCALE (default 1; a slow debug kernel sets it).
+ * DN_CONC_ONLY="case ..."
  * runs only the cases named (the others skip).  Each case prints one
  * "DN-CONC case=..." line of figures that scripts/soak.sh adds up.
  *
@@ -2002,7 +2004,7 @@ TEST_F_TIMEOUT(cycle, unload_under_load, 300)
 /*
  * The harness's main (TEST_HARNESS_MAIN), with each case's timeout, set
  * for 30 s cases and 20 cycles, scaled to DN_CONC_SECONDS and
- * DN_CONC_CYCLES.
+ * DN_CONC_CYCLES, times DN_CONC_TIMEOUT_SCALE.
  */
 static void __attribute__((constructor)) __constructor_order_last(void)
 {
@@ -2021,6 +2023,9 @@ int main(int argc, char **argv)
 		k = (double)secs / DN_CONC_SECONDS;
 	if ((double)cycles / DN_CONC_CYCLES > k)
 		k = (double)cycles / DN_CONC_CYCLES;
+	if (getenv("DN_CONC_TIMEOUT_SCALE") &&
+	    atof(getenv("DN_CONC_TIMEOUT_SCALE")) >= 1)
+		k *= atof(getenv("DN_CONC_TIMEOUT_SCALE"));
 	for (f = __fixture_list; f; f = f->next)
 		for (t = f->tests; t; t = t->next)
 			t->timeout = t->timeout * k + 0.5;
