@@ -632,19 +632,10 @@ static void dn_dump_tasks(struct __test_metadata *_metadata, pid_t pid)
 static int dn_reap_logged(struct __test_metadata *_metadata, pid_t pid,
 			  long timeout_ms, int *status)
 {
-	long long end = dn_now_ns() + timeout_ms * 1000000LL;
-	pid_t r;
+	int ret = dn_wait_child(pid, timeout_ms, status);
 
-	for (;;) {
-		r = waitpid(pid, status, WNOHANG);
-		if (r == pid)
-			return 0;
-		if (r < 0 && errno != EINTR)
-			return -errno;
-		if (dn_now_ns() >= end)
-			break;
-		dn_sleep_ms(10);
-	}
+	if (ret != -ETIMEDOUT)
+		return ret;
 	dn_dump_tasks(_metadata, pid);
 	return dn_reap(pid, 0, status);
 }

@@ -585,11 +585,10 @@ static inline int dn_recv(int fd, int timeout_ms)
 }
 
 /*
- * Reap a child, waiting at most timeout_ms before killing it (SIGKILL) and
- * reaping it anyway.  *status gets the wait status.  0 if it ended by
- * itself, -ETIMEDOUT if it had to be killed, -errno if waitpid failed.
+ * Wait at most timeout_ms for a child to end.  *status gets the wait status.
+ * 0 if it ended, -ETIMEDOUT if it still runs, -errno if waitpid failed.
  */
-static inline int dn_reap(pid_t pid, long timeout_ms, int *status)
+static inline int dn_wait_child(pid_t pid, long timeout_ms, int *status)
 {
 	long long end = dn_now_ns() + timeout_ms * 1000000LL;
 	pid_t r;
@@ -601,9 +600,23 @@ static inline int dn_reap(pid_t pid, long timeout_ms, int *status)
 		if (r < 0 && errno != EINTR)
 			return -errno;
 		if (dn_now_ns() >= end)
-			break;
+			return -ETIMEDOUT;
 		dn_sleep_ms(10);
 	}
+}
+
+/*
+ * Reap a child, waiting at most timeout_ms before killing it (SIGKILL) and
+ * reaping it anyway.  *status gets the wait status.  0 if it ended by
+ * itself, -ETIMEDOUT if it had to be killed, -errno if waitpid failed.
+ */
+static inline int dn_reap(pid_t pid, long timeout_ms, int *status)
+{
+	int ret = dn_wait_child(pid, timeout_ms, status);
+	pid_t r;
+
+	if (ret != -ETIMEDOUT)
+		return ret;
 	kill(pid, SIGKILL);
 	while ((r = waitpid(pid, status, 0)) < 0 && errno == EINTR)
 		;
