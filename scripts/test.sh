@@ -22,6 +22,7 @@ kernels=("$@")
 
 logdir=$top/build/logs
 mkdir -p "$logdir"
+rm -f "$logdir/xfail.txt"
 passed=0
 failed=0
 extra_fail=0
@@ -39,17 +40,24 @@ record() {
 }
 
 # count_tap LOG: add the guest's TAP "ok"/"not ok" lines to the totals.
+# "not ok ... # TODO why" is TAP's expected failure: the migration runner
+# marks so a shared_anon failure on a kernel that fails it with the module
+# inert (measured in the same boot); counted apart and listed.
 tap_pass=0
 tap_fail=0
 tap_skip=0
+tap_xfail=0
 count_tap() {
-	local p f s
+	local p f s x
 	p=$(grep -cE '^ok [0-9]+ ' "$1" || true)
 	s=$(grep -cE '^ok [0-9]+ .*# SKIP' "$1" || true)
 	f=$(grep -cE '^not ok [0-9]+ ' "$1" || true)
+	x=$(grep -cE '^not ok [0-9]+ .*# TODO' "$1" || true)
 	tap_pass=$((tap_pass + p - s))
 	tap_skip=$((tap_skip + s))
-	tap_fail=$((tap_fail + f))
+	tap_fail=$((tap_fail + f - x))
+	tap_xfail=$((tap_xfail + x))
+	grep -E '^not ok [0-9]+ .*# TODO' "$1" | sed "s|^|XFAIL $(basename "$1" .log): |" >> "$logdir/xfail.txt" || true
 }
 
 # Host side: the dmesg scanner must catch what it is meant to catch.
@@ -81,7 +89,7 @@ for k in "${kernels[@]}"; do
 		# 7 cases of 30 s and 20 unload cycles: 5.5 to 7.5 minutes.
 		conc) tests=dn_conc_test; opts+=(--smp 4 --timeout 1200) ;;
 		# The kernel's migration selftest, plain and as a target (3 cases
-		# of 60 s, twice): about 7 minutes.
+		# of 60 s, twice, after a 60 s baseline): about 8 minutes.
 		migration) tests=run-migration.sh; opts+=(--smp 4 --timeout 900) ;;
 		esac
 		echo "=== kernel $k, machine '$scen': $tests"
@@ -102,7 +110,8 @@ echo
 echo "=== summary"
 printf '%s\n' "${summary[@]}"
 echo "suites: $passed passed, $failed failed"
-echo "selftests (TAP, all kernels): $tap_pass passed, $tap_fail failed, $tap_skip skipped"
+echo "selftests (TAP, all kernels): $tap_pass passed, $tap_fail failed, $tap_skip skipped, $tap_xfail expected failures (kernel bugs)"
+[ ! -s "$logdir/xfail.txt" ] || cat "$logdir/xfail.txt"
 # Host checks count as one test each.  A skipped test is not a pass: the
 # harness boots every machine a test needs, so a skip counts as a failure.
 host_pass=0

@@ -19,6 +19,16 @@
 #                   default 20000; 0: upstream, one failed call fails the
 #                   test (shared_anon then fails on 6.1 with or without the
 #                   module: a kernel race, see selftests/migration-wrap.h)
+#
+# The kernel race behind shared_anon's failures is measured first, in the
+# same boot with the module inert (loaded with trap=0 so that the node
+# exists, the test not a target; DN_MIGRATION_MEASURE=1, 60 s): the share
+# of move_pages() calls that could not migrate the page.  Where it is 10 %
+# or more (6.1 under TCG: ~98 %; 6.12: ~0.01 %) the kernel fails that test
+# by itself, so a shared_anon failure in the runs below is reported as an
+# expected failure, "not ok N migration.shared_anon # TODO <why>" (TAP's
+# directive for a known failure; scripts/test.sh counts it apart, neither
+# as a pass nor as a failure).  Every other failure fails the run.
 modes=${DN_MIG_MODES:-plain target}
 params=${DN_MIG_PARAMS:-remote_pct=50}
 export DN_MIGRATION_RETRY_MS=${DN_MIGRATION_RETRY_MS:-20000}
@@ -35,9 +45,33 @@ if [ "$(nproc)" -lt 3 ]; then
 	echo "# run-migration: $(nproc) CPUs: migration.c needs 3 or more (vm-run.sh --smp 4)"
 	exit 1
 fi
-if [ ! -d /sys/kernel/mm/disagg_node ]; then
+if [ -d /sys/kernel/mm/disagg_node ]; then
+	echo "# run-migration: disagg_node is loaded: no baseline"
+	race_pct=0
+else
+	echo "# DN-SUITE migration baseline (disagg_node trap=0, not a target): shared_anon, every call counted"
+	modprobe disagg_node trap=0 || exit 1
+	DN_MIGRATION_MEASURE=1 /dn/selftests/migration -t shared_anon > /tmp/mig-base.log 2>&1
+	st=$?
+	reap
+	cat /tmp/mig-base.log | sed 's/^\(not \)*ok /# baseline: &/'
+	last=$(grep '^# move_pages: [0-9]* calls' /tmp/mig-base.log | tail -n 1)
+	calls=$(echo "$last" | sed -n 's/^# move_pages: \([0-9]*\) calls.*/\1/p')
+	bad=$(echo "$last" | sed -n 's/.*not migrated \([0-9]*\).*/\1/p')
+	if [ "$st" != 0 ] || [ -z "$calls" ] || [ "$calls" = 0 ]; then
+		echo "# run-migration: baseline did not run (exit $st)"
+		exit 1
+	fi
+	race_pct=$((bad * 100 / calls))
+	echo "# run-migration: baseline: $bad of $calls move_pages calls did not migrate the page ($race_pct %), module inert"
+	modprobe -r disagg_node || exit 1
 	# shellcheck disable=SC2086
 	modprobe disagg_node $params || exit 1
+fi
+if [ "$race_pct" -ge 10 ]; then
+	xfail="kernel race: $race_pct % of move_pages calls fail with the module inert (baseline)"
+else
+	xfail=
 fi
 echo "# run-migration: $(uname -r), $(nproc) CPUs, disagg_node $params, DN_MIGRATION_RETRY_MS=$DN_MIGRATION_RETRY_MS"
 numactl -H | sed -n 's/^\(node [0-9]* size.*\)/# \1/p'
@@ -62,9 +96,20 @@ for mode in $modes; do
 	membind) numactl --membind="$(cat /sys/kernel/mm/disagg_node/node_id)" \
 			/dn/bin/dn_run -- /dn/selftests/migration "$@" ;;
 	*) echo "# run-migration: unknown mode $mode"; false ;;
-	esac
+	esac > /tmp/mig.log 2>&1
 	st=$?
 	reap
+	if [ -n "$xfail" ]; then
+		sed "s/^not ok \([0-9]*\) migration\.shared_anon\$/& # TODO $xfail/" /tmp/mig.log
+		# Only the expected failure failed, and the harness finished.
+		if [ "$st" != 0 ] && grep -q '^# Totals:' /tmp/mig.log &&
+		   ! grep '^not ok ' /tmp/mig.log | grep -qv ' migration\.shared_anon$'; then
+			echo "# run-migration: $mode: shared_anon failed as the kernel does without the module: expected failure"
+			st=0
+		fi
+	else
+		cat /tmp/mig.log
+	fi
 	echo "# DN-SUITE-EXIT migration ($mode) $st"
 	echo "# counters before: $before"
 	echo "# counters after:  $(counters)"
