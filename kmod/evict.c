@@ -88,19 +88,30 @@ void dn_evict_kick(void)
 }
 
 /*
+ * The migrate_vma arrays of one run: dn_src/dn_dst (DN_RUN_MAX entries,
+ * dn_move_lock) for the worker, the stack for an exchange.
+ */
+struct dn_move_buf {
+	unsigned long *src;
+	unsigned long *dst;
+	unsigned long max;	/* entries: the longest run */
+};
+
+/*
  * Move the pages of [start, start + n pages) that are not already on @nid
  * to @nid.  Returns the number moved; *full is set when @nid had no room.
  */
 static unsigned long dn_move_run(struct vm_area_struct *vma,
 				 unsigned long start, unsigned long n, int nid,
-				 bool *full)
+				 bool *full, struct dn_move_buf *buf)
 {
+	unsigned long *src = buf->src, *dst = buf->dst;
 	struct migrate_vma args = {
 		.vma = vma,
 		.start = start,
 		.end = start + (n << PAGE_SHIFT),
-		.src = dn_src,
-		.dst = dn_dst,
+		.src = src,
+		.dst = dst,
 		.flags = MIGRATE_VMA_SELECT_SYSTEM,
 	};
 	gfp_t gfp = GFP_HIGHUSER_MOVABLE | __GFP_THISNODE | __GFP_NORETRY |
@@ -108,14 +119,13 @@ static unsigned long dn_move_run(struct vm_area_struct *vma,
 	struct page *spage, *dpage;
 	unsigned long i, moved = 0;
 
-	lockdep_assert_held(&dn_move_lock);
-	memset(dn_src, 0, n * sizeof(*dn_src));
-	memset(dn_dst, 0, n * sizeof(*dn_dst));
+	memset(src, 0, n * sizeof(*src));
+	memset(dst, 0, n * sizeof(*dst));
 	if (migrate_vma_setup(&args))
 		return 0;
 	for (i = 0; i < n; i++) {
-		spage = migrate_pfn_to_page(dn_src[i]);
-		if (!spage || !(dn_src[i] & MIGRATE_PFN_MIGRATE) ||
+		spage = migrate_pfn_to_page(src[i]);
+		if (!spage || !(src[i] & MIGRATE_PFN_MIGRATE) ||
 		    page_to_nid(spage) == nid || *full)
 			continue;
 		dpage = alloc_pages_node(nid, gfp, 0);
@@ -125,11 +135,11 @@ static unsigned long dn_move_run(struct vm_area_struct *vma,
 		}
 		lock_page(dpage);
 		copy_highpage(dpage, spage);
-		dn_dst[i] = migrate_pfn(page_to_pfn(dpage));
+		dst[i] = migrate_pfn(page_to_pfn(dpage));
 	}
 	migrate_vma_pages(&args);
 	for (i = 0; i < n; i++)
-		if (dn_dst[i] && (dn_src[i] & MIGRATE_PFN_MIGRATE))
+		if (dst[i] && (src[i] & MIGRATE_PFN_MIGRATE))
 			moved++;
 	/* Unlocks and frees the destination pages that did not move. */
 	migrate_vma_finalize(&args);
@@ -185,15 +195,15 @@ void dn_lru_drain_all(void)
 
 /*
  * The end (exclusive index) of the run of @addrs starting at @i: contiguous
- * addresses inside @vma and one PMD, at most DN_RUN_MAX pages.
+ * addresses inside @vma and one PMD, at most @max pages.
  */
 static unsigned long dn_run_end(struct vm_area_struct *vma,
 				const unsigned long *addrs, unsigned long i,
-				unsigned long nr)
+				unsigned long nr, unsigned long max)
 {
 	unsigned long j, start = addrs[i];
 
-	for (j = i + 1; j < nr && j - i < DN_RUN_MAX &&
+	for (j = i + 1; j < nr && j - i < max &&
 	     addrs[j] == start + ((j - i) << PAGE_SHIFT) &&
 	     vma && addrs[j] < vma->vm_end &&
 	     pmd_addr_end(start, vma->vm_end) > addrs[j]; j++)
@@ -203,34 +213,159 @@ static unsigned long dn_run_end(struct vm_area_struct *vma,
 
 /*
  * Move the pages at @addrs (sorted, in evictable VMAs) to @nid in runs of
- * contiguous addresses.  If @nid is the remote node, protect them once all
- * are moved, in one short flush-pending window (a long one would make
- * every concurrent promotion flush the TLB), and flush.  Caller holds the
- * mmap read lock and dn_move_lock.
+ * contiguous addresses.  If @nid is the remote node, each run's accessed
+ * bits are cleared before it moves and the run is protected as soon as it
+ * has moved, in its own short flush-pending window: see
+ * dn_protect_evicted() for the window migrate_vma_finalize() leaves and how
+ * accesses in it are counted.  Caller holds the mmap read lock and owns
+ * @buf.
  */
 static unsigned long dn_move_pages(struct mm_struct *mm, unsigned long *addrs,
-				   unsigned long nr, int nid, bool *full)
+				   unsigned long nr, int nid, bool *full,
+				   struct dn_move_buf *buf)
 {
+	bool remote = nid == dn_dev.nid;
 	struct dn_protect_batch b;
 	struct vm_area_struct *vma;
-	unsigned long i, j, moved = 0;
+	unsigned long i, j, end, n, moved = 0, accessed = 0;
 
 	for (i = 0; i < nr && !*full; i = j) {
 		vma = vma_lookup(mm, addrs[i]);
-		j = dn_run_end(vma, addrs, i, nr);
-		if (vma && dn_vma_evictable(vma))
-			moved += dn_move_run(vma, addrs[i], j - i, nid, full);
+		j = dn_run_end(vma, addrs, i, nr, buf->max);
+		if (!vma || !dn_vma_evictable(vma))
+			continue;
+		end = addrs[i] + ((j - i) << PAGE_SHIFT);
+		if (remote)
+			dn_mkold_range(mm, addrs[i], end);
+		n = dn_move_run(vma, addrs[i], j - i, nid, full, buf);
+		moved += n;
+		if (!remote || !n)
+			continue;
+		dn_protect_init(&b, mm);
+		accessed += dn_protect_evicted(&b, addrs[i], end);
+		dn_protect_finish(&b);
 	}
-	if (nid != dn_dev.nid || !moved)
-		return moved;
-	dn_protect_init(&b, mm);
-	for (i = 0; i < nr; i = j) {
-		vma = vma_lookup(mm, addrs[i]);
-		j = dn_run_end(vma, addrs, i, nr);
-		dn_protect_range(&b, addrs[i],
-				 addrs[i] + ((j - i) << PAGE_SHIFT), 0);
+	if (accessed)
+		dn_stat_add(DN_STAT_EVICT_WINDOW_ACCESSED, accessed);
+	return moved;
+}
+
+/*
+ * dn_target_moved - account @to_remote pages of @t moved to the remote node
+ * (negative: brought home).  The counts hold between recounts.
+ */
+void dn_target_moved(struct dn_target *t, long to_remote)
+{
+	atomic_long_add(to_remote, &t->remote);
+	atomic_long_sub(to_remote, &t->local);
+	atomic_long_add(abs(to_remote), &t->moved);
+}
+
+/* Candidates in @t's pool. */
+static unsigned long dn_pool_count(struct dn_target *t)
+{
+	return READ_ONCE(t->pool_count);
+}
+
+/* Take up to @n candidates, oldest first. */
+static unsigned long dn_pool_take(struct dn_target *t, unsigned long *addrs,
+				  unsigned long n)
+{
+	unsigned long i;
+
+	spin_lock(&t->pool_lock);
+	n = min_t(unsigned long, n, t->pool_count);
+	for (i = 0; i < n; i++) {
+		addrs[i] = t->pool[t->pool_head];
+		t->pool_head = (t->pool_head + 1) % DN_POOL_SIZE;
 	}
-	dn_protect_finish(&b);
+	WRITE_ONCE(t->pool_count, t->pool_count - n);
+	spin_unlock(&t->pool_lock);
+	return n;
+}
+
+/* Add candidates (those beyond the pool's room are dropped). */
+static void dn_pool_put(struct dn_target *t, const unsigned long *addrs,
+			unsigned long n)
+{
+	unsigned long i;
+
+	spin_lock(&t->pool_lock);
+	for (i = 0; i < n && t->pool_count < DN_POOL_SIZE; i++) {
+		t->pool[(t->pool_head + t->pool_count) % DN_POOL_SIZE] = addrs[i];
+		WRITE_ONCE(t->pool_count, t->pool_count + 1);
+	}
+	spin_unlock(&t->pool_lock);
+}
+
+/* Sort helper for victim addresses (few thousand at most). */
+static int dn_cmp_addr(const void *a, const void *b)
+{
+	unsigned long x = *(const unsigned long *)a, y = *(const unsigned long *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/**
+ * dn_exchange - the other half of a promotion: send cold pages remote
+ * @t: the target whose traps brought pages home (a reference is held)
+ * @mm: its address space, current->mm (the caller is its task)
+ *
+ * Runs in the task_work of a thread whose trap promoted a page, before it
+ * returns to user mode, with no lock held: takes the target's owed count,
+ * asks the policy how many pages to send (dn_exchange_count()), takes that
+ * many candidates from the pool the worker's clock keeps filled, and moves
+ * them.  A pool half empty wakes the worker to refill it; pages not sent
+ * (no candidate, or one that could not move) are counted in
+ * exchange_misses and stay owed: the next exchange sends them, or the
+ * worker's next pass evicts them (the split it sees is short of them).
+ *
+ * Return: the pages sent to the remote node.
+ */
+unsigned long dn_exchange(struct dn_target *t, struct mm_struct *mm)
+{
+	unsigned long addrs[DN_EXCHANGE_MAX], src[DN_EXCHANGE_MAX];
+	unsigned long dst[DN_EXCHANGE_MAX];
+	struct dn_move_buf buf = { src, dst, DN_EXCHANGE_MAX };
+	unsigned long owed, want, n, moved = 0;
+	struct dn_split split;
+	bool full = false;
+
+	owed = atomic_long_xchg(&t->owed, 0);
+	if (!owed)
+		return 0;
+	split.local = max(atomic_long_read(&t->local), 0L);
+	split.remote = max(atomic_long_read(&t->remote), 0L);
+	split.remote_pct = READ_ONCE(dn_dev.remote_pct);
+	want = dn_exchange_count(&split, owed);
+	if (owed > DN_EXCHANGE_MAX)	/* the rest for the next exchange */
+		atomic_long_add(owed - DN_EXCHANGE_MAX, &t->owed);
+	if (!want)
+		return 0;
+	n = dn_pool_take(t, addrs, want);
+	/* Half empty: wake the worker to refill it before it runs dry. */
+	if (dn_pool_refill(dn_pool_count(t)))
+		dn_evict_kick();
+	if (n && !mmap_read_lock_killable(mm)) {
+		sort(addrs, n, sizeof(*addrs), dn_cmp_addr, NULL);
+		moved = dn_move_pages(mm, addrs, n, dn_dev.nid, &full, &buf);
+		mmap_read_unlock(mm);
+	}
+	if (moved) {
+		/* Put them on the LRU, or a trap on one cannot promote it. */
+		dn_lru_drain_local();
+		dn_target_moved(t, moved);
+		dn_stat_add(DN_STAT_EXCHANGES, moved);
+		atomic64_add(moved, &t->stat[DN_TSTAT_EXCHANGES]);
+	}
+	if (full)
+		dn_stat_add(DN_STAT_REMOTE_FULL, 1);
+	if (moved < want) {
+		/* Still owed: the next exchange, or the worker, pays it. */
+		atomic_long_add(want - moved, &t->owed);
+		dn_stat_add(DN_STAT_EXCHANGE_MISSES, want - moved);
+	}
+	trace_dn_exchange(t->tgid, owed, moved, want - moved);
 	return moved;
 }
 
@@ -378,74 +513,173 @@ static unsigned long dn_local_headroom(void)
 	return free > high ? free - high : 0;
 }
 
-/* Sort helper for victim addresses (few thousand at most). */
-static int dn_cmp_addr(const void *a, const void *b)
-{
-	unsigned long x = *(const unsigned long *)a, y = *(const unsigned long *)b;
+static struct dn_move_buf dn_worker_buf = { dn_src, dn_dst, DN_RUN_MAX };
 
-	return x < y ? -1 : x > y;
+/* A pass stopped with pages still to move; dn_pass_lock. */
+static bool dn_more_work;
+
+/*
+ * Pages one pass evicts from one target at most, in evict_batch sweeps,
+ * and for how long it starts new sweeps.
+ */
+#define DN_PASS_SWEEPS		16
+#define DN_PASS_MS		20
+
+/*
+ * Clock sweep from the target's hand for @want victims, two laps at most;
+ * the victims are left in s->victims, s->clock.selected of them, in visit
+ * order, and the hand moves past the last.  Caller holds the mmap read lock
+ * and dn_move_lock.
+ */
+static unsigned long dn_clock_sweep(struct dn_target *t, struct mm_struct *mm,
+				    struct dn_scan *s, unsigned long want)
+{
+	unsigned long lap, n;
+
+	lockdep_assert_held(&dn_move_lock);
+	dn_clock_begin(&s->clock, want);
+	s->dedup = 0;
+	for (lap = 0; lap < 2 && !dn_clock_done(&s->clock); lap++) {
+		s->second_lap = lap;
+		s->lap1 = s->clock.selected;
+		dn_scan_mm(mm, s, t->hand, TASK_SIZE, true, dn_clock_pte);
+		if (!dn_clock_done(&s->clock))
+			dn_scan_mm(mm, s, 0, t->hand, true, dn_clock_pte);
+	}
+	n = s->clock.selected;
+	if (n)
+		t->hand = s->victims[n - 1] + PAGE_SIZE;
+	return n;
+}
+
+/*
+ * The split of @t as the policy sees it: counts kept by events, the
+ * resident total read now.
+ */
+static void dn_target_split(struct dn_target *t, struct dn_split *split)
+{
+	split->local = max(atomic_long_read(&t->local), 0L);
+	split->remote = max(atomic_long_read(&t->remote), 0L);
+	split->remote_pct = READ_ONCE(dn_dev.remote_pct);
 }
 
 /*
  * One pass over one target; caller holds dn_pass_lock and a reference on
- * @t.  Skipped, and retried at the next pass, while another thread holds
- * the target's mmap lock for writing.
+ * @t.  Costs O(1) while nothing changes (dn_recount_due()): the resident
+ * total is read from the mm's counters and the remote count is kept by the
+ * events that move pages.  Otherwise, in this order and bounded: a recount
+ * walk (which also protects remote pages found accessible), evictions or
+ * homecomings toward remote_pct, and a refill of the exchange pool.
+ * Skipped, and retried at the next pass, while another thread holds the
+ * target's mmap lock for writing.
+ *
+ * Return: true if the pass did any work (so the worker does not back off).
  */
-static void dn_balance_target(struct dn_target *t, unsigned long pressure)
+static bool dn_balance_target(struct dn_target *t, unsigned long pressure,
+			      bool force)
 {
 	struct mm_struct *mm = t->mm;
+	struct dn_count_view v;
 	struct dn_split split;
 	struct dn_scan s = { .victims = dn_victims };
 	struct dn_protect_batch b;
 	unsigned long batch = READ_ONCE(dn_dev.evict_batch);
-	unsigned long moved = 0, n, lap;
-	bool full = false;
+	unsigned long moved, n, refill, sweeps, total = 0;
+	u64 deadline;
+	bool full = false, recount, busy = false;
 	long delta;
 
 	if (!mmget_not_zero(mm))
-		return;
-	if (!mmap_read_trylock(mm))
-		goto out_mmput;
-	mutex_lock(&dn_move_lock);
-
-	/* Count, and protect what the hook missed, in one walk. */
-	dn_protect_init(&b, mm);
-	s.protect = &b;
-	dn_scan_mm(mm, &s, 0, TASK_SIZE, false, dn_count_pte);
-	s.protect = NULL;
-	dn_stat_add(DN_STAT_REPROTECTED, dn_protect_finish(&b));
-
-	split.local = s.local;
-	split.remote = s.remote;
-	split.remote_pct = READ_ONCE(dn_dev.remote_pct);
+		return false;
+	v.resident = get_mm_rss(mm);
+	v.remote = max(atomic_long_read(&t->remote), 0L);
+	v.remote_pct = READ_ONCE(dn_dev.remote_pct);
+	v.counted_pct = t->counted_pct;
+	v.moved = atomic_long_read(&t->moved);
+	v.ms_since = jiffies_to_msecs(jiffies - t->counted_at);
+	v.forced = force || READ_ONCE(t->recount);
+	recount = dn_recount_due(&v);
+	if (!recount)
+		atomic_long_set(&t->local, dn_split_local(v.resident, v.remote));
+	dn_target_split(t, &split);
 	delta = dn_split_delta(&split);
 	if (delta >= 0 && pressure > (unsigned long)delta)
 		delta = pressure;
+	refill = v.remote_pct ? dn_pool_refill(dn_pool_count(t)) : 0;
+	if (delta < 0 && (split.remote <= READ_ONCE(t->shared) ||
+			  !dn_local_headroom()))
+		delta = 0;	/* nothing that can come home, or no room */
+	if (!recount && !delta && !refill)
+		goto out_mmput;		/* nothing changed: O(1) */
+	if (!mmap_read_trylock(mm))
+		goto out_mmput;
+	mutex_lock(&dn_move_lock);
+	busy = recount;
 
-	if (delta > 0) {
-		/* Clock sweep from the hand, two laps at most. */
-		dn_clock_begin(&s.clock, min_t(unsigned long, delta, batch));
-		for (lap = 0; lap < 2 && !dn_clock_done(&s.clock); lap++) {
-			s.second_lap = lap;
-			s.lap1 = s.clock.selected;
-			dn_scan_mm(mm, &s, t->hand, TASK_SIZE, true, dn_clock_pte);
-			if (!dn_clock_done(&s.clock))
-				dn_scan_mm(mm, &s, 0, t->hand, true, dn_clock_pte);
-		}
-		n = s.clock.selected;
-		if (n) {
-			t->hand = s.victims[n - 1] + PAGE_SIZE;
-			sort(s.victims, n, sizeof(*s.victims), dn_cmp_addr, NULL);
-			moved = dn_move_pages(mm, s.victims, n, dn_dev.nid, &full);
-			dn_stat_add(DN_STAT_EVICTIONS, moved);
-			atomic64_add(moved, &t->stat[DN_TSTAT_EVICTIONS]);
-			if (full)
-				dn_stat_add(DN_STAT_REMOTE_FULL, 1);
-			trace_dn_evict(t->tgid, dn_dev.nid, moved, n - moved);
-			s.local -= moved;
-			s.remote += moved;
-		}
-	} else if (delta < 0 && s.remote > s.shared) {
+	if (recount) {
+		/* Count, and protect what every hook missed, in one walk. */
+		WRITE_ONCE(t->recount, false);
+		dn_protect_init(&b, mm);
+		s.protect = &b;
+		dn_scan_mm(mm, &s, 0, TASK_SIZE, false, dn_count_pte);
+		s.protect = NULL;
+		dn_stat_add(DN_STAT_REPROTECTED, dn_protect_finish(&b));
+		dn_stat_add(DN_STAT_RECOUNTS, 1);
+		atomic_long_set(&t->local, s.local);
+		atomic_long_set(&t->remote, s.remote);
+		atomic_long_set(&t->moved, 0);
+		WRITE_ONCE(t->shared, s.shared);
+		t->counted_at = jiffies;
+		t->counted_pct = v.remote_pct;
+		dn_target_split(t, &split);
+		delta = dn_split_delta(&split);
+		if (delta >= 0 && pressure > (unsigned long)delta)
+			delta = pressure;
+	}
+
+	/*
+	 * First keep the exchange pool filled with cold local pages: the
+	 * fault path depends on it, and a long eviction below must not
+	 * starve it.
+	 */
+	refill = v.remote_pct ? dn_pool_refill(dn_pool_count(t)) : 0;
+	if (refill) {
+		struct dn_scan c = { .victims = dn_victims };
+
+		n = dn_clock_sweep(t, mm, &c, refill);
+		dn_pool_put(t, c.victims, n);
+		busy |= n > 0;
+	}
+
+	/*
+	 * Evict toward the split, in clock sweeps of evict_batch pages, for
+	 * DN_PASS_MS at most: the next pass goes on.
+	 */
+	deadline = ktime_get_ns() + DN_PASS_MS * NSEC_PER_MSEC;
+	for (sweeps = 0; delta > 0 && sweeps < DN_PASS_SWEEPS && !full &&
+	     ktime_get_ns() < deadline; sweeps++) {
+		n = dn_clock_sweep(t, mm, &s, min_t(unsigned long, delta, batch));
+		if (!n)
+			break;
+		sort(s.victims, n, sizeof(*s.victims), dn_cmp_addr, NULL);
+		moved = dn_move_pages(mm, s.victims, n, dn_dev.nid, &full,
+				      &dn_worker_buf);
+		dn_target_moved(t, moved);
+		dn_stat_add(DN_STAT_EVICTIONS, moved);
+		atomic64_add(moved, &t->stat[DN_TSTAT_EVICTIONS]);
+		trace_dn_evict(t->tgid, dn_dev.nid, moved, n - moved);
+		total += moved;
+		if (!moved)
+			break;
+		delta -= moved;
+		cond_resched();
+	}
+	if (delta > 0 && !full && total)
+		dn_more_work = true;	/* cut short: the next pass at once */
+	if (full)
+		dn_stat_add(DN_STAT_REMOTE_FULL, 1);
+
+	if (delta < 0 && split.remote > READ_ONCE(t->shared)) {
 		/* Bring remote pages home, the first ones found, if room. */
 		struct dn_scan h = { .home = dn_victims };
 
@@ -454,54 +688,78 @@ static void dn_balance_target(struct dn_target *t, unsigned long pressure)
 			dn_scan_mm(mm, &h, 0, TASK_SIZE, true, dn_count_pte);
 		if (h.nr_home) {
 			moved = dn_move_pages(mm, h.home, h.nr_home,
-					      dn_dev.local_nid, &full);
+					      dn_dev.local_nid, &full,
+					      &dn_worker_buf);
+			dn_target_moved(t, -(long)moved);
 			dn_stat_add(DN_STAT_HOMECOMINGS, moved);
+			total += moved;
 			trace_dn_evict(t->tgid, dn_dev.local_nid, moved,
 				       h.nr_home - moved);
-			s.local += moved;
-			s.remote -= moved;
 		}
 	}
+
 	mutex_unlock(&dn_move_lock);
 	mmap_read_unlock(mm);
-	if (moved)
+	if (total) {
+		busy = true;
 		dn_lru_drain_all();
-	WRITE_ONCE(t->local, s.local);
-	WRITE_ONCE(t->remote, s.remote);
-	WRITE_ONCE(t->shared, s.shared);
+	}
+	dn_target_split(t, &split);
+	trace_dn_split(t->tgid, split.local, split.remote, split.remote_pct,
+		       recount);
 out_mmput:
 	mmput(mm);
+	return busy;
 }
 
-/* One balancing pass over every target; caller holds dn_pass_lock. */
-static void dn_pass(void)
+/*
+ * One balancing pass over every target; caller holds dn_pass_lock.
+ * Return: true if any target needed work.
+ */
+static bool dn_pass(bool force)
 {
 	struct dn_target *t = NULL;
 	unsigned long pressure;
+	bool busy = false;
 
 	lockdep_assert_held(&dn_pass_lock);
 	dn_targets_reap();
 	if (!READ_ONCE(dn_dev.trap))
-		return;
+		return false;
 	pressure = dn_local_pressure();
 	while ((t = dn_target_next(t))) {
-		dn_balance_target(t, pressure);
+		busy |= dn_balance_target(t, pressure, force);
 		/* Later targets share what is left to free. */
 		pressure = dn_local_pressure();
 		cond_resched();
 	}
+	return busy;
 }
+
+/* Passes in a row that found nothing to do; the worker's own. */
+static unsigned int dn_idle_passes;
 
 static void dn_evict_workfn(struct work_struct *work)
 {
+	u64 t0 = ktime_get_ns();
+	bool busy = false;
+
 	if (!READ_ONCE(dn_dev.paused)) {
 		mutex_lock(&dn_pass_lock);
-		dn_pass();
+		busy = dn_pass(false);
 		mutex_unlock(&dn_pass_lock);
 	} else {
 		dn_targets_reap();
 	}
-	dn_evict_queue(msecs_to_jiffies(READ_ONCE(dn_dev.scan_period_ms)),
+	dn_idle_passes = busy ? 0 : dn_idle_passes + 1;
+	dn_stat_add(DN_STAT_WORKER_NS, ktime_get_ns() - t0);
+	if (READ_ONCE(dn_more_work)) {
+		WRITE_ONCE(dn_more_work, false);
+		dn_evict_queue(0, false);
+		return;
+	}
+	dn_evict_queue(msecs_to_jiffies(dn_idle_delay_ms(READ_ONCE(dn_dev.scan_period_ms),
+							 dn_idle_passes)),
 		       false);
 }
 
@@ -515,7 +773,7 @@ int dn_evict_run_pass(void)
 {
 	if (mutex_lock_interruptible(&dn_pass_lock))
 		return -EINTR;
-	dn_pass();
+	dn_pass(true);
 	mutex_unlock(&dn_pass_lock);
 	return 0;
 }
@@ -572,13 +830,14 @@ long dn_evict_user_range(pid_t pid, unsigned long start, unsigned long len)
 		dn_scan_mm(mm, &s, addr, addr + (nr << PAGE_SHIFT), true,
 			   dn_clock_pte);
 		moved += dn_move_pages(mm, s.victims, s.clock.selected,
-				       dn_dev.nid, &full);
+				       dn_dev.nid, &full, &dn_worker_buf);
 		if (fatal_signal_pending(current))
 			break;
 	}
 	mutex_unlock(&dn_move_lock);
 	mmap_read_unlock(mm);
 	atomic64_add(moved, &t->stat[DN_TSTAT_EVICTIONS]);
+	dn_target_moved(t, moved);
 	dn_lru_drain_all();
 	dn_stat_add(DN_STAT_EVICTIONS, moved);
 	if (full)

@@ -99,6 +99,7 @@ struct dn_work {
 	bool drain_local;	/* drain this CPU's LRU batches first */
 	bool drain_all;		/* drain every CPU's LRU batches first */
 	bool add_target;	/* make current->mm a target */
+	bool exchange;		/* send cold pages remote for promoted ones */
 };
 
 /* Address of @index in @vma, or 0 if outside it. */
@@ -205,6 +206,8 @@ static void dn_work_fn(struct callback_head *cb)
 	struct dn_work *w = container_of(cb, struct dn_work, cb);
 	struct mm_struct *mm = current->mm;
 	struct dn_protect_batch b;
+	struct dn_target *t;
+	unsigned long n;
 
 	if (!mm || (current->flags & PF_EXITING))
 		goto out;
@@ -224,7 +227,23 @@ static void dn_work_fn(struct callback_head *cb)
 		if (w->end)
 			dn_protect_range(&b, w->start, w->end, w->pfn);
 		mmap_read_unlock(mm);
-		dn_stat_add(DN_STAT_REPROTECTED, dn_protect_finish(&b));
+		n = dn_protect_finish(&b);
+		dn_stat_add(DN_STAT_HOOK_PROTECTED, n);
+		if (w->pfn && n) {
+			/* A page born remote: the target's remote count. */
+			t = dn_target_tryget(mm);
+			if (t) {
+				dn_target_moved(t, 1);
+				dn_target_put(t);
+			}
+		}
+	}
+	if (w->exchange) {
+		t = dn_target_tryget(mm);
+		if (t) {
+			dn_exchange(t, mm);
+			dn_target_put(t);
+		}
 	}
 	if (w->wait_ns)
 		dn_pay_latency(w->wait_ns);
@@ -401,9 +420,15 @@ static int dn_migrate_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 	return 0;
 }
 
+/*
+ * A page came home: the target owes the remote node a page, sent by an
+ * exchange before the task returns to user mode (dn_exchange()).
+ */
 static void dn_promoted(void)
 {
 	struct dn_target *t;
+	struct dn_work *w;
+	bool owed = false;
 
 	dn_stat_add(DN_STAT_PROMOTIONS, 1);
 	rcu_read_lock();
@@ -411,8 +436,18 @@ static void dn_promoted(void)
 	if (t) {
 		atomic64_inc(&t->stat[DN_TSTAT_PROMOTIONS]);
 		atomic_set(&t->fail_streak, 0);
+		dn_target_moved(t, -1);
+		atomic_long_inc(&t->owed);
+		owed = true;
 	}
 	rcu_read_unlock();
+	if (!owed)
+		return;
+	w = kzalloc(sizeof(*w), GFP_ATOMIC | __GFP_NOWARN);
+	if (!w)
+		return;		/* the worker evicts what stays owed */
+	w->exchange = true;
+	dn_queue(w);
 }
 
 #ifdef HAVE_MIGRATE_MISPLACED_FOLIO

@@ -12,10 +12,12 @@
 #include <linux/mutex.h>
 #include <linux/notifier.h>
 #include <linux/percpu.h>
+#include <linux/spinlock.h>
 #include <linux/types.h>
 #include <linux/workqueue.h>
 
 #include "config.h"
+#include "policy.h"
 
 /* Abstract distance of the remote node: that of slow memory in dax/kmem. */
 #define DN_ADISTANCE		(MEMTIER_ADISTANCE_DRAM * 5)
@@ -113,6 +115,12 @@ enum dn_stat {
 	DN_STAT_REMOTE_FULL,
 	DN_STAT_REPROTECT_DEFERRED,
 	DN_STAT_SKIPPED_HUGE,
+	DN_STAT_EXCHANGES,
+	DN_STAT_EXCHANGE_MISSES,
+	DN_STAT_EVICT_WINDOW_ACCESSED,
+	DN_STAT_HOOK_PROTECTED,
+	DN_STAT_RECOUNTS,
+	DN_STAT_WORKER_NS,
 	DN_NR_STATS,
 };
 
@@ -136,6 +144,7 @@ enum dn_tstat {
 	DN_TSTAT_PROMOTION_FAILURES,
 	DN_TSTAT_EVICTIONS,
 	DN_TSTAT_INJECTED_DELAY_NS,
+	DN_TSTAT_EXCHANGES,
 	DN_NR_TSTATS,
 };
 
@@ -151,9 +160,22 @@ enum dn_tstat {
  * @seq: order of addition (dn_target_next()); dn_targets_lock.
  * @dead: the address space is gone (release ran); the worker frees it.
  * @hand: clock hand, a user address; dn_move_lock.
- * @local: resident local pages at the last worker pass.
- * @remote: resident remote pages at the last worker pass.
+ * @local: resident local pages: the last recount, then the resident total
+ *	less @remote at each worker pass.
+ * @remote: resident remote pages: the last recount, then kept by every
+ *	event that moves a page (promotion, exchange, eviction, homecoming,
+ *	first touch).
  * @shared: of those, pages the worker cannot evict (shared, file).
+ * @owed: pages promoted whose exchange has not run yet.
+ * @moved: pages moved since the last recount (dn_recount_due()).
+ * @counted_at: jiffies of the last recount; worker only.
+ * @counted_pct: remote_pct at the last recount; worker only.
+ * @recount: a recount is asked for (new target, mprotect, debugfs).
+ * @pool_lock: protects @pool, @pool_head and @pool_count.
+ * @pool: candidate victims (user addresses of cold local pages), a ring
+ *	filled by the worker's clock and emptied by exchanges.
+ * @pool_head: index of the oldest candidate.
+ * @pool_count: candidates in the ring.
  * @fail_streak: promotions failed in a row (the fault path).
  * @stat: per-target counters (enum dn_tstat).
  * @kobj: targets/PID; its reference count is the target's: the list holds
@@ -161,6 +183,7 @@ enum dn_tstat {
  * @rcu: deferred free.
  */
 struct dn_target {
+	struct rcu_head rcu;	/* first: kfree_rcu() needs a small offset */
 	struct hlist_node hnode;
 	struct list_head list;
 	struct mmu_notifier mn;
@@ -169,13 +192,21 @@ struct dn_target {
 	u64 seq;
 	bool dead;
 	unsigned long hand;
-	unsigned long local;
-	unsigned long remote;
+	atomic_long_t local;
+	atomic_long_t remote;
 	unsigned long shared;
+	atomic_long_t owed;
+	atomic_long_t moved;
+	unsigned long counted_at;
+	unsigned int counted_pct;
+	bool recount;
+	spinlock_t pool_lock;	/* @pool, @pool_head, @pool_count */
+	unsigned long pool[DN_POOL_SIZE];
+	unsigned int pool_head;
+	unsigned int pool_count;
 	atomic_t fail_streak;
 	atomic64_t stat[DN_NR_TSTATS];
 	struct kobject kobj;
-	struct rcu_head rcu;
 };
 
 /* target.c */
@@ -185,6 +216,7 @@ struct dn_target *dn_target_lookup_rcu(struct mm_struct *mm);
 struct dn_target *__dn_target_find(struct mm_struct *mm);
 struct dn_target *dn_target_next(struct dn_target *prev);
 struct dn_target *dn_target_get_mm(struct mm_struct *mm);
+struct dn_target *dn_target_tryget(struct mm_struct *mm);
 void dn_target_put(struct dn_target *t);
 int dn_target_add(struct mm_struct *mm, pid_t tgid, struct dn_target **out);
 int dn_target_add_pid(pid_t pid);
@@ -236,6 +268,10 @@ bool __dn_protect_pte(struct dn_protect_batch *b, unsigned long addr,
 void dn_protect_range(struct dn_protect_batch *b, unsigned long start,
 		      unsigned long end, unsigned long only_pfn);
 unsigned long dn_protect_finish(struct dn_protect_batch *b);
+unsigned long dn_protect_evicted(struct dn_protect_batch *b,
+				 unsigned long start, unsigned long end);
+void dn_mkold_range(struct mm_struct *mm, unsigned long start,
+		    unsigned long end);
 void dn_pte_state(struct mm_struct *mm, unsigned long start, unsigned long end,
 		  unsigned long *protected, unsigned long *accessible);
 int dn_walk_range(struct mm_struct *mm, unsigned long start,
@@ -254,6 +290,8 @@ void dn_evict_start(struct dn_dev *dn);
 void dn_evict_stop(struct dn_dev *dn);
 void dn_evict_exit(struct dn_dev *dn);
 void dn_evict_kick(void);
+unsigned long dn_exchange(struct dn_target *t, struct mm_struct *mm);
+void dn_target_moved(struct dn_target *t, long to_remote);
 int dn_evict_run_pass(void);
 void dn_lru_drain_local(void);
 void dn_lru_drain_all(void);

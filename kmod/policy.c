@@ -69,6 +69,102 @@ long dn_split_delta(const struct dn_split *s)
 }
 
 /*
+ * dn_exchange_count() - pages to send remote after @owed promotions
+ *
+ * Swap on access: every page a trap brings home is matched by a cold local
+ * page sent the other way, so the split holds whatever the access rate.
+ * @s holds the counts after the promotions; the exchange sends at most
+ * @owed pages (never more than DN_EXCHANGE_MAX), and no more than the split
+ * asks for: none while remote_pct is being lowered (the background brings
+ * pages home then), none for a target within its local window.
+ *
+ * Example: pct 50, local 501, remote 499, owed 1 -> 1; owed 3 -> 1 (the
+ * split is off by one page only); local 500, remote 500 -> 0; pct 0 -> 0;
+ * pct 50, local 1000, remote 0, owed 40 -> 16.
+ */
+unsigned long dn_exchange_count(const struct dn_split *s, unsigned long owed)
+{
+	long delta = dn_split_delta(s);
+	unsigned long n = owed < DN_EXCHANGE_MAX ? owed : DN_EXCHANGE_MAX;
+
+	if (delta <= 0)
+		return 0;
+	return (unsigned long)delta < n ? (unsigned long)delta : n;
+}
+
+/*
+ * dn_split_local() - local pages, from the resident total and the remote
+ * count kept by events; 0 when the two disagree (pages freed while remote,
+ * which only a recount sees).
+ */
+unsigned long dn_split_local(unsigned long resident, unsigned long remote)
+{
+	return resident > remote ? resident - remote : 0;
+}
+
+/*
+ * dn_recount_due() - must the worker walk the target's page tables?
+ *
+ * Between recounts the worker reads the resident total (O(1)) and the
+ * remote count that promotions, exchanges and evictions keep, so a target
+ * costs nothing while nothing changes, at any size.  A walk is due when:
+ *   - it is forced (a new target, a debugfs pass, mprotect);
+ *   - remote_pct changed (lowering it needs the walk to find remote pages);
+ *   - the counts disagree (more remote than resident: pages were freed
+ *     while remote, which no event reports);
+ *   - pages moved since the last walk and DN_RECOUNT_MS passed: a bound on
+ *     how long an unseen change (a freed remote page replaced by a new
+ *     local one) or a remote page mapped accessible by a path no hook sees
+ *     can last.
+ *
+ * Example: idle (moved 0) at any size and age -> false; moved 10 000,
+ * 1 s since -> false; moved 1, 5 s since -> true; pct 50 -> 25 -> true.
+ */
+bool dn_recount_due(const struct dn_count_view *v)
+{
+	if (v->forced || v->remote_pct != v->counted_pct)
+		return true;
+	if (v->remote > v->resident)
+		return true;
+	return v->moved && v->ms_since >= DN_RECOUNT_MS;
+}
+
+/*
+ * dn_pool_refill() - candidates to look for, with @have in the pool
+ *
+ * The pool is refilled once it is half empty, to full, so that a clock
+ * sweep runs for a batch of candidates rather than for each one taken.
+ * Its size covers the traps of a busy target while the worker waits for a
+ * CPU: 1024 candidates last 200 ms at 5000 traps per second.
+ *
+ * Example (DN_POOL_SIZE 1024): have 1024 -> 0; 513 -> 0; 512 -> 512;
+ * 0 -> 1024.
+ */
+unsigned long dn_pool_refill(unsigned long have)
+{
+	if (have > DN_POOL_SIZE / 2)
+		return 0;
+	return DN_POOL_SIZE - have;
+}
+
+/*
+ * dn_idle_delay_ms() - the worker's next delay after @idle passes in a row
+ * that did nothing: the period doubles per idle pass, up to
+ * DN_IDLE_BACKOFF_MAX times.  Events (a new target, a setting changed, an
+ * exchange that found no candidate) wake the worker at once.
+ *
+ * Example, period 10: idle 0 -> 10; 1 -> 20; 2 -> 40; 3 and more -> 80.
+ */
+unsigned long dn_idle_delay_ms(unsigned long period_ms, unsigned int idle)
+{
+	unsigned long f = 1;
+
+	while (idle-- && f < DN_IDLE_BACKOFF_MAX)
+		f *= 2;
+	return period_ms * f;
+}
+
+/*
  * Clock (second chance) victim selection.
  *
  * The hand sweeps the target's pages in a fixed circular order.  A page that

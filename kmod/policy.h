@@ -39,6 +39,44 @@ struct dn_split {
 
 long dn_split_delta(const struct dn_split *s);
 
+/* Swap on access: the exchange, and what the background must catch up */
+
+/* Candidate victims kept per target for the fault path's exchange. */
+#define DN_POOL_SIZE		1024
+/* Pages one exchange sends remote at most. */
+#define DN_EXCHANGE_MAX		16
+/* A full recount, if pages moved since the last, at most this often. */
+#define DN_RECOUNT_MS		5000
+/* Idle passes double the worker's period up to this factor. */
+#define DN_IDLE_BACKOFF_MAX	8
+
+unsigned long dn_exchange_count(const struct dn_split *s, unsigned long owed);
+unsigned long dn_split_local(unsigned long resident, unsigned long remote);
+
+/**
+ * struct dn_count_view - what the worker knows of a target between recounts
+ * @resident: resident pages now (the mm's RSS counters, O(1) to read).
+ * @remote: remote pages now, kept by the events that move pages.
+ * @remote_pct: the setting now.
+ * @counted_pct: the setting at the last recount.
+ * @moved: pages moved (traps, exchanges, evictions) since the last recount.
+ * @ms_since: milliseconds since the last recount.
+ * @forced: a recount was asked for (new target, debugfs pass, mprotect).
+ */
+struct dn_count_view {
+	unsigned long resident;
+	unsigned long remote;
+	unsigned int remote_pct;
+	unsigned int counted_pct;
+	unsigned long moved;
+	unsigned long ms_since;
+	bool forced;
+};
+
+bool dn_recount_due(const struct dn_count_view *v);
+unsigned long dn_pool_refill(unsigned long have);
+unsigned long dn_idle_delay_ms(unsigned long period_ms, unsigned int idle);
+
 /* Clock (second chance) victim selection */
 
 /**

@@ -229,6 +229,73 @@ void dn_protect_range(struct dn_protect_batch *b, unsigned long start,
 	dn_walk_vmas(b->mm, start, end, dn_protect_pte, &w);
 }
 
+struct dn_evicted_walk {
+	struct dn_protect_batch *b;
+	unsigned long accessed;
+};
+
+static int dn_protect_evicted_pte(pte_t *ptep, unsigned long addr, void *data)
+{
+	struct dn_evicted_walk *w = data;
+	pte_t pte = ptep_get(ptep);
+
+	if (!pte_protnone(pte) && pte_young(pte) &&
+	    dn_page_remote(dn_pte_page(pte)))
+		w->accessed++;
+	__dn_protect_pte(w->b, addr, ptep);
+	return 0;
+}
+
+/**
+ * dn_protect_evicted - protect pages just moved to the remote node
+ * @b: the batch (dn_protect_init()); @b->mm's mmap lock is held
+ * @start: start of the run, inside one VMA
+ * @end: end of the run
+ *
+ * migrate_vma_finalize() maps each new remote page with the VMA's
+ * protection, from its migration entry, before this can protect it: an
+ * access in between does not trap.  No exported interface installs the new
+ * PTE as PROT_NONE, so the window is kept short (each run is protected as
+ * soon as it has moved) and counted: the caller cleared the accessed bits
+ * of the run before moving it (dn_mkold_range()), the migration entry keeps
+ * that state, so a remote PTE found young here was used in the window, or
+ * just before the migration unmapped it.
+ *
+ * Return: the pages found accessed (an upper bound of untrapped accesses).
+ */
+unsigned long dn_protect_evicted(struct dn_protect_batch *b,
+				 unsigned long start, unsigned long end)
+{
+	struct dn_evicted_walk w = { .b = b };
+
+	dn_walk_vmas(b->mm, start, end, dn_protect_evicted_pte, &w);
+	return w.accessed;
+}
+
+static int dn_mkold_pte(pte_t *ptep, unsigned long addr, void *data)
+{
+	pte_t pte = ptep_get(ptep);
+
+	if (pte_present(pte) && !pte_protnone(pte) && pte_young(pte))
+		test_and_clear_bit(_PAGE_BIT_ACCESSED, (unsigned long *)&ptep->pte);
+	return 0;
+}
+
+/**
+ * dn_mkold_range - clear the accessed bits of the present PTEs of a range
+ * @mm: the address space; caller holds its mmap lock
+ * @start: start address
+ * @end: end address
+ *
+ * No TLB flush: on x86 a stale entry only delays the bit's setting again,
+ * and the migration that follows flushes before it copies.
+ */
+void dn_mkold_range(struct mm_struct *mm, unsigned long start,
+		    unsigned long end)
+{
+	dn_walk_vmas(mm, start, end, dn_mkold_pte, NULL);
+}
+
 struct dn_state_walk {
 	unsigned long protected;
 	unsigned long accessible;

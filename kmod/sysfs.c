@@ -86,6 +86,7 @@ static ssize_t remote_pct_store(struct kobject *kobj,
 			    &dn_dev.remote_pct);
 	if (ret)
 		return ret;
+	dn_evict_kick();	/* every target's split moves */
 	return count;
 }
 
@@ -289,11 +290,11 @@ static u64 dn_gauge(int which)
 		if (which == DN_GAUGE_TARGETS)
 			v++;
 		else if (which == DN_GAUGE_LOCAL_PAGES)
-			v += READ_ONCE(t->local);
+			v += atomic_long_read(&t->local);
 		else if (which == DN_GAUGE_SKIPPED_SHARED)
 			v += READ_ONCE(t->shared);
 		else
-			v += READ_ONCE(t->remote);
+			v += atomic_long_read(&t->remote);
 	}
 	mutex_unlock(&dn_targets_lock);
 	return v;
@@ -330,6 +331,12 @@ DN_SATTR(targets, DN_GAUGE_TARGETS);
 DN_SATTR(local_pages, DN_GAUGE_LOCAL_PAGES);
 DN_SATTR(remote_pages, DN_GAUGE_REMOTE_PAGES);
 DN_SATTR(hook_missed, DN_GAUGE_HOOK_MISSED);
+DN_SATTR(exchanges, DN_STAT_EXCHANGES);
+DN_SATTR(exchange_misses, DN_STAT_EXCHANGE_MISSES);
+DN_SATTR(evict_window_accessed, DN_STAT_EVICT_WINDOW_ACCESSED);
+DN_SATTR(hook_protected, DN_STAT_HOOK_PROTECTED);
+DN_SATTR(recounts, DN_STAT_RECOUNTS);
+DN_SATTR(worker_ns, DN_STAT_WORKER_NS);
 
 static struct attribute *dn_stat_attrs[] = {
 	&dn_sattr_remote_faults.ka.attr,
@@ -347,6 +354,12 @@ static struct attribute *dn_stat_attrs[] = {
 	&dn_sattr_local_pages.ka.attr,
 	&dn_sattr_remote_pages.ka.attr,
 	&dn_sattr_hook_missed.ka.attr,
+	&dn_sattr_exchanges.ka.attr,
+	&dn_sattr_exchange_misses.ka.attr,
+	&dn_sattr_evict_window_accessed.ka.attr,
+	&dn_sattr_hook_protected.ka.attr,
+	&dn_sattr_recounts.ka.attr,
+	&dn_sattr_worker_ns.ka.attr,
 	NULL,
 };
 

@@ -101,6 +101,7 @@ DN_TATTR(promotions, DN_TSTAT_PROMOTIONS);
 DN_TATTR(promotion_failures, DN_TSTAT_PROMOTION_FAILURES);
 DN_TATTR(evictions, DN_TSTAT_EVICTIONS);
 DN_TATTR(injected_delay_ns, DN_TSTAT_INJECTED_DELAY_NS);
+DN_TATTR(exchanges, DN_TSTAT_EXCHANGES);
 DN_TATTR(local_pages, -1);
 DN_TATTR(remote_pages, -2);
 
@@ -110,6 +111,7 @@ static struct attribute *dn_target_attrs[] = {
 	&dn_tattr_promotion_failures.attr,
 	&dn_tattr_evictions.attr,
 	&dn_tattr_injected_delay_ns.attr,
+	&dn_tattr_exchanges.attr,
 	&dn_tattr_local_pages.attr,
 	&dn_tattr_remote_pages.attr,
 	NULL,
@@ -123,9 +125,9 @@ static ssize_t dn_target_show(struct kobject *kobj, struct attribute *attr,
 	struct dn_tattr *ta = container_of(attr, struct dn_tattr, attr);
 
 	if (ta->stat == -1)
-		return sysfs_emit(buf, "%lu\n", READ_ONCE(t->local));
+		return sysfs_emit(buf, "%ld\n", atomic_long_read(&t->local));
 	if (ta->stat == -2)
-		return sysfs_emit(buf, "%lu\n", READ_ONCE(t->remote));
+		return sysfs_emit(buf, "%ld\n", atomic_long_read(&t->remote));
 	return sysfs_emit(buf, "%lld\n", atomic64_read(&t->stat[ta->stat]));
 }
 
@@ -211,6 +213,23 @@ void dn_target_put(struct dn_target *t)
 }
 
 /* The live target of @mm with a reference, or NULL. */
+/*
+ * dn_target_tryget - a reference on @mm's target without dn_targets_lock,
+ * for the fault path's task_work: an RCU lookup, and a reference only if
+ * the count is not already 0 (the free waits for a grace period).
+ */
+struct dn_target *dn_target_tryget(struct mm_struct *mm)
+{
+	struct dn_target *t;
+
+	rcu_read_lock();
+	t = dn_target_lookup_rcu(mm);
+	if (t && !kobject_get_unless_zero(&t->kobj))
+		t = NULL;
+	rcu_read_unlock();
+	return t;
+}
+
 struct dn_target *dn_target_get_mm(struct mm_struct *mm)
 {
 	struct dn_target *t;
@@ -272,6 +291,8 @@ int dn_target_add(struct mm_struct *mm, pid_t tgid, struct dn_target **out)
 	t->seq = ++dn_target_seq;
 	for (i = 0; i < DN_NR_TSTATS; i++)
 		atomic64_set(&t->stat[i], 0);
+	spin_lock_init(&t->pool_lock);
+	t->recount = true;	/* kzalloc() zeroed the counts and the pool */
 	INIT_HLIST_NODE(&t->hnode);
 	kobject_init(&t->kobj, &dn_target_ktype);
 	ret = kobject_add(&t->kobj, dn_dev.targets_kobj, "%d", tgid);

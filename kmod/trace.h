@@ -57,6 +57,47 @@ TRACE_EVENT(dn_evict,
 		      __entry->nr_failed)
 );
 
+/* One exchange: pages sent remote for pages a trap brought home. */
+TRACE_EVENT(dn_exchange,
+	    TP_PROTO(pid_t pid, unsigned long owed, unsigned long nr_pages,
+		     unsigned long nr_missed),
+	    TP_ARGS(pid, owed, nr_pages, nr_missed),
+	    TP_STRUCT__entry(__field(pid_t, pid)
+			     __field(unsigned long, owed)
+			     __field(unsigned long, nr_pages)
+			     __field(unsigned long, nr_missed)),
+	    TP_fast_assign(__entry->pid = pid;
+			   __entry->owed = owed;
+			   __entry->nr_pages = nr_pages;
+			   __entry->nr_missed = nr_missed;),
+	    TP_printk("pid=%d owed=%lu nr_pages=%lu nr_missed=%lu",
+		      __entry->pid, __entry->owed, __entry->nr_pages,
+		      __entry->nr_missed)
+);
+
+/*
+ * A target's split as the worker sees it at a pass that looked at it:
+ * recounted (a page-table walk) or kept by events.
+ */
+TRACE_EVENT(dn_split,
+	    TP_PROTO(pid_t pid, unsigned long local, unsigned long remote,
+		     unsigned int remote_pct, bool recounted),
+	    TP_ARGS(pid, local, remote, remote_pct, recounted),
+	    TP_STRUCT__entry(__field(pid_t, pid)
+			     __field(unsigned long, local)
+			     __field(unsigned long, remote)
+			     __field(unsigned int, remote_pct)
+			     __field(bool, recounted)),
+	    TP_fast_assign(__entry->pid = pid;
+			   __entry->local = local;
+			   __entry->remote = remote;
+			   __entry->remote_pct = remote_pct;
+			   __entry->recounted = recounted;),
+	    TP_printk("pid=%d local=%lu remote=%lu remote_pct=%u recounted=%d",
+		      __entry->pid, __entry->local, __entry->remote,
+		      __entry->remote_pct, __entry->recounted)
+);
+
 #endif /* _DN_TRACE_H */
 
 #undef TRACE_INCLUDE_PATH

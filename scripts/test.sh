@@ -83,7 +83,7 @@ for k in "${kernels[@]}"; do
 	for scen in main noreserve nonode conc migration; do
 		opts=(--kernel "$k" --log "$logdir/$k-$scen.log")
 		case $scen in
-		main) tests="dn_node_test dn_remote_test" ;;
+		main) tests="dn_node_test dn_remote_test dn_split_test" ;;
 		noreserve) tests=dn_noreserve_test; opts+=(--memmap none) ;;
 		nonode) tests=dn_nonode_test; opts+=(--single-node) ;;
 		# 7 cases of 30 s and 20 unload cycles: 5.5 to 7.5 minutes.

@@ -430,7 +430,9 @@ struct dn_counters {
 	long long homecomings;
 	long long injected_delay_ns;
 	long long reprotected;
+	long long hook_protected;
 	long long remote_full;
+	long long exchanges;
 };
 
 /* Read them all; 0, or -1 if any is unreadable. */
@@ -443,11 +445,14 @@ static inline int dn_counters_read(struct dn_counters *c)
 	c->homecomings = dn_stat("homecomings");
 	c->injected_delay_ns = dn_stat("injected_delay_ns");
 	c->reprotected = dn_stat("reprotected");
+	c->hook_protected = dn_stat("hook_protected");
 	c->remote_full = dn_stat("remote_full");
+	c->exchanges = dn_stat("exchanges");
 	return c->remote_faults < 0 || c->promotions < 0 ||
 	       c->promotion_failures < 0 || c->evictions < 0 ||
 	       c->homecomings < 0 || c->injected_delay_ns < 0 ||
-	       c->reprotected < 0 || c->remote_full < 0 ? -1 : 0;
+	       c->reprotected < 0 || c->hook_protected < 0 ||
+	       c->remote_full < 0 || c->exchanges < 0 ? -1 : 0;
 }
 
 /* Word i of the dn_fill() pattern for seed. */

@@ -277,7 +277,8 @@ TEST_F(remote, trap_count_first_touch)
 	EXPECT_EQ(DN_N, c.remote_faults - a.remote_faults);
 	EXPECT_EQ(DN_N, c.promotions - a.promotions);
 	EXPECT_EQ(0, c.promotion_failures - a.promotion_failures);
-	EXPECT_EQ(DN_N, c.reprotected - a.reprotected);
+	EXPECT_EQ(DN_N, c.hook_protected - a.hook_protected);
+	EXPECT_EQ(0, c.reprotected - a.reprotected);
 	/* Promotion ignores the task's MPOL_BIND to the remote node. */
 	EXPECT_EQ(DN_N, dn_count_on_node(p, len, 0));
 	EXPECT_EQ(0, dn_check(p, len, DN_SEED));
@@ -412,14 +413,15 @@ TEST_F(remote, failed_promotion_reprotects)
 	ASSERT_EQ(0, dn_counters_read(&a));
 	dn_touch_read(p, DN_N);
 	ASSERT_EQ(0, dn_counters_read(&b));
-	TH_LOG("fail_promote=%ld: %lld traps, %lld failures, %lld re-protected, %lld promotions",
+	TH_LOG("fail_promote=%ld: %lld traps, %lld failures, %lld protected by the hook, %lld promotions",
 	       k, b.remote_faults - a.remote_faults,
 	       b.promotion_failures - a.promotion_failures,
-	       b.reprotected - a.reprotected, b.promotions - a.promotions);
+	       b.hook_protected - a.hook_protected, b.promotions - a.promotions);
 	EXPECT_EQ(0, dn_read_ll(DN_DEBUGFS "/fail_promote"));
 	EXPECT_EQ(DN_N + k, b.remote_faults - a.remote_faults);
 	EXPECT_EQ(k, b.promotion_failures - a.promotion_failures);
-	EXPECT_EQ(k, b.reprotected - a.reprotected);
+	EXPECT_EQ(k, b.hook_protected - a.hook_protected);
+	EXPECT_EQ(0, b.reprotected - a.reprotected);
 	EXPECT_EQ(DN_N, b.promotions - a.promotions);
 	EXPECT_EQ(DN_N, dn_count_on_node(p, len, 0));
 	EXPECT_EQ(0, dn_check(p, len, DN_SEED));
@@ -455,14 +457,15 @@ TEST_F(remote, failed_promotion_streak_defers)
 	dn_touch_read(p, DN_N);
 	ASSERT_EQ(0, dn_counters_read(&b));
 	d1 = dn_stat("reprotect_deferred");
-	TH_LOG("fail_promote=%ld: %lld traps, %lld failures, %lld re-protected, %lld deferred, %lld promotions",
+	TH_LOG("fail_promote=%ld: %lld traps, %lld failures, %lld protected by the hook, %lld deferred, %lld promotions",
 	       k, b.remote_faults - a.remote_faults,
 	       b.promotion_failures - a.promotion_failures,
-	       b.reprotected - a.reprotected, d1 - d0,
+	       b.hook_protected - a.hook_protected, d1 - d0,
 	       b.promotions - a.promotions);
 	EXPECT_EQ(DN_N + streak, b.remote_faults - a.remote_faults);
 	EXPECT_EQ(k, b.promotion_failures - a.promotion_failures);
-	EXPECT_EQ(streak, b.reprotected - a.reprotected);
+	EXPECT_EQ(streak, b.hook_protected - a.hook_protected);
+	EXPECT_EQ(0, b.reprotected - a.reprotected);
 	EXPECT_EQ(k - streak, d1 - d0);
 	EXPECT_EQ(DN_N - (k - streak), b.promotions - a.promotions);
 	EXPECT_EQ(k - streak, dn_numa_maps_pages(p, self->nid));

@@ -405,4 +405,106 @@ TEST(pressure_evict)
 	}
 }
 
+/* dn_exchange_count(), dn_split_local() */
+
+struct dn_exchange_case {
+	const char *name;
+	unsigned long local, remote;
+	unsigned int pct;
+	unsigned long owed, expected;
+};
+
+static const struct dn_exchange_case dn_exchange_cases[] = {
+	/* name, local, remote, pct, owed, expected */
+	{ "pct 50, one promotion", 501, 499, 50, 1, 1 },
+	{ "pct 50, three owed, off by one", 501, 499, 50, 3, 1 },
+	{ "pct 50, balanced", 500, 500, 50, 1, 0 },
+	{ "pct 50, nothing owed", 600, 400, 50, 0, 0 },
+	{ "pct 0: never", 1000, 0, 0, 5, 0 },
+	{ "pct lowered: never", 200, 800, 25, 5, 0 },
+	{ "capped at DN_EXCHANGE_MAX", 1000, 0, 50, 40, DN_EXCHANGE_MAX },
+	{ "pct 100 keeps the window", 17, 983, 100, 2, 1 },
+	{ "pct 100 at the window", 16, 984, 100, 1, 0 },
+	{ "small target", 10, 0, 50, 1, 0 },
+};
+
+TEST(exchange_count)
+{
+	size_t k;
+
+	for (k = 0; k < ARRAY_SIZE(dn_exchange_cases); k++) {
+		const struct dn_exchange_case *t = &dn_exchange_cases[k];
+		struct dn_split s = {
+			.local = t->local,
+			.remote = t->remote,
+			.remote_pct = t->pct,
+		};
+
+		EXPECT_EQ(t->expected, dn_exchange_count(&s, t->owed))
+			TH_LOG("case '%s'", t->name);
+	}
+}
+
+TEST(split_local)
+{
+	EXPECT_EQ(600UL, dn_split_local(1000, 400));
+	EXPECT_EQ(0UL, dn_split_local(1000, 1000));
+	EXPECT_EQ(0UL, dn_split_local(10, 11));
+	EXPECT_EQ(5UL, dn_split_local(5, 0));
+}
+
+/* dn_recount_due() */
+
+struct dn_recount_case {
+	const char *name;
+	struct dn_count_view v;
+	bool expected;
+};
+
+static const struct dn_recount_case dn_recount_cases[] = {
+	/* resident, remote, pct, counted_pct, moved, ms_since, forced */
+	{ "idle, 2^17 pages, an hour", { 131072, 65536, 50, 50, 0, 3600000, false }, false },
+	{ "idle, fresh", { 100, 50, 50, 50, 0, 0, false }, false },
+	{ "busy, 1 s since", { 131072, 65536, 50, 50, 10000, 1000, false }, false },
+	{ "busy, just under DN_RECOUNT_MS", { 100, 50, 50, 50, 1, DN_RECOUNT_MS - 1, false }, false },
+	{ "busy, DN_RECOUNT_MS since", { 100, 50, 50, 50, 1, DN_RECOUNT_MS, false }, true },
+	{ "forced", { 100, 50, 50, 50, 0, 0, true }, true },
+	{ "pct lowered", { 100, 50, 25, 50, 0, 0, false }, true },
+	{ "pct raised", { 100, 50, 75, 50, 0, 0, false }, true },
+	{ "more remote than resident", { 100, 101, 50, 50, 0, 0, false }, true },
+	{ "remote == resident", { 100, 100, 50, 50, 0, 0, false }, false },
+};
+
+TEST(recount_due)
+{
+	size_t k;
+
+	for (k = 0; k < ARRAY_SIZE(dn_recount_cases); k++) {
+		const struct dn_recount_case *t = &dn_recount_cases[k];
+
+		EXPECT_EQ(t->expected, dn_recount_due(&t->v))
+			TH_LOG("case '%s'", t->name);
+	}
+}
+
+TEST(pool_refill)
+{
+	EXPECT_EQ(0UL, dn_pool_refill(DN_POOL_SIZE));
+	EXPECT_EQ(0UL, dn_pool_refill(DN_POOL_SIZE / 2 + 1));
+	EXPECT_EQ((unsigned long)(DN_POOL_SIZE / 2), dn_pool_refill(DN_POOL_SIZE / 2));
+	EXPECT_EQ((unsigned long)(DN_POOL_SIZE - 1), dn_pool_refill(1));
+	EXPECT_EQ((unsigned long)(DN_POOL_SIZE), dn_pool_refill(0));
+}
+
+TEST(idle_delay)
+{
+	EXPECT_EQ(10UL, dn_idle_delay_ms(10, 0));
+	EXPECT_EQ(20UL, dn_idle_delay_ms(10, 1));
+	EXPECT_EQ(40UL, dn_idle_delay_ms(10, 2));
+	EXPECT_EQ(80UL, dn_idle_delay_ms(10, 3));
+	EXPECT_EQ(80UL, dn_idle_delay_ms(10, 4));
+	EXPECT_EQ(80UL, dn_idle_delay_ms(10, 1000000));
+	EXPECT_EQ((unsigned long)(8 * 10000), dn_idle_delay_ms(10000, 1000));
+}
+
 TEST_HARNESS_MAIN

@@ -1,0 +1,477 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * disagg_node swap-on-access selftests (issue #7): the local:remote split
+ * holds while a workload traps far faster than the background worker, an
+ * idle target costs the worker nothing at any size, and every timed access
+ * to a page that /proc/self/pagemap places on the remote node pays the
+ * remote latency, or is counted as the one window no exported interface
+ * closes (stats/evict_window_accessed).
+ *
+ * Every case runs with the worker on (debugfs pause=0), THP off and the
+ * test process registered as a target.  Needs the normal test machine
+ * (memmap= reservation, empty possible node) and the module's debugfs;
+ * skips otherwise.  Figures are printed as "DN-SPLIT ..." lines.
+ * DN_SPLIT_ONLY="case ..." runs only the cases named (the others skip).
+ */
+#include "kselftest_harness.h"
+
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#include "dn_lib.h"
+
+#define MB		(1UL << 20)
+
+/* Random-access workload: buffer, threads, run time, sample period. */
+#define DN_RA_BYTES	(64 * MB)
+#define DN_RA_THREADS	2
+#define DN_RA_SECONDS	6
+#define DN_RA_SAMPLE_MS	50
+/* Largest error allowed at any sample, in percentage points. */
+#define DN_RA_MAX_ERR	3.0
+
+/* Idle target. */
+#define DN_IDLE_BYTES	(512 * MB)
+#define DN_IDLE_SECONDS	5
+#define DN_IDLE_MAX_PCT	1.0
+
+/* Timed accesses: latency, run time, the timer thread's pages. */
+#define DN_PM_LATENCY_NS	20000
+#define DN_PM_SECONDS		8
+#define DN_PM_TIMER_PAGES	1024
+#define DN_PM_MIN_TIMED		200
+
+#define DN_SEED		0x5711a5eedULL
+
+#define DN_NOT_BUILT	"no " DN_DEBUGFS ": disagg_node built without remote-memory semantics (issue #3)"
+
+static bool dn_split_built(void)
+{
+	if (!dn_file_has("/proc/mounts", " /sys/kernel/debug debugfs "))
+		mount("debugfs", "/sys/kernel/debug", "debugfs", 0, NULL);
+	return access(DN_DEBUGFS, F_OK) == 0;
+}
+
+static uint64_t dn_xorshift(uint64_t *s)
+{
+	uint64_t x = *s;
+
+	x ^= x << 13;
+	x ^= x >> 7;
+	x ^= x << 17;
+	*s = x;
+	return x;
+}
+
+/*
+ * The process's remote share in percent, from /proc/self/numa_maps (every
+ * mapping, as the module counts a target): N<nid> over N0 + N<nid>.
+ */
+static double dn_process_share(int nid)
+{
+	long r = dn_numa_maps_total(nid), l = dn_numa_maps_total(0);
+
+	if (r < 0 || l < 0 || r + l == 0)
+		return -1;
+	return 100.0 * r / (r + l);
+}
+
+/* The share of one mapping. */
+static double dn_mapping_share(void *p, int nid)
+{
+	long r = dn_numa_maps_pages(p, nid), l = dn_numa_maps_pages(p, 0);
+
+	if (r < 0 || l < 0 || r + l == 0)
+		return -1;
+	return 100.0 * r / (r + l);
+}
+
+/* Wait until the process share is within 1 point of pct; ms taken or -1. */
+static long dn_wait_split(int nid, int pct, long timeout_ms)
+{
+	long long t0 = dn_now_ns();
+	double share;
+
+	for (;;) {
+		share = dn_process_share(nid);
+		if (share >= 0 && share >= pct - 1.0 && share <= pct + 1.0)
+			return (dn_now_ns() - t0) / 1000000;
+		if ((dn_now_ns() - t0) / 1000000 > timeout_ms)
+			return -1;
+		dn_sleep_ms(20);
+	}
+}
+
+FIXTURE(split) {
+	bool loaded;
+	bool ready;
+	int nid;
+};
+
+/* DN_SPLIT_ONLY="case ...": run only the cases named (the others skip). */
+static bool dn_split_selected(const char *name)
+{
+	const char *only = getenv("DN_SPLIT_ONLY");
+	size_t n = strlen(name);
+	const char *p;
+
+	if (!only || !*only)
+		return true;
+	for (p = strstr(only, name); p; p = strstr(p + 1, name))
+		if ((p == only || p[-1] == ' ') && (p[n] == ' ' || !p[n]))
+			return true;
+	return false;
+}
+
+FIXTURE_SETUP(split)
+{
+	if (!dn_split_selected(_metadata->name))
+		SKIP(return, "not in DN_SPLIT_ONLY");
+	if (!dn_file_has("/proc/cmdline", "memmap="))
+		SKIP(return, "machine booted without memmap=: no remote node");
+	if (dn_loaded())
+		ASSERT_EQ(0, dn_unload());
+	ASSERT_EQ(0, dn_load("")) {
+		TH_LOG("modprobe disagg_node failed; see dmesg");
+	}
+	if (!dn_split_built()) {
+		dn_unload();
+		SKIP(return, DN_NOT_BUILT);
+	}
+	self->loaded = true;
+	self->nid = dn_read_ll(DN_SYSFS "/node_id");
+	if (self->nid <= 0 || dn_set("remote_pct", 0) ||
+	    dn_set("latency_ns", 0) || dn_debugfs_set("pause", 0) ||
+	    prctl(PR_SET_THP_DISABLE, 1, 0, 0, 0) ||
+	    dn_target_add(getpid())) {
+		TH_LOG("setup: node_id %d, or writing remote_pct/latency_ns/pause/target_add, or PR_SET_THP_DISABLE failed",
+		       self->nid);
+		dn_unload();
+		self->loaded = false;
+		ASSERT_TRUE(false);
+	}
+	self->ready = true;
+}
+
+FIXTURE_TEARDOWN(split)
+{
+	if (!self->loaded)
+		return;
+	EXPECT_EQ(0, dn_unload());
+}
+
+#define DN_NEED_SETUP() do {		\
+	if (!self->ready)		\
+		return;			\
+} while (0)
+
+/* One random-access thread: owns word t of every page, checks and writes it. */
+struct dn_ra_arg {
+	uint64_t *buf;
+	size_t npages;
+	int t;
+	atomic_bool *stop;
+	uint64_t *last;		/* npages values this thread last wrote */
+	long accesses;
+	long lost;
+};
+
+static void *dn_ra_thread(void *p)
+{
+	struct dn_ra_arg *a = p;
+	uint64_t s = DN_SEED + a->t * 7919 + 1, v;
+	size_t i;
+
+	while (!atomic_load_explicit(a->stop, memory_order_relaxed)) {
+		i = dn_xorshift(&s) % a->npages;
+		v = a->buf[i * DN_PAGE_WORDS + a->t];
+		if (v != a->last[i])
+			a->lost++;
+		a->last[i] = v + 1;
+		a->buf[i * DN_PAGE_WORDS + a->t] = v + 1;
+		a->accesses++;
+	}
+	return NULL;
+}
+
+/*
+ * Random reads and writes over 64 MiB from 2 threads at remote_pct P, with
+ * the process's share sampled every 50 ms: every sample within 3 points of
+ * P, and the traps' promotions matched by exchanges (the fault path keeps
+ * the split, not the worker).  Every word checked: no lost write.
+ */
+static void dn_split_run(struct __test_metadata *_metadata, int nid, int pct)
+{
+	size_t npages = DN_RA_BYTES / DN_PAGE;
+	struct dn_ra_arg args[DN_RA_THREADS];
+	pthread_t th[DN_RA_THREADS];
+	struct dn_counters a, b;
+	double share, maxerr = 0, sum = 0, buf_share;
+	long long t0, ms, misses0, misses1, win0, win1;
+	atomic_bool stop = false;
+	long samples = 0, lost = 0, accesses = 0, reach;
+	char series[4096];
+	size_t slen = 0;
+	uint64_t *buf;
+	int i;
+
+	buf = mmap(NULL, DN_RA_BYTES, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, buf);
+	memset(buf, 0, DN_RA_BYTES);
+	ASSERT_EQ(0, dn_set("remote_pct", pct));
+	reach = dn_wait_split(nid, pct, 60000);
+	ASSERT_LE(0, reach) {
+		TH_LOG("share %.1f %% after 60 s, want %d", dn_process_share(nid), pct);
+	}
+
+	ASSERT_EQ(0, dn_counters_read(&a));
+	misses0 = dn_stat("exchange_misses");
+	win0 = dn_stat("evict_window_accessed");
+	for (i = 0; i < DN_RA_THREADS; i++) {
+		args[i] = (struct dn_ra_arg){ buf, npages, i, &stop,
+					      calloc(npages, sizeof(uint64_t)), 0, 0 };
+		ASSERT_NE(NULL, args[i].last);
+		ASSERT_EQ(0, pthread_create(&th[i], NULL, dn_ra_thread, &args[i]));
+	}
+	t0 = dn_now_ns();
+	while ((ms = (dn_now_ns() - t0) / 1000000) < DN_RA_SECONDS * 1000) {
+		dn_sleep_ms(DN_RA_SAMPLE_MS);
+		share = dn_process_share(nid);
+		ASSERT_LE(0, share);
+		sum += share - pct;
+		if (share - pct > maxerr || pct - share > maxerr)
+			maxerr = share > pct ? share - pct : pct - share;
+		samples++;
+		/* The share seen, and the module's view: local:remote pages. */
+		if (slen < sizeof(series) - 64)
+			slen += snprintf(series + slen, sizeof(series) - slen,
+					 " %.1f:%lld:%lld", share,
+					 dn_target_stat(getpid(), "local_pages"),
+					 dn_target_stat(getpid(), "remote_pages"));
+	}
+	atomic_store(&stop, true);
+	for (i = 0; i < DN_RA_THREADS; i++) {
+		pthread_join(th[i], NULL);
+		lost += args[i].lost;
+		accesses += args[i].accesses;
+		free(args[i].last);
+	}
+	ASSERT_EQ(0, dn_counters_read(&b));
+	misses1 = dn_stat("exchange_misses");
+	win1 = dn_stat("evict_window_accessed");
+	buf_share = dn_mapping_share(buf, nid);
+	printf("DN-SPLIT case=random_access pct=%d reach_ms=%ld samples=%ld max_err=%.2f mean_err=%.2f buffer_share=%.1f accesses=%ld traps=%lld promotions=%lld exchanges=%lld exchange_misses=%lld worker_evictions=%lld window_accessed=%lld traps_per_s=%.0f lost=%ld\n",
+	       pct, reach, samples, maxerr, samples ? sum / samples : 0.0,
+	       buf_share, accesses, b.remote_faults - a.remote_faults,
+	       b.promotions - a.promotions, b.exchanges - a.exchanges,
+	       misses1 - misses0, b.evictions - a.evictions, win1 - win0,
+	       (b.remote_faults - a.remote_faults) * 1000.0 / (DN_RA_SECONDS * 1000),
+	       lost);
+	printf("DN-SPLIT-SAMPLES pct=%d share:local:remote%s\n", pct, series);
+	fflush(stdout);
+	EXPECT_EQ(0, lost);
+	EXPECT_LE(20, samples);
+	/* The workload traps in bulk: thousands of promotions. */
+	EXPECT_LE(1000, b.promotions - a.promotions);
+	/* The fault path did the work: exchanges match promotions. */
+	EXPECT_LE((b.promotions - a.promotions) * 9 / 10, b.exchanges - a.exchanges);
+	EXPECT_GE(DN_RA_MAX_ERR, maxerr);
+	munmap(buf, DN_RA_BYTES);
+}
+
+TEST_F_TIMEOUT(split, random_access_25, 300)
+{
+	DN_NEED_SETUP();
+	dn_split_run(_metadata, self->nid, 25);
+}
+
+TEST_F_TIMEOUT(split, random_access_50, 300)
+{
+	DN_NEED_SETUP();
+	dn_split_run(_metadata, self->nid, 50);
+}
+
+TEST_F_TIMEOUT(split, random_access_75, 300)
+{
+	DN_NEED_SETUP();
+	dn_split_run(_metadata, self->nid, 75);
+}
+
+/*
+ * A 512 MiB target at remote_pct 50, split reached, then idle (the process
+ * sleeps) for 5 s: the worker's own time (stats/worker_ns) under 1 % of a
+ * CPU, and no page-table walk of the target (stats/recounts).
+ */
+TEST_F_TIMEOUT(split, idle_target_costs_nothing, 400)
+{
+	long long w0, w1, r0, r1, t0, t1;
+	double pct;
+	long reach;
+	char *p;
+
+	DN_NEED_SETUP();
+	p = mmap(NULL, DN_IDLE_BYTES, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	memset(p, 1, DN_IDLE_BYTES);
+	ASSERT_EQ(0, dn_set("remote_pct", 50));
+	reach = dn_wait_split(self->nid, 50, 120000);
+	ASSERT_LE(0, reach);
+	/*
+	 * Let the last passes finish, and the one recount that follows
+	 * activity (5 s after the last page moved, DN_RECOUNT_MS).
+	 */
+	dn_sleep_ms(6500);
+	w0 = dn_stat("worker_ns");
+	r0 = dn_stat("recounts");
+	t0 = dn_now_ns();
+	dn_sleep_ms(DN_IDLE_SECONDS * 1000);
+	t1 = dn_now_ns();
+	w1 = dn_stat("worker_ns");
+	r1 = dn_stat("recounts");
+	pct = 100.0 * (w1 - w0) / (t1 - t0);
+	printf("DN-SPLIT case=idle bytes=%lu reach_ms=%ld idle_s=%.1f worker_ns=%lld worker_pct=%.3f recounts=%lld share=%.1f\n",
+	       DN_IDLE_BYTES, reach, (t1 - t0) / 1e9, w1 - w0, pct, r1 - r0,
+	       dn_process_share(self->nid));
+	fflush(stdout);
+	EXPECT_GT(DN_IDLE_MAX_PCT, pct);
+	EXPECT_EQ(0, r1 - r0);
+	munmap(p, DN_IDLE_BYTES);
+}
+
+/* Driver threads for the timed-access case: random accesses, own pages. */
+struct dn_pm_driver {
+	char *p;
+	size_t npages;
+	int t;
+	atomic_bool *stop;
+};
+
+static void *dn_pm_drive(void *arg)
+{
+	struct dn_pm_driver *d = arg;
+	uint64_t s = DN_SEED + d->t + 11;
+	size_t i;
+
+	while (!atomic_load_explicit(d->stop, memory_order_relaxed)) {
+		i = dn_xorshift(&s) % d->npages;
+		d->p[i * DN_PAGE + 64 * d->t] ^= 1;
+	}
+	return NULL;
+}
+
+/* The PFN /proc/self/pagemap gives for addr, or 0 if not present. */
+static uint64_t dn_pfn(int fd, void *addr)
+{
+	uint64_t e;
+
+	if (pread(fd, &e, sizeof(e), (uintptr_t)addr / DN_PAGE * 8) != sizeof(e))
+		return 0;
+	if (!(e & (1ULL << 63)))
+		return 0;
+	return e & ((1ULL << 55) - 1);
+}
+
+/*
+ * While 2 threads trap on their own pages (each promotion's exchange sends
+ * cold pages remote, the timer's among them), a timer thread picks its own
+ * pages that pagemap places on the remote node and times one read of each.
+ * An access that moved the page (it trapped and was promoted) must have
+ * taken the latency; one that left it where it was without paying must be
+ * an access in the eviction window, and there can be no more of those than
+ * stats/evict_window_accessed counts.
+ */
+TEST_F_TIMEOUT(split, pagemap_remote_accesses_pay, 300)
+{
+	size_t drv_pages = 8192, i;
+	struct dn_pm_driver d[2];
+	pthread_t th[2];
+	atomic_bool stop = false;
+	long long rstart, rsize, w0, w1, t0, dt, minpaid = -1;
+	long timed = 0, paid = 0, fast_moved = 0, untrapped = 0, remote_seen = 0;
+	uint64_t s = DN_SEED, pfn0, pfn1, first, last;
+	volatile char *tp;
+	char *drv;
+	int fd, k;
+
+	DN_NEED_SETUP();
+	rstart = dn_read_ll(DN_SYSFS "/region_start");
+	rsize = dn_read_ll(DN_SYSFS "/region_size");
+	ASSERT_LT(0, rsize);
+	first = rstart / DN_PAGE;
+	last = (rstart + rsize) / DN_PAGE;
+	fd = open("/proc/self/pagemap", O_RDONLY);
+	ASSERT_LE(0, fd);
+	drv = mmap(NULL, drv_pages * DN_PAGE, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, drv);
+	tp = mmap(NULL, DN_PM_TIMER_PAGES * DN_PAGE, PROT_READ | PROT_WRITE,
+		  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, tp);
+	memset(drv, 0, drv_pages * DN_PAGE);
+	memset((char *)tp, 0x5a, DN_PM_TIMER_PAGES * DN_PAGE);
+	ASSERT_EQ(0, dn_set("remote_pct", 50));
+	ASSERT_LE(0, dn_wait_split(self->nid, 50, 60000));
+	ASSERT_EQ(0, dn_set("latency_ns", DN_PM_LATENCY_NS));
+
+	w0 = dn_stat("evict_window_accessed");
+	for (k = 0; k < 2; k++) {
+		d[k] = (struct dn_pm_driver){ drv, drv_pages, k, &stop };
+		ASSERT_EQ(0, pthread_create(&th[k], NULL, dn_pm_drive, &d[k]));
+	}
+	t0 = dn_now_ns();
+	while (dn_now_ns() - t0 < DN_PM_SECONDS * 1000000000LL) {
+		long long a0;
+
+		i = dn_xorshift(&s) % DN_PM_TIMER_PAGES;
+		pfn0 = dn_pfn(fd, (void *)(tp + i * DN_PAGE));
+		if (pfn0 < first || pfn0 >= last)
+			continue;
+		remote_seen++;
+		a0 = dn_now_ns();
+		(void)tp[i * DN_PAGE + 100];
+		dt = dn_now_ns() - a0;
+		pfn1 = dn_pfn(fd, (void *)(tp + i * DN_PAGE));
+		timed++;
+		if (dt >= DN_PM_LATENCY_NS) {
+			paid++;
+			if (minpaid < 0 || dt < minpaid)
+				minpaid = dt;
+		} else if (pfn1 != pfn0) {
+			fast_moved++;	/* moved without paying: a defect */
+		} else {
+			untrapped++;	/* stayed remote, no trap */
+		}
+	}
+	atomic_store(&stop, true);
+	for (k = 0; k < 2; k++)
+		pthread_join(th[k], NULL);
+	w1 = dn_stat("evict_window_accessed");
+	dn_set("latency_ns", 0);
+	printf("DN-SPLIT case=pagemap latency_ns=%d remote_seen=%ld timed=%ld paid=%ld min_paid_ns=%lld fast_moved=%ld untrapped=%ld window_accessed=%lld\n",
+	       DN_PM_LATENCY_NS, remote_seen, timed, paid, minpaid, fast_moved,
+	       untrapped, w1 - w0);
+	fflush(stdout);
+	EXPECT_LE(DN_PM_MIN_TIMED, timed);
+	EXPECT_EQ(0, fast_moved);
+	EXPECT_GE(w1 - w0, untrapped);
+	for (i = 0; i < DN_PM_TIMER_PAGES * DN_PAGE; i++)
+		if (tp[i] != 0x5a)
+			break;
+	EXPECT_EQ(DN_PM_TIMER_PAGES * DN_PAGE, i);
+	close(fd);
+	munmap((void *)tp, DN_PM_TIMER_PAGES * DN_PAGE);
+	munmap(drv, drv_pages * DN_PAGE);
+}
+
+TEST_HARNESS_MAIN
