@@ -1,18 +1,26 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * disagg_node: the balancing worker.
+ * disagg_node: moving pages - the fault path's exchange and the worker.
  *
- * Every scan_period_ms, for each target: one walk of its page tables counts
- * resident local and remote pages and protects any remote page found
- * accessible (a path the hook did not see); dn_split_delta() (policy.c)
- * turns the counts and remote_pct into pages to move; a clock sweep
- * (dn_clock_visit()) from the target's hand picks cold local pages, giving
- * a second chance to pages whose accessed bit is set; migrate_vma_*() moves
- * them into pages the module allocates on the remote node, copying the data
- * itself; the new PTEs are made PROT_NONE and the TLB is flushed once for
- * the batch.  When remote_pct is lowered, remote pages come home the same
- * way.  The local node is also kept above its high watermark, so that the
- * fault path's promotions (which fail below it) succeed.
+ * Swap on access: a trap that promotes a remote page makes its target owe
+ * the remote node a page; before the faulting thread returns to user mode,
+ * dn_exchange() sends that many cold local pages of the target there,
+ * taken from the target's pool of candidates (no page-table walk at fault
+ * time).  The split therefore holds whatever the access rate.
+ *
+ * The worker keeps the pools filled by a clock sweep (dn_sweep_visit(),
+ * policy.c) from each target's hand, giving a second chance to pages whose
+ * accessed bit is set, and catches up with what the fault path does not
+ * see: new memory, a changed remote_pct, new targets.  A target costs it
+ * O(1) while nothing changes: the resident total comes from the mm's RSS
+ * counters and the remote count is kept by the events that move pages;
+ * the page tables are walked only when dn_recount_due() says so.  The
+ * local node is also kept above its high watermark, so that promotions
+ * (which fail below it) succeed.
+ *
+ * Pages move through migrate_vma_*() into pages the module allocates on
+ * the destination node, copying the data itself; each run of pages sent
+ * remote is protected as soon as it has moved (dn_protect_evicted()).
  *
  * The worker never runs on the fault path and holds only the mmap read
  * lock: faults on other pages proceed while it works.  It holds a reference
@@ -26,8 +34,6 @@
 #include <linux/mm.h>
 #include <linux/mmzone.h>
 #include <linux/pagemap.h>
-#include <linux/pagevec.h>
-#include <linux/cpu.h>
 #include <linux/sched/signal.h>
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
@@ -147,53 +153,6 @@ static unsigned long dn_move_run(struct vm_area_struct *vma,
 }
 
 /*
- * Pages just faulted in or migrated wait in a per-CPU LRU batch, where NUMA
- * promotion cannot isolate them: a trap on one would fail.  lru_add_drain()
- * is not exported, but releasing an empty page batch drains this CPU's
- * batches first.
- */
-void dn_lru_drain_local(void)
-{
-#ifdef HAVE_FOLIO_BATCH_RELEASE
-	struct folio_batch fb;
-
-	folio_batch_init(&fb);
-	__folio_batch_release(&fb);
-#else
-	struct pagevec pv;
-
-	pagevec_init(&pv);
-	__pagevec_release(&pv);
-#endif
-}
-
-/* dn_drain_lock serialises dn_lru_drain_all(): it owns dn_drain_work. */
-static DEFINE_MUTEX(dn_drain_lock);
-static DEFINE_PER_CPU(struct work_struct, dn_drain_work);
-
-static void dn_drain_workfn(struct work_struct *work)
-{
-	dn_lru_drain_local();
-}
-
-/* Drain every CPU's LRU batches, as lru_add_drain_all() (not exported). */
-void dn_lru_drain_all(void)
-{
-	int cpu;
-
-	mutex_lock(&dn_drain_lock);
-	cpus_read_lock();
-	for_each_online_cpu(cpu) {
-		INIT_WORK(per_cpu_ptr(&dn_drain_work, cpu), dn_drain_workfn);
-		queue_work_on(cpu, system_wq, per_cpu_ptr(&dn_drain_work, cpu));
-	}
-	for_each_online_cpu(cpu)
-		flush_work(per_cpu_ptr(&dn_drain_work, cpu));
-	cpus_read_unlock();
-	mutex_unlock(&dn_drain_lock);
-}
-
-/*
  * The end (exclusive index) of the run of @addrs starting at @i: contiguous
  * addresses inside @vma and one PMD, at most @max pages.
  */
@@ -213,12 +172,16 @@ static unsigned long dn_run_end(struct vm_area_struct *vma,
 
 /*
  * Move the pages at @addrs (sorted, in evictable VMAs) to @nid in runs of
- * contiguous addresses.  If @nid is the remote node, each run's accessed
- * bits are cleared before it moves and the run is protected as soon as it
- * has moved, in its own short flush-pending window: see
- * dn_protect_evicted() for the window migrate_vma_finalize() leaves and how
- * accesses in it are counted.  Caller holds the mmap read lock and owns
- * @buf.
+ * contiguous addresses.  Every run is protected as soon as it has been
+ * through migrate_vma, whatever the direction and whether pages moved:
+ * migrate_vma_setup() unmaps every page of the run it can isolate, remote
+ * ones included, and migrate_vma_finalize() maps back those not migrated
+ * with the mapping's protection, so a remote page that did not move (a
+ * stale exchange candidate, a page that could not come home) would be left
+ * accessible.  If @nid is the remote node, each run's accessed bits are
+ * cleared first, so that an access in the window between finalize and the
+ * protection is counted (dn_protect_evicted()).  Caller holds the mmap read
+ * lock and owns @buf.
  */
 static unsigned long dn_move_pages(struct mm_struct *mm, unsigned long *addrs,
 				   unsigned long nr, int nid, bool *full,
@@ -227,7 +190,7 @@ static unsigned long dn_move_pages(struct mm_struct *mm, unsigned long *addrs,
 	bool remote = nid == dn_dev.nid;
 	struct dn_protect_batch b;
 	struct vm_area_struct *vma;
-	unsigned long i, j, end, n, moved = 0, accessed = 0;
+	unsigned long i, j, end, moved = 0, accessed = 0;
 
 	for (i = 0; i < nr && !*full; i = j) {
 		vma = vma_lookup(mm, addrs[i]);
@@ -237,12 +200,12 @@ static unsigned long dn_move_pages(struct mm_struct *mm, unsigned long *addrs,
 		end = addrs[i] + ((j - i) << PAGE_SHIFT);
 		if (remote)
 			dn_mkold_range(mm, addrs[i], end);
-		n = dn_move_run(vma, addrs[i], j - i, nid, full, buf);
-		moved += n;
-		if (!remote || !n)
-			continue;
+		moved += dn_move_run(vma, addrs[i], j - i, nid, full, buf);
 		dn_protect_init(&b, mm);
-		accessed += dn_protect_evicted(&b, addrs[i], end);
+		if (remote)
+			accessed += dn_protect_evicted(&b, addrs[i], end);
+		else
+			dn_protect_range(&b, addrs[i], end, 0);
 		dn_protect_finish(&b);
 	}
 	if (accessed)
@@ -250,15 +213,38 @@ static unsigned long dn_move_pages(struct mm_struct *mm, unsigned long *addrs,
 	return moved;
 }
 
-/*
- * dn_target_moved - account @to_remote pages of @t moved to the remote node
- * (negative: brought home).  The counts hold between recounts.
- */
-void dn_target_moved(struct dn_target *t, long to_remote)
+/* dn_local_walk: is the page at an address local and mapped? */
+static int dn_local_pte(pte_t *ptep, unsigned long addr, void *data)
 {
-	atomic_long_add(to_remote, &t->remote);
-	atomic_long_sub(to_remote, &t->local);
-	atomic_long_add(abs(to_remote), &t->moved);
+	struct page *page = dn_pte_page(ptep_get(ptep));
+
+	*(bool *)data = page && !dn_page_remote(page) && PageAnon(page);
+	return 0;
+}
+
+/*
+ * Keep the exchange candidates still local and mapped (a candidate may
+ * have been sent remote by another exchange or the worker, or unmapped,
+ * since the clock chose it); returns how many are kept, in order.  Caller
+ * holds the mmap read lock.
+ */
+static unsigned long dn_keep_local(struct mm_struct *mm, unsigned long *addrs,
+				   unsigned long n)
+{
+	unsigned long i, kept = 0;
+	struct vm_area_struct *vma;
+	bool local;
+
+	for (i = 0; i < n; i++) {
+		vma = vma_lookup(mm, addrs[i]);
+		local = false;
+		if (vma && dn_vma_evictable(vma))
+			dn_walk_range(mm, addrs[i], addrs[i] + PAGE_SIZE,
+				      dn_local_pte, &local);
+		if (local)
+			addrs[kept++] = addrs[i];
+	}
+	return kept;
 }
 
 /* Candidates in @t's pool. */
@@ -347,6 +333,7 @@ unsigned long dn_exchange(struct dn_target *t, struct mm_struct *mm)
 	if (dn_pool_refill(dn_pool_count(t)))
 		dn_evict_kick();
 	if (n && !mmap_read_lock_killable(mm)) {
+		n = dn_keep_local(mm, addrs, n);
 		sort(addrs, n, sizeof(*addrs), dn_cmp_addr, NULL);
 		moved = dn_move_pages(mm, addrs, n, dn_dev.nid, &full, &buf);
 		mmap_read_unlock(mm);
@@ -369,93 +356,94 @@ unsigned long dn_exchange(struct dn_target *t, struct mm_struct *mm)
 	return moved;
 }
 
-/* One walk: counts, pages found unprotected, and clock candidates. */
-struct dn_scan {
-	struct dn_protect_batch *protect; /* if set, dn_count_pte() protects */
+/*
+ * The worker's page-table walks, one small struct each.  dn_scan_mm() runs
+ * one over the walkable VMAs of a range and tells it, through *evictable,
+ * whether the VMA being walked is evictable.
+ */
+
+/* The recount: resident pages, and a protection for what hooks missed. */
+struct dn_count_walk {
+	struct dn_protect_batch *protect;
 	bool evictable;
 	unsigned long local;
 	unsigned long remote;
-	unsigned long reprotected;	/* accessible remote pages protected */
-	unsigned long shared;		/* remote pages not evictable */
-	/* clock sweep */
-	struct dn_clock clock;
-	unsigned long *victims;
-	/*
-	 * Second lap: the first lap's victims are met again, in the same
-	 * order, still mapped and old; skip them (victims[dedup..lap1)).
-	 */
-	bool second_lap;
-	unsigned long lap1;
-	unsigned long dedup;
-	/* homecoming: remote pages to bring home */
-	unsigned long want_home;
-	unsigned long *home;
-	unsigned long nr_home;
+	unsigned long shared;	/* remote pages not evictable */
 };
 
 static int dn_count_pte(pte_t *ptep, unsigned long addr, void *data)
 {
-	struct dn_scan *s = data;
+	struct dn_count_walk *w = data;
 	struct page *page = dn_pte_page(ptep_get(ptep));
 
 	if (!page)
 		return 0;
 	if (!dn_page_remote(page)) {
-		s->local++;
+		w->local++;
 		return 0;
 	}
-	s->remote++;
+	w->remote++;
 	/* A path the hook did not see: protect it here, under the PTE lock. */
-	if (s->protect && __dn_protect_pte(s->protect, addr, ptep))
-		s->reprotected++;
-	if (!s->evictable || !PageAnon(page))
-		s->shared++;
-	else if (s->nr_home < s->want_home)
-		s->home[s->nr_home++] = addr;	/* private anonymous */
+	__dn_protect_pte(w->protect, addr, ptep);
+	if (!w->evictable || !PageAnon(page))
+		w->shared++;
 	return 0;
 }
 
+/* The clock: the policy's sweep (dn_sweep_visit()) over local pages. */
+struct dn_clock_walk {
+	struct dn_sweep sweep;
+	bool evictable;
+};
+
 static int dn_clock_pte(pte_t *ptep, unsigned long addr, void *data)
 {
-	struct dn_scan *s = data;
+	struct dn_clock_walk *w = data;
 	pte_t pte = ptep_get(ptep);
 	struct page *page;
-	bool young;
 
-	if (dn_clock_done(&s->clock))
+	if (dn_clock_done(&w->sweep.clock))
 		return 0;
 	page = dn_pte_page(pte);
 	if (!page)
-		return 0;
-	if (s->second_lap && s->dedup < s->lap1 && s->victims[s->dedup] == addr) {
-		s->dedup++;
-		return 0;
-	}
-	if (dn_page_remote(page) || !PageAnon(page))
 		return 0;
 	/*
 	 * A local PROT_NONE PTE was unmapped by the kernel's NUMA scanner and
 	 * not used since: old.  Clearing the accessed bit needs no TLB flush
 	 * on x86; a stale entry only delays its setting again.
 	 */
-	young = !pte_protnone(pte) && pte_young(pte);
-	switch (dn_clock_visit(&s->clock, true, young)) {
-	case DN_KEEP_CLEAR:
+	if (dn_sweep_visit(&w->sweep, addr,
+			   !dn_page_remote(page) && PageAnon(page),
+			   !pte_protnone(pte) && pte_young(pte)) == DN_KEEP_CLEAR)
 		test_and_clear_bit(_PAGE_BIT_ACCESSED, (unsigned long *)&ptep->pte);
-		break;
-	case DN_EVICT:
-		s->victims[s->clock.selected - 1] = addr;
-		break;
-	default:
-		break;
-	}
 	return 0;
 }
 
-/* Walk every walkable VMA of @mm with @fn; evictable-only if @evict_only. */
-static void dn_scan_mm(struct mm_struct *mm, struct dn_scan *s,
-		       unsigned long from, unsigned long to, bool evict_only,
-		       int (*fn)(pte_t *, unsigned long, void *))
+/* Homecoming: the first remote pages of private anonymous mappings. */
+struct dn_home_walk {
+	bool evictable;
+	unsigned long want;
+	unsigned long nr;
+	unsigned long *home;
+};
+
+static int dn_home_pte(pte_t *ptep, unsigned long addr, void *data)
+{
+	struct dn_home_walk *w = data;
+	struct page *page = dn_pte_page(ptep_get(ptep));
+
+	if (w->nr < w->want && dn_page_remote(page) && PageAnon(page))
+		w->home[w->nr++] = addr;
+	return 0;
+}
+
+/*
+ * Walk the walkable VMAs of [from, to) of @mm with @fn, the evictable ones
+ * only if @evict_only; *@evictable says which kind is being walked.
+ */
+static void dn_scan_mm(struct mm_struct *mm, unsigned long from,
+		       unsigned long to, bool evict_only, bool *evictable,
+		       int (*fn)(pte_t *, unsigned long, void *), void *data)
 {
 	struct vm_area_struct *vma;
 	struct vma_iterator vmi;
@@ -464,11 +452,11 @@ static void dn_scan_mm(struct mm_struct *mm, struct dn_scan *s,
 	for_each_vma_range(vmi, vma, to) {
 		if (!dn_vma_walkable(vma))
 			continue;
-		s->evictable = dn_vma_evictable(vma);
-		if (evict_only && !s->evictable)
+		*evictable = dn_vma_evictable(vma);
+		if (evict_only && !*evictable)
 			continue;
 		dn_walk_range(mm, max(from, vma->vm_start), min(to, vma->vm_end),
-			      fn, s);
+			      fn, data);
 	}
 }
 
@@ -526,29 +514,30 @@ static bool dn_more_work;
 #define DN_PASS_MS		20
 
 /*
- * Clock sweep from the target's hand for @want victims, two laps at most;
- * the victims are left in s->victims, s->clock.selected of them, in visit
- * order, and the hand moves past the last.  Caller holds the mmap read lock
- * and dn_move_lock.
+ * Clock sweep from the target's hand for @want victims, two laps at most,
+ * into @victims (visit order); the hand moves past the last.  Caller holds
+ * the mmap read lock and dn_move_lock.  Returns the number of victims.
  */
 static unsigned long dn_clock_sweep(struct dn_target *t, struct mm_struct *mm,
-				    struct dn_scan *s, unsigned long want)
+				    unsigned long *victims, unsigned long want)
 {
+	struct dn_clock_walk w;
 	unsigned long lap, n;
 
 	lockdep_assert_held(&dn_move_lock);
-	dn_clock_begin(&s->clock, want);
-	s->dedup = 0;
-	for (lap = 0; lap < 2 && !dn_clock_done(&s->clock); lap++) {
-		s->second_lap = lap;
-		s->lap1 = s->clock.selected;
-		dn_scan_mm(mm, s, t->hand, TASK_SIZE, true, dn_clock_pte);
-		if (!dn_clock_done(&s->clock))
-			dn_scan_mm(mm, s, 0, t->hand, true, dn_clock_pte);
+	dn_sweep_begin(&w.sweep, victims, want);
+	for (lap = 0; lap < 2 && !dn_clock_done(&w.sweep.clock); lap++) {
+		if (lap)
+			dn_sweep_second_lap(&w.sweep);
+		dn_scan_mm(mm, t->hand, TASK_SIZE, true, &w.evictable,
+			   dn_clock_pte, &w);
+		if (!dn_clock_done(&w.sweep.clock))
+			dn_scan_mm(mm, 0, t->hand, true, &w.evictable,
+				   dn_clock_pte, &w);
 	}
-	n = s->clock.selected;
+	n = w.sweep.clock.selected;
 	if (n)
-		t->hand = s->victims[n - 1] + PAGE_SIZE;
+		t->hand = victims[n - 1] + PAGE_SIZE;
 	return n;
 }
 
@@ -581,7 +570,6 @@ static bool dn_balance_target(struct dn_target *t, unsigned long pressure,
 	struct mm_struct *mm = t->mm;
 	struct dn_count_view v;
 	struct dn_split split;
-	struct dn_scan s = { .victims = dn_victims };
 	struct dn_protect_batch b;
 	unsigned long batch = READ_ONCE(dn_dev.evict_batch);
 	unsigned long moved, n, refill, sweeps, total = 0;
@@ -602,7 +590,7 @@ static bool dn_balance_target(struct dn_target *t, unsigned long pressure,
 	if (!recount)
 		atomic_long_set(&t->local, dn_split_local(v.resident, v.remote));
 	dn_target_split(t, &split);
-	delta = dn_split_delta(&split);
+	delta = dn_worker_delta(&split);
 	if (delta >= 0 && pressure > (unsigned long)delta)
 		delta = pressure;
 	refill = v.remote_pct ? dn_pool_refill(dn_pool_count(t)) : 0;
@@ -618,21 +606,22 @@ static bool dn_balance_target(struct dn_target *t, unsigned long pressure,
 
 	if (recount) {
 		/* Count, and protect what every hook missed, in one walk. */
+		struct dn_count_walk c = { .protect = &b };
+
 		WRITE_ONCE(t->recount, false);
 		dn_protect_init(&b, mm);
-		s.protect = &b;
-		dn_scan_mm(mm, &s, 0, TASK_SIZE, false, dn_count_pte);
-		s.protect = NULL;
+		dn_scan_mm(mm, 0, TASK_SIZE, false, &c.evictable, dn_count_pte,
+			   &c);
 		dn_stat_add(DN_STAT_REPROTECTED, dn_protect_finish(&b));
 		dn_stat_add(DN_STAT_RECOUNTS, 1);
-		atomic_long_set(&t->local, s.local);
-		atomic_long_set(&t->remote, s.remote);
+		atomic_long_set(&t->local, c.local);
+		atomic_long_set(&t->remote, c.remote);
 		atomic_long_set(&t->moved, 0);
-		WRITE_ONCE(t->shared, s.shared);
+		WRITE_ONCE(t->shared, c.shared);
 		t->counted_at = jiffies;
 		t->counted_pct = v.remote_pct;
 		dn_target_split(t, &split);
-		delta = dn_split_delta(&split);
+		delta = dn_worker_delta(&split);
 		if (delta >= 0 && pressure > (unsigned long)delta)
 			delta = pressure;
 	}
@@ -644,10 +633,8 @@ static bool dn_balance_target(struct dn_target *t, unsigned long pressure,
 	 */
 	refill = v.remote_pct ? dn_pool_refill(dn_pool_count(t)) : 0;
 	if (refill) {
-		struct dn_scan c = { .victims = dn_victims };
-
-		n = dn_clock_sweep(t, mm, &c, refill);
-		dn_pool_put(t, c.victims, n);
+		n = dn_clock_sweep(t, mm, dn_victims, refill);
+		dn_pool_put(t, dn_victims, n);
 		busy |= n > 0;
 	}
 
@@ -658,11 +645,12 @@ static bool dn_balance_target(struct dn_target *t, unsigned long pressure,
 	deadline = ktime_get_ns() + DN_PASS_MS * NSEC_PER_MSEC;
 	for (sweeps = 0; delta > 0 && sweeps < DN_PASS_SWEEPS && !full &&
 	     ktime_get_ns() < deadline; sweeps++) {
-		n = dn_clock_sweep(t, mm, &s, min_t(unsigned long, delta, batch));
+		n = dn_clock_sweep(t, mm, dn_victims,
+				   min_t(unsigned long, delta, batch));
 		if (!n)
 			break;
-		sort(s.victims, n, sizeof(*s.victims), dn_cmp_addr, NULL);
-		moved = dn_move_pages(mm, s.victims, n, dn_dev.nid, &full,
+		sort(dn_victims, n, sizeof(*dn_victims), dn_cmp_addr, NULL);
+		moved = dn_move_pages(mm, dn_victims, n, dn_dev.nid, &full,
 				      &dn_worker_buf);
 		dn_target_moved(t, moved);
 		dn_stat_add(DN_STAT_EVICTIONS, moved);
@@ -681,20 +669,20 @@ static bool dn_balance_target(struct dn_target *t, unsigned long pressure,
 
 	if (delta < 0 && split.remote > READ_ONCE(t->shared)) {
 		/* Bring remote pages home, the first ones found, if room. */
-		struct dn_scan h = { .home = dn_victims };
+		struct dn_home_walk h = { .home = dn_victims };
 
-		h.want_home = min3((unsigned long)-delta, batch, dn_local_headroom());
-		if (h.want_home)
-			dn_scan_mm(mm, &h, 0, TASK_SIZE, true, dn_count_pte);
-		if (h.nr_home) {
-			moved = dn_move_pages(mm, h.home, h.nr_home,
-					      dn_dev.local_nid, &full,
-					      &dn_worker_buf);
+		h.want = min3((unsigned long)-delta, batch, dn_local_headroom());
+		if (h.want)
+			dn_scan_mm(mm, 0, TASK_SIZE, true, &h.evictable,
+				   dn_home_pte, &h);
+		if (h.nr) {
+			moved = dn_move_pages(mm, h.home, h.nr, dn_dev.local_nid,
+					      &full, &dn_worker_buf);
 			dn_target_moved(t, -(long)moved);
 			dn_stat_add(DN_STAT_HOMECOMINGS, moved);
 			total += moved;
 			trace_dn_evict(t->tgid, dn_dev.local_nid, moved,
-				       h.nr_home - moved);
+				       h.nr - moved);
 		}
 	}
 
@@ -788,8 +776,8 @@ int dn_evict_run_pass(void)
  */
 long dn_evict_user_range(pid_t pid, unsigned long start, unsigned long len)
 {
-	struct dn_scan s = { .victims = dn_victims };
 	unsigned long moved = 0, nr, addr, end;
+	struct dn_clock_walk w;
 	struct dn_target *t;
 	struct mm_struct *mm;
 	bool full = false;
@@ -819,17 +807,14 @@ long dn_evict_user_range(pid_t pid, unsigned long start, unsigned long len)
 		/* Every page is a victim: a clock that wants them all. */
 		nr = min_t(unsigned long, (end - addr) >> PAGE_SHIFT,
 			   DN_EVICT_BATCH_MAX);
-		dn_clock_begin(&s.clock, nr);
-		s.second_lap = false;
-		dn_scan_mm(mm, &s, addr, addr + (nr << PAGE_SHIFT), true,
-			   dn_clock_pte);
+		dn_sweep_begin(&w.sweep, dn_victims, nr);
+		dn_scan_mm(mm, addr, addr + (nr << PAGE_SHIFT), true,
+			   &w.evictable, dn_clock_pte, &w);
 		/* Young pages got a second chance: take them on a second lap. */
-		s.second_lap = true;
-		s.lap1 = s.clock.selected;
-		s.dedup = 0;
-		dn_scan_mm(mm, &s, addr, addr + (nr << PAGE_SHIFT), true,
-			   dn_clock_pte);
-		moved += dn_move_pages(mm, s.victims, s.clock.selected,
+		dn_sweep_second_lap(&w.sweep);
+		dn_scan_mm(mm, addr, addr + (nr << PAGE_SHIFT), true,
+			   &w.evictable, dn_clock_pte, &w);
+		moved += dn_move_pages(mm, dn_victims, w.sweep.clock.selected,
 				       dn_dev.nid, &full, &dn_worker_buf);
 		if (fatal_signal_pending(current))
 			break;

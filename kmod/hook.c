@@ -29,9 +29,14 @@
  * per page allocation - queues a task_work that protects it, again before
  * the task returns to user mode, and makes the task a target.
  *
- * Every task_work holds a module reference, dropped as its callback's last
- * call; dn_hook_exit() waits with synchronize_rcu_tasks() for callbacks
- * that have dropped it to leave the module's text.
+ * Every task_work holds a module reference while it is pending: a task
+ * that never returns to user mode (blocked in a syscall after a fault in
+ * kernel mode) keeps it, and unload is refused ("in use") meanwhile.  The
+ * callback drops the reference as its first action, after counting itself
+ * in dn_works_running, so that a target trapping all the time (each trap's
+ * exchange runs in a callback) does not hold the module for the length of
+ * its exchanges: dn_hook_exit() waits for the running callbacks, then with
+ * synchronize_rcu_tasks() for them to leave the module's text.
  */
 #define pr_fmt(fmt) "disagg_node: " fmt
 
@@ -88,6 +93,13 @@ static void dn_return_done(void)
 {
 	atomic_dec(&dn_inflight);
 }
+
+/*
+ * Task_work callbacks running (past their module_put()); dn_hook_exit()
+ * waits for 0.  Bounded: a callback waits at most for the mmap lock
+ * (killable), a migration, and DN_WAIT_WALL_FACTOR times the latency.
+ */
+static atomic_t dn_works_running = ATOMIC_INIT(0);
 
 /* A deferred action run by the task before it returns to user mode. */
 struct dn_work {
@@ -209,6 +221,13 @@ static void dn_work_fn(struct callback_head *cb)
 	struct dn_target *t;
 	unsigned long n;
 
+	/*
+	 * Counted before the reference goes (module_put() is a fully ordered
+	 * atomic): unload can start once it is gone, and then waits for
+	 * dn_works_running.
+	 */
+	atomic_inc(&dn_works_running);
+	module_put(THIS_MODULE);
 	if (!mm || (current->flags & PF_EXITING))
 		goto out;
 	if (w->add_target)
@@ -249,8 +268,8 @@ static void dn_work_fn(struct callback_head *cb)
 		dn_pay_latency(w->wait_ns);
 out:
 	kfree(w);
-	/* Last: the module may go once no work is pending (dn_hook_exit()). */
-	module_put(THIS_MODULE);
+	/* Last: dn_hook_exit() may go on once no callback runs. */
+	atomic_dec(&dn_works_running);
 }
 
 /* Queue @w on current; any context.  Frees @w on failure. */
@@ -602,6 +621,14 @@ void dn_hook_exit(struct dn_dev *dn)
 {
 	unsigned long deadline;
 
+	/*
+	 * The module's reference count is 0: no task_work is pending and
+	 * none can be queued (try_module_get() fails).  Wait for those still
+	 * running; they use the targets and the worker's kick.
+	 */
+	while (atomic_read(&dn_works_running) > 0)
+		usleep_range(1000, 2000);
+
 	if (dn_tp_page_alloc) {
 		tracepoint_probe_unregister(dn_tp_page_alloc, dn_page_alloc_probe,
 					    NULL);
@@ -619,11 +646,11 @@ void dn_hook_exit(struct dn_dev *dn)
 			atomic_read(&dn_inflight), DN_QUIESCE_WAIT_MS);
 	unregister_kretprobes(dn_krps, ARRAY_SIZE(dn_krps));
 	/*
-	 * The module's reference count is 0, so every task_work callback has
-	 * called module_put(); one may not have returned yet.  A task leaves
-	 * the module's text before its next voluntary context switch or
-	 * return to user mode, which is what an RCU Tasks grace period waits
-	 * for (as for ftrace and kprobe trampolines).
+	 * Every task_work callback has decremented dn_works_running; one may
+	 * not have returned yet.  A task leaves the module's text before its
+	 * next voluntary context switch or return to user mode, which is what
+	 * an RCU Tasks grace period waits for (as for ftrace and kprobe
+	 * trampolines).
 	 */
 	synchronize_rcu_tasks();
 }

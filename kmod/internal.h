@@ -223,6 +223,7 @@ int dn_target_add_pid(pid_t pid);
 struct mm_struct *dn_pid_mm(pid_t pid, pid_t *tgid);
 int dn_target_remove_pid(pid_t pid);
 void dn_targets_reap(void);
+void dn_target_moved(struct dn_target *t, long to_remote);
 extern struct mutex dn_targets_lock;
 extern struct list_head dn_targets;
 
@@ -242,7 +243,9 @@ static inline bool dn_page_remote(struct page *page)
 	return page && page_to_nid(page) == dn_dev.nid;
 }
 
-/* protect.c */
+/* protect.c: page-table, TLB and LRU primitives */
+void dn_lru_drain_local(void);
+void dn_lru_drain_all(void);
 struct vm_area_struct;
 struct dn_walk;
 bool dn_vma_walkable(struct vm_area_struct *vma);
@@ -291,10 +294,7 @@ void dn_evict_stop(struct dn_dev *dn);
 void dn_evict_exit(struct dn_dev *dn);
 void dn_evict_kick(void);
 unsigned long dn_exchange(struct dn_target *t, struct mm_struct *mm);
-void dn_target_moved(struct dn_target *t, long to_remote);
 int dn_evict_run_pass(void);
-void dn_lru_drain_local(void);
-void dn_lru_drain_all(void);
 long dn_evict_user_range(pid_t pid, unsigned long start, unsigned long len);
 
 /* debugfs.c */

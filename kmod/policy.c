@@ -93,6 +93,25 @@ unsigned long dn_exchange_count(const struct dn_split *s, unsigned long owed)
 }
 
 /*
+ * dn_worker_delta() - the pages the worker moves toward the split
+ *
+ * dn_split_delta(), less a slack of DN_EXCHANGE_MAX pages on the evicting
+ * side: an excess that small is what exchanges in flight settle, or an RSS
+ * that wobbles by a few pages (a stdio buffer); moving it would cost an
+ * eviction and, 5 s later, a recount of an otherwise idle target.  The
+ * negative side already has its slack in dn_split_delta().
+ *
+ * Example: pct 50, local 516, remote 484 -> 0 (16 within the slack);
+ * local 517, remote 483 -> 17; local 400, remote 600 -> -100.
+ */
+long dn_worker_delta(const struct dn_split *s)
+{
+	long delta = dn_split_delta(s);
+
+	return delta > 0 && delta <= DN_EXCHANGE_MAX ? 0 : delta;
+}
+
+/*
  * dn_split_local() - local pages, from the resident total and the remote
  * count kept by events; 0 when the two disagree (pages freed while remote,
  * which only a recount sees).
@@ -210,7 +229,48 @@ bool dn_clock_done(const struct dn_clock *c)
 }
 
 /*
- * dn_clock_select() - the clock over an array, for tests and simulations
+ * The sweep: the clock above, over up to two laps of a fixed circular
+ * order, as the module runs it over a target's page tables and
+ * dn_clock_select() over an array.  The caller visits pages in order and
+ * applies the verdicts (clears the accessed bit on DN_KEEP_CLEAR); the
+ * sweep records the victims by key and passes over, in the second lap,
+ * the pages it chose in the first (still old there, they would be chosen
+ * twice).
+ */
+void dn_sweep_begin(struct dn_sweep *s, unsigned long *victims,
+		    unsigned long want)
+{
+	dn_clock_begin(&s->clock, want);
+	s->victims = victims;
+	s->second_lap = false;
+	s->lap1 = 0;
+	s->next = 0;
+}
+
+void dn_sweep_second_lap(struct dn_sweep *s)
+{
+	s->second_lap = true;
+	s->lap1 = s->clock.selected;
+	s->next = 0;
+}
+
+enum dn_verdict dn_sweep_visit(struct dn_sweep *s, unsigned long key,
+			       bool evictable, bool young)
+{
+	enum dn_verdict v;
+
+	if (s->second_lap && s->next < s->lap1 && s->victims[s->next] == key) {
+		s->next++;
+		return DN_SKIP;
+	}
+	v = dn_clock_visit(&s->clock, evictable, young);
+	if (v == DN_EVICT)
+		s->victims[s->clock.selected - 1] = key;
+	return v;
+}
+
+/*
+ * dn_clock_select() - the sweep over an array, for tests and simulations
  * @young: accessed bit of each page; cleared where a second chance is given.
  * @evictable: whether each page may be evicted.
  * @n: number of pages.
@@ -221,11 +281,7 @@ bool dn_clock_done(const struct dn_clock *c)
  *	min(@want, @n) entries.
  *
  * Visits at most 2 * @n pages from *@hand and stops as soon as @want victims
- * are chosen.  A page chosen in the first lap is still old when the second
- * lap reaches it; it is recognised and passed over, so victims are distinct.
- * Since both laps visit pages in the same order, the first-lap victims are
- * met in the order they were written to @victims and one index into it
- * suffices.
+ * are chosen; the same dn_sweep_*() the module runs over page tables.
  *
  * Returns the number of victims, min(@want, number of evictable pages).
  *
@@ -240,39 +296,26 @@ bool dn_clock_done(const struct dn_clock *c)
  *   victims 2 1, hand 2, young 0 0 0 0.
  */
 size_t dn_clock_select(bool *young, const bool *evictable, size_t n,
-		       size_t *hand, size_t want, size_t *victims)
+		       size_t *hand, size_t want, unsigned long *victims)
 {
-	struct dn_clock c;
-	size_t lap1 = 0;	/* victims chosen in the first lap */
-	size_t next = 0;	/* first-lap victim the second lap meets next */
+	struct dn_sweep s;
 	size_t visits, i;
 
 	if (!n)
 		return 0;
 
-	dn_clock_begin(&c, want);
+	dn_sweep_begin(&s, victims, want);
 	i = *hand % n;
-	for (visits = 0; visits < 2 * n && !dn_clock_done(&c);
+	for (visits = 0; visits < 2 * n && !dn_clock_done(&s.clock);
 	     visits++, i = (i + 1) % n) {
 		if (visits == n)
-			lap1 = c.selected;
-		if (next < lap1 && victims[next] == i) {
-			next++;
-			continue;
-		}
-		switch (dn_clock_visit(&c, evictable[i], young[i])) {
-		case DN_KEEP_CLEAR:
+			dn_sweep_second_lap(&s);
+		if (dn_sweep_visit(&s, i, evictable[i], young[i]) ==
+		    DN_KEEP_CLEAR)
 			young[i] = false;
-			break;
-		case DN_EVICT:
-			victims[c.selected - 1] = i;
-			break;
-		default:
-			break;
-		}
 	}
 	*hand = i;
-	return c.selected;
+	return s.clock.selected;
 }
 
 /*

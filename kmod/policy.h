@@ -51,6 +51,7 @@ long dn_split_delta(const struct dn_split *s);
 #define DN_IDLE_BACKOFF_MAX	8
 
 unsigned long dn_exchange_count(const struct dn_split *s, unsigned long owed);
+long dn_worker_delta(const struct dn_split *s);
 unsigned long dn_split_local(unsigned long resident, unsigned long remote);
 
 /**
@@ -111,8 +112,30 @@ enum dn_verdict {
 void dn_clock_begin(struct dn_clock *c, unsigned long want);
 enum dn_verdict dn_clock_visit(struct dn_clock *c, bool evictable, bool young);
 bool dn_clock_done(const struct dn_clock *c);
+/**
+ * struct dn_sweep - a clock sweep of up to two laps in a fixed order
+ * @clock: the verdicts so far.
+ * @victims: keys (addresses, or indices) of the victims, in visit order.
+ * @second_lap: the sweep is in its second lap.
+ * @lap1: victims chosen in the first lap.
+ * @next: the first-lap victim the second lap meets next: both laps visit
+ *	in the same order, so one index into @victims recognises them.
+ */
+struct dn_sweep {
+	struct dn_clock clock;
+	unsigned long *victims;
+	bool second_lap;
+	unsigned long lap1;
+	unsigned long next;
+};
+
+void dn_sweep_begin(struct dn_sweep *s, unsigned long *victims,
+		    unsigned long want);
+void dn_sweep_second_lap(struct dn_sweep *s);
+enum dn_verdict dn_sweep_visit(struct dn_sweep *s, unsigned long key,
+			       bool evictable, bool young);
 size_t dn_clock_select(bool *young, const bool *evictable, size_t n,
-		       size_t *hand, size_t want, size_t *victims);
+		       size_t *hand, size_t want, unsigned long *victims);
 
 /* Latency model */
 

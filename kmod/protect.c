@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * disagg_node: keeping remote pages unmapped.
+ * disagg_node: keeping remote pages unmapped, and the page-table, TLB and
+ * LRU primitives that the hook, the worker and the exchange share.
  *
  * A remote page of a target is mapped by a PROT_NONE ("NUMA hint") PTE, so
  * every CPU access to it faults into the kernel's NUMA fault path, where the
@@ -24,10 +25,14 @@
  */
 #define pr_fmt(fmt) "disagg_node: " fmt
 
+#include <linux/cpu.h>
 #include <linux/mm.h>
 #include <linux/mm_inline.h>
+#include <linux/mutex.h>
+#include <linux/pagevec.h>
 #include <linux/pgtable.h>
 #include <linux/smp.h>
+#include <linux/workqueue.h>
 #include <asm/pgtable-invert.h>
 #include <asm/tlbflush.h>
 
@@ -276,13 +281,15 @@ static int dn_mkold_pte(pte_t *ptep, unsigned long addr, void *data)
 {
 	pte_t pte = ptep_get(ptep);
 
-	if (pte_present(pte) && !pte_protnone(pte) && pte_young(pte))
+	/* PROT_NONE ones too: a remote page not migrated is mapped back. */
+	if (pte_present(pte) && pte_young(pte))
 		test_and_clear_bit(_PAGE_BIT_ACCESSED, (unsigned long *)&ptep->pte);
 	return 0;
 }
 
 /**
- * dn_mkold_range - clear the accessed bits of the present PTEs of a range
+ * dn_mkold_range - clear the accessed bits of the present PTEs of a range,
+ * PROT_NONE ones included
  * @mm: the address space; caller holds its mmap lock
  * @start: start address
  * @end: end address
@@ -331,4 +338,51 @@ void dn_pte_state(struct mm_struct *mm, unsigned long start, unsigned long end,
 	dn_walk_vmas(mm, start, end, dn_state_pte, &w);
 	*protected = w.protected;
 	*accessible = w.accessible;
+}
+
+/*
+ * Pages just faulted in or migrated wait in a per-CPU LRU batch, where NUMA
+ * promotion cannot isolate them: a trap on one would fail.  lru_add_drain()
+ * is not exported, but releasing an empty page batch drains this CPU's
+ * batches first.
+ */
+void dn_lru_drain_local(void)
+{
+#ifdef HAVE_FOLIO_BATCH_RELEASE
+	struct folio_batch fb;
+
+	folio_batch_init(&fb);
+	__folio_batch_release(&fb);
+#else
+	struct pagevec pv;
+
+	pagevec_init(&pv);
+	__pagevec_release(&pv);
+#endif
+}
+
+/* dn_drain_lock serialises dn_lru_drain_all(): it owns dn_drain_work. */
+static DEFINE_MUTEX(dn_drain_lock);
+static DEFINE_PER_CPU(struct work_struct, dn_drain_work);
+
+static void dn_drain_workfn(struct work_struct *work)
+{
+	dn_lru_drain_local();
+}
+
+/* Drain every CPU's LRU batches, as lru_add_drain_all() (not exported). */
+void dn_lru_drain_all(void)
+{
+	int cpu;
+
+	mutex_lock(&dn_drain_lock);
+	cpus_read_lock();
+	for_each_online_cpu(cpu) {
+		INIT_WORK(per_cpu_ptr(&dn_drain_work, cpu), dn_drain_workfn);
+		queue_work_on(cpu, system_wq, per_cpu_ptr(&dn_drain_work, cpu));
+	}
+	for_each_online_cpu(cpu)
+		flush_work(per_cpu_ptr(&dn_drain_work, cpu));
+	cpus_read_unlock();
+	mutex_unlock(&dn_drain_lock);
 }

@@ -396,3 +396,14 @@ void dn_targets_exit(struct dn_dev *dn)
 	/* kfree_rcu() of the targets must not outlive the module's memory. */
 	rcu_barrier();
 }
+
+/*
+ * dn_target_moved - account @to_remote pages of @t moved to the remote node
+ * (negative: brought home).  The counts hold between recounts.
+ */
+void dn_target_moved(struct dn_target *t, long to_remote)
+{
+	atomic_long_add(to_remote, &t->remote);
+	atomic_long_sub(to_remote, &t->local);
+	atomic_long_add(abs(to_remote), &t->moved);
+}

@@ -237,13 +237,14 @@ static size_t dn_bits(const char *s, bool *out)
 }
 
 /* Format @nr indices as "a b c" into @buf. */
-static void dn_fmt_victims(const size_t *v, size_t nr, char *buf, size_t len)
+static void dn_fmt_victims(const unsigned long *v, size_t nr, char *buf,
+			   size_t len)
 {
 	size_t i, off = 0;
 
 	buf[0] = '\0';
 	for (i = 0; i < nr && off < len; i++)
-		off += snprintf(buf + off, len - off, "%s%zu", i ? " " : "",
+		off += snprintf(buf + off, len - off, "%s%lu", i ? " " : "",
 				v[i]);
 }
 
@@ -254,7 +255,7 @@ TEST(clock_select)
 	for (k = 0; k < ARRAY_SIZE(dn_select_cases); k++) {
 		const struct dn_select_case *t = &dn_select_cases[k];
 		bool young[DN_T_PAGES], evictable[DN_T_PAGES];
-		size_t victims[DN_T_PAGES];
+		unsigned long victims[DN_T_PAGES];
 		char got[4 * DN_T_PAGES], bits[DN_T_PAGES + 1];
 		size_t n, hand, nr;
 
@@ -443,6 +444,19 @@ TEST(exchange_count)
 		EXPECT_EQ(t->expected, dn_exchange_count(&s, t->owed))
 			TH_LOG("case '%s'", t->name);
 	}
+}
+
+TEST(worker_delta)
+{
+	struct dn_split a = { 516, 484, 50 }, b = { 517, 483, 50 };
+	struct dn_split c = { 400, 600, 50 }, d = { 500, 500, 50 };
+	struct dn_split e = { 1000, 0, 50 };
+
+	EXPECT_EQ(0, dn_worker_delta(&a));
+	EXPECT_EQ(17, dn_worker_delta(&b));
+	EXPECT_EQ(-100, dn_worker_delta(&c));
+	EXPECT_EQ(0, dn_worker_delta(&d));
+	EXPECT_EQ(500, dn_worker_delta(&e));
 }
 
 TEST(split_local)
