@@ -1,0 +1,246 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * dn_trapbench - what a trap costs, with and without its exchange, in
+ * minor faults of the local node measured in the same run.
+ *
+ * Per round, on PAGES pages (default 4096), at latency_ns 0:
+ *   minor      first write to each page of a fresh anonymous mapping
+ *              (a minor fault of node 0, page zeroed);
+ *   trap       a read of each page after debugfs evict moved them all to
+ *              the remote node, worker paused and remote_pct 0: each read
+ *              traps and promotes, and no exchange runs;
+ *   trap+exch  a read of each page that /proc/self/pagemap places on the
+ *              remote node, worker on, remote_pct 50, the split reached:
+ *              each read traps, promotes, and its exchange sends a cold
+ *              local page remote before the read completes.
+ * Rounds interleave the three.  Prints one "DN-TRAPBENCH" line per round
+ * and the medians; a benchmark, not a test: it asserts nothing.
+ *
+ * Usage: dn_trapbench [--rounds N] [--pages N]   (root; module loaded)
+ */
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <time.h>
+#include <unistd.h>
+
+#define DN_SYSFS	"/sys/kernel/mm/disagg_node"
+#define DN_DEBUGFS	"/sys/kernel/debug/disagg_node"
+#define PAGE		4096UL
+#define MAX_ROUNDS	64
+
+static long long now_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t.tv_sec * 1000000000LL + t.tv_nsec;
+}
+
+static int write_str(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY), ret = 0;
+
+	if (fd < 0)
+		return -1;
+	if (write(fd, val, strlen(val)) < 0)
+		ret = -1;
+	close(fd);
+	return ret;
+}
+
+static int set_ll(const char *path, long long v)
+{
+	char buf[32];
+
+	snprintf(buf, sizeof(buf), "%lld", v);
+	return write_str(path, buf);
+}
+
+static long long read_ll(const char *path)
+{
+	char buf[64];
+	long long v = -1;
+	FILE *f = fopen(path, "r");
+
+	if (!f)
+		return -1;
+	if (fgets(buf, sizeof(buf), f))
+		v = strtoll(buf, NULL, 10);
+	fclose(f);
+	return v;
+}
+
+static void die(const char *what)
+{
+	fprintf(stderr, "dn_trapbench: %s failed\n", what);
+	exit(1);
+}
+
+static char *map(size_t n)
+{
+	char *p = mmap(NULL, n * PAGE, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		die("mmap");
+	return p;
+}
+
+/* ns per page of a first write to each of n fresh pages. */
+static double bench_minor(size_t n)
+{
+	char *p = map(n);
+	long long t0 = now_ns();
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		p[i * PAGE] = 1;
+	t0 = now_ns() - t0;
+	munmap(p, n * PAGE);
+	return (double)t0 / n;
+}
+
+/* ns per trap, no exchange: all pages evicted, worker paused, pct 0. */
+static double bench_trap(size_t n, long long *traps)
+{
+	char *p = map(n), cmd[96];
+	volatile char sink;
+	long long t0, f0;
+	size_t i;
+
+	memset(p, 2, n * PAGE);
+	if (set_ll(DN_DEBUGFS "/pause", 1) || set_ll(DN_SYSFS "/remote_pct", 0))
+		die("pause / remote_pct 0");
+	snprintf(cmd, sizeof(cmd), "%d %p %zu", getpid(), p, n * PAGE);
+	if (write_str(DN_DEBUGFS "/evict", cmd))
+		die("debugfs evict");
+	f0 = read_ll(DN_SYSFS "/stats/remote_faults");
+	t0 = now_ns();
+	for (i = 0; i < n; i++)
+		sink = p[i * PAGE];
+	t0 = now_ns() - t0;
+	(void)sink;
+	*traps = read_ll(DN_SYSFS "/stats/remote_faults") - f0;
+	munmap(p, n * PAGE);
+	return (double)t0 / n;
+}
+
+static uint64_t pfn_of(int fd, void *addr)
+{
+	uint64_t e;
+
+	if (pread(fd, &e, sizeof(e), (uintptr_t)addr / PAGE * 8) != sizeof(e) ||
+	    !(e & (1ULL << 63)))
+		return 0;
+	return e & ((1ULL << 55) - 1);
+}
+
+/* ns per trap with its exchange: pct 50, worker on, remote pages read. */
+static double bench_exchange(size_t n, long long *traps, long long *exch)
+{
+	uint64_t first, last, pfn;
+	char *p = map(n), **remote;
+	long long t0, f0, e0, rs, rz;
+	volatile char sink;
+	size_t i, nr = 0;
+	int fd;
+
+	memset(p, 3, n * PAGE);
+	if (set_ll(DN_DEBUGFS "/pause", 0) || set_ll(DN_SYSFS "/remote_pct", 50))
+		die("pause 0 / remote_pct 50");
+	usleep(1500000);	/* the split reached, the pool filled */
+	rs = read_ll(DN_SYSFS "/region_start");
+	rz = read_ll(DN_SYSFS "/region_size");
+	first = rs / PAGE;
+	last = (rs + rz) / PAGE;
+	fd = open("/proc/self/pagemap", O_RDONLY);
+	remote = calloc(n, sizeof(*remote));
+	if (fd < 0 || !remote)
+		die("pagemap");
+	for (i = 0; i < n; i++) {
+		pfn = pfn_of(fd, p + i * PAGE);
+		if (pfn >= first && pfn < last)
+			remote[nr++] = p + i * PAGE;
+	}
+	close(fd);
+	f0 = read_ll(DN_SYSFS "/stats/remote_faults");
+	e0 = read_ll(DN_SYSFS "/stats/exchanges");
+	t0 = now_ns();
+	for (i = 0; i < nr; i++)
+		sink = *remote[i];
+	t0 = now_ns() - t0;
+	(void)sink;
+	*traps = read_ll(DN_SYSFS "/stats/remote_faults") - f0;
+	*exch = read_ll(DN_SYSFS "/stats/exchanges") - e0;
+	free(remote);
+	munmap(p, n * PAGE);
+	return nr ? (double)t0 / nr : 0;
+}
+
+static int cmp_d(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static double median(double *v, int n)
+{
+	qsort(v, n, sizeof(*v), cmp_d);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "rounds", required_argument, NULL, 'r' },
+		{ "pages", required_argument, NULL, 'p' },
+		{ NULL, 0, NULL, 0 },
+	};
+	double mi[MAX_ROUNDS], tr[MAX_ROUNDS], ex[MAX_ROUNDS];
+	long long traps, traps2, exch;
+	int rounds = 5, r, c;
+	size_t pages = 4096;
+
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (c == 'r')
+			rounds = atoi(optarg);
+		else if (c == 'p')
+			pages = strtoul(optarg, NULL, 10);
+		else
+			return 2;
+	}
+	if (rounds < 1 || rounds > MAX_ROUNDS || pages < 64 || pages > 1 << 20) {
+		fprintf(stderr, "usage: dn_trapbench [--rounds 1..64] [--pages 64..1048576]\n");
+		return 2;
+	}
+	if (prctl(PR_SET_THP_DISABLE, 1, 0, 0, 0))
+		die("PR_SET_THP_DISABLE");
+	if (set_ll(DN_SYSFS "/target_add", getpid()) ||
+	    set_ll(DN_SYSFS "/latency_ns", 0))
+		die("target_add / latency_ns 0 (module loaded? debugfs mounted?)");
+	for (r = 0; r < rounds; r++) {
+		mi[r] = bench_minor(pages);
+		tr[r] = bench_trap(pages, &traps);
+		ex[r] = bench_exchange(pages, &traps2, &exch);
+		printf("DN-TRAPBENCH round=%d pages=%zu minor_ns=%.0f trap_ns=%.0f trap_exchange_ns=%.0f trap_traps=%lld exch_traps=%lld exchanges=%lld trap_per_minor=%.2f trap_exchange_per_minor=%.2f trap_exchange_per_trap=%.2f\n",
+		       r, pages, mi[r], tr[r], ex[r], traps, traps2, exch,
+		       tr[r] / mi[r], ex[r] / mi[r], ex[r] / tr[r]);
+		fflush(stdout);
+	}
+	{
+		double m = median(mi, rounds), t = median(tr, rounds);
+		double e = median(ex, rounds);
+
+		printf("DN-TRAPBENCH median rounds=%d minor_ns=%.0f trap_ns=%.0f trap_exchange_ns=%.0f trap_per_minor=%.2f trap_exchange_per_minor=%.2f trap_exchange_per_trap=%.2f\n",
+		       rounds, m, t, e, t / m, e / m, e / t);
+	}
+	set_ll(DN_SYSFS "/remote_pct", 0);
+	return 0;
+}
