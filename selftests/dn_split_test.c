@@ -25,6 +25,7 @@
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "dn_lib.h"
@@ -270,11 +271,13 @@ static void dn_split_run(struct __test_metadata *_metadata, int nid, int pct)
 	misses1 = dn_stat("exchange_misses");
 	win1 = dn_stat("evict_window_accessed");
 	buf_share = dn_mapping_share(buf, nid);
-	printf("DN-SPLIT case=random_access pct=%d reach_ms=%ld samples=%ld max_err=%.2f mean_err=%.2f buffer_share=%.1f accesses=%ld traps=%lld promotions=%lld exchanges=%lld exchange_misses=%lld worker_evictions=%lld window_accessed=%lld traps_per_s=%.0f lost=%ld\n",
+	printf("DN-SPLIT case=random_access pct=%d reach_ms=%ld samples=%ld max_err=%.2f mean_err=%.2f buffer_share=%.1f accesses=%ld traps=%lld promotions=%lld exchanges=%lld exchange_misses=%lld worker_evictions=%lld window_accessed=%lld reprotected=%lld hook_protected=%lld promotion_failures=%lld traps_per_s=%.0f lost=%ld\n",
 	       pct, reach, samples, maxerr, samples ? sum / samples : 0.0,
 	       buf_share, accesses, b.remote_faults - a.remote_faults,
 	       b.promotions - a.promotions, b.exchanges - a.exchanges,
 	       misses1 - misses0, b.evictions - a.evictions, win1 - win0,
+	       b.reprotected - a.reprotected, b.hook_protected - a.hook_protected,
+	       b.promotion_failures - a.promotion_failures,
 	       (b.remote_faults - a.remote_faults) * 1000.0 / (DN_RA_SECONDS * 1000),
 	       lost);
 	printf("DN-SPLIT-SAMPLES pct=%d share:local:remote%s\n", pct, series);
@@ -307,25 +310,38 @@ TEST_F_TIMEOUT(split, random_access_75, 300)
 	dn_split_run(_metadata, self->nid, 75);
 }
 
+/* A positive number from the environment, or def. */
+static long dn_env_mb(const char *name, long def)
+{
+	const char *v = getenv(name);
+	long n = v ? strtol(v, NULL, 10) : 0;
+
+	return n > 0 ? n : def;
+}
+
 /*
  * A 512 MiB target at remote_pct 50, split reached, then idle (the process
  * sleeps) for 5 s: the worker's own time (stats/worker_ns) under 1 % of a
  * CPU, and no page-table walk of the target (stats/recounts).
+ * DN_SPLIT_IDLE_MB and DN_SPLIT_IDLE_PCT change the size and the share
+ * (scripts/bench-swap.sh runs other sizes).
  */
 TEST_F_TIMEOUT(split, idle_target_costs_nothing, 400)
 {
+	size_t bytes = dn_env_mb("DN_SPLIT_IDLE_MB", DN_IDLE_BYTES / MB) * MB;
+	int rpct = dn_env_mb("DN_SPLIT_IDLE_PCT", 50);
 	long long w0, w1, r0, r1, t0, t1;
 	double pct;
 	long reach;
 	char *p;
 
 	DN_NEED_SETUP();
-	p = mmap(NULL, DN_IDLE_BYTES, PROT_READ | PROT_WRITE,
+	p = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
 		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, p);
-	memset(p, 1, DN_IDLE_BYTES);
-	ASSERT_EQ(0, dn_set("remote_pct", 50));
-	reach = dn_wait_split(self->nid, 50, 120000);
+	memset(p, 1, bytes);
+	ASSERT_EQ(0, dn_set("remote_pct", rpct));
+	reach = dn_wait_split(self->nid, rpct, 300000);
 	ASSERT_LE(0, reach);
 	/*
 	 * Let the last passes finish, and the one recount that follows
@@ -340,13 +356,13 @@ TEST_F_TIMEOUT(split, idle_target_costs_nothing, 400)
 	w1 = dn_stat("worker_ns");
 	r1 = dn_stat("recounts");
 	pct = 100.0 * (w1 - w0) / (t1 - t0);
-	printf("DN-SPLIT case=idle bytes=%lu reach_ms=%ld idle_s=%.1f worker_ns=%lld worker_pct=%.3f recounts=%lld share=%.1f\n",
-	       DN_IDLE_BYTES, reach, (t1 - t0) / 1e9, w1 - w0, pct, r1 - r0,
+	printf("DN-SPLIT case=idle pct=%d bytes=%zu reach_ms=%ld idle_s=%.1f worker_ns=%lld worker_pct=%.3f recounts=%lld share=%.1f\n",
+	       rpct, bytes, reach, (t1 - t0) / 1e9, w1 - w0, pct, r1 - r0,
 	       dn_process_share(self->nid));
 	fflush(stdout);
 	EXPECT_GT(DN_IDLE_MAX_PCT, pct);
 	EXPECT_EQ(0, r1 - r0);
-	munmap(p, DN_IDLE_BYTES);
+	munmap(p, bytes);
 }
 
 /* Driver threads for the timed-access case: random accesses, own pages. */
@@ -472,6 +488,53 @@ TEST_F_TIMEOUT(split, pagemap_remote_accesses_pay, 300)
 	close(fd);
 	munmap((void *)tp, DN_PM_TIMER_PAGES * DN_PAGE);
 	munmap(drv, drv_pages * DN_PAGE);
+}
+
+/*
+ * dnctl watch prints the split live: a 16 MiB target at remote_pct 50 that
+ * reached its split is shown, in each of 4 samples, with the module's view
+ * of its share within 3 points of 50 and the setting; bad arguments are
+ * refused with exit status 2.
+ */
+TEST_F_TIMEOUT(split, dnctl_watch_shows_split, 120)
+{
+	char line[512], pid[32];
+	int lines = 0, good = 0, st;
+	size_t len = 16 * MB;
+	double share;
+	long long l, r, pct;
+	char *p;
+	FILE *f;
+
+	DN_NEED_SETUP();
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+		 -1, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	memset(p, 3, len);
+	ASSERT_EQ(0, dn_set("remote_pct", 50));
+	ASSERT_LE(0, dn_wait_split(self->nid, 50, 60000));
+	snprintf(pid, sizeof(pid), "%d", getpid());
+	f = popen("/dn/bin/dnctl watch 100 4", "r");
+	ASSERT_NE(NULL, f);
+	while (fgets(line, sizeof(line), f)) {
+		char tpid[32];
+		double t;
+
+		printf("# %s", line);
+		if (sscanf(line, "%lf %31s %lld %lld %lf %lld", &t, tpid, &l, &r,
+			   &share, &pct) != 6 || strcmp(tpid, pid))
+			continue;
+		lines++;
+		if (pct == 50 && share >= 47 && share <= 53 && l > 0 && r > 0)
+			good++;
+	}
+	st = pclose(f);
+	EXPECT_EQ(0, st);
+	EXPECT_EQ(4, lines);
+	EXPECT_EQ(4, good);
+	EXPECT_EQ(2, WEXITSTATUS(system("/dn/bin/dnctl watch 0 2>/dev/null")));
+	EXPECT_EQ(2, WEXITSTATUS(system("/dn/bin/dnctl watch 100 x 2>/dev/null")));
+	munmap(p, len);
 }
 
 TEST_HARNESS_MAIN
