@@ -292,6 +292,30 @@ static int dn_cmp_addr(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/*
+ * The split of @t as the policy sees it: counts kept by events, the
+ * resident total read now.
+ */
+static void dn_target_split(struct dn_target *t, struct dn_split *split)
+{
+	split->local = max(atomic_long_read(&t->local), 0L);
+	split->remote = max(atomic_long_read(&t->remote), 0L);
+	split->remote_pct = READ_ONCE(dn_dev.remote_pct);
+}
+
+/* What the worker moves for @t: the split's delta, at least @pressure. */
+static long dn_target_delta(struct dn_target *t, unsigned long pressure,
+			    struct dn_split *split)
+{
+	long delta;
+
+	dn_target_split(t, split);
+	delta = dn_worker_delta(split);
+	if (delta >= 0 && pressure > (unsigned long)delta)
+		delta = pressure;
+	return delta;
+}
+
 /**
  * dn_exchange - the other half of a promotion: send cold pages remote
  * @t: the target whose traps brought pages home (a reference is held)
@@ -320,9 +344,7 @@ unsigned long dn_exchange(struct dn_target *t, struct mm_struct *mm)
 	owed = atomic_long_xchg(&t->owed, 0);
 	if (!owed)
 		return 0;
-	split.local = max(atomic_long_read(&t->local), 0L);
-	split.remote = max(atomic_long_read(&t->remote), 0L);
-	split.remote_pct = READ_ONCE(dn_dev.remote_pct);
+	dn_target_split(t, &split);
 	want = dn_exchange_count(&split, owed);
 	if (owed > DN_EXCHANGE_MAX)	/* the rest for the next exchange */
 		atomic_long_add(owed - DN_EXCHANGE_MAX, &t->owed);
@@ -542,17 +564,6 @@ static unsigned long dn_clock_sweep(struct dn_target *t, struct mm_struct *mm,
 }
 
 /*
- * The split of @t as the policy sees it: counts kept by events, the
- * resident total read now.
- */
-static void dn_target_split(struct dn_target *t, struct dn_split *split)
-{
-	split->local = max(atomic_long_read(&t->local), 0L);
-	split->remote = max(atomic_long_read(&t->remote), 0L);
-	split->remote_pct = READ_ONCE(dn_dev.remote_pct);
-}
-
-/*
  * One pass over one target; caller holds dn_pass_lock and a reference on
  * @t.  Costs O(1) while nothing changes (dn_recount_due()): the resident
  * total is read from the mm's counters and the remote count is kept by the
@@ -589,10 +600,7 @@ static bool dn_balance_target(struct dn_target *t, unsigned long pressure,
 	recount = dn_recount_due(&v);
 	if (!recount)
 		atomic_long_set(&t->local, dn_split_local(v.resident, v.remote));
-	dn_target_split(t, &split);
-	delta = dn_worker_delta(&split);
-	if (delta >= 0 && pressure > (unsigned long)delta)
-		delta = pressure;
+	delta = dn_target_delta(t, pressure, &split);
 	refill = v.remote_pct ? dn_pool_refill(dn_pool_count(t)) : 0;
 	if (delta < 0 && (split.remote <= READ_ONCE(t->shared) ||
 			  !dn_local_headroom()))
@@ -620,10 +628,7 @@ static bool dn_balance_target(struct dn_target *t, unsigned long pressure,
 		WRITE_ONCE(t->shared, c.shared);
 		t->counted_at = jiffies;
 		t->counted_pct = v.remote_pct;
-		dn_target_split(t, &split);
-		delta = dn_worker_delta(&split);
-		if (delta >= 0 && pressure > (unsigned long)delta)
-			delta = pressure;
+		delta = dn_target_delta(t, pressure, &split);
 	}
 
 	/*
