@@ -2,6 +2,7 @@
 #
 # make                 module for KVER (default 6.1), userspace, selftests
 # make KVER=6.12       the same against the bookworm-backports 6.12 kernel
+# make KVER=7.2        the same against sid's kernel, built in the sid chroot
 # make KVER=<release>  against any kernel whose headers are unpacked in
 #                      .cache/kernels/ or installed in /lib/modules/<release>
 # make test            every test on every target kernel (scripts/test.sh)
@@ -24,6 +25,14 @@ KDIR ?= $(firstword $(wildcard $(CACHE)/kernels/*/root/usr/src/linux-headers-$(K
 	/lib/modules/$(KREL)/build)
 endif
 
+# A kernel the host's compiler cannot build for (7.2: gcc-16, glibc >= 2.38)
+# is built inside the chroot that scripts/deps.sh named in its 'chroot'
+# file; everything else (userspace, selftests) is built on the host.
+KCHROOT := $(shell cat $(CACHE)/kernels/$(KVER)/chroot 2>/dev/null)
+ifneq ($(KCHROOT),)
+KRUN := $(CURDIR)/scripts/in-chroot.sh $(KCHROOT) $(CURDIR) $(BUILD) $(CACHE) --
+endif
+
 # kselftest_harness.h and checkpatch.pl come from the linux-source tree.
 KSRC ?= $(CACHE)/linux-source-6.1
 
@@ -41,12 +50,12 @@ module: $(MODBUILD)/disagg_node.ko
 $(MODBUILD)/kmod/config.h: kmod/gen-config.sh $(wildcard kmod/probes/*.c)
 	@test -f $(KDIR)/Makefile || { echo "no kernel headers in $(KDIR): run scripts/deps.sh" >&2; exit 1; }
 	mkdir -p $(MODBUILD)/kmod
-	kmod/gen-config.sh $(KDIR) $@
+	$(KRUN) kmod/gen-config.sh $(KDIR) $@
 
 $(MODBUILD)/disagg_node.ko: $(MODBUILD)/kmod/config.h $(KMOD_SRCS) Kbuild
 	ln -sf $(CURDIR)/Kbuild $(MODBUILD)/Kbuild
 	for f in $(KMOD_SRCS); do ln -sf $(CURDIR)/$$f $(MODBUILD)/$$f; done
-	$(MAKE) -C $(KDIR) M=$(MODBUILD) modules
+	$(KRUN) $(MAKE) -C $(KDIR) M=$(MODBUILD) modules
 
 userspace: $(addprefix $(BUILD)/user/,$(USER_PROGS))
 

@@ -8,14 +8,21 @@
 # the linux-source-6.1 tarball that provides kselftest_harness.h, the
 # kernel's migration selftest and checkpatch.pl.
 #
-# Usage: scripts/deps.sh            (packages + all target kernels)
-#        scripts/deps.sh --packages (packages only)
+# Usage: scripts/deps.sh              (packages + all target kernels)
+#        scripts/deps.sh KERNEL...    (packages + these: 6.1, 6.12, 7.2)
+#        scripts/deps.sh --packages   (packages only)
+#
+# 6.1 comes from bookworm (its security suite first), 6.12 from bookworm-backports, 7.2 from sid
+# through a sid chroot (.cache/sid-root) that also builds the module for it.
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 cache=${DN_CACHE:-$top/.cache}
 packages_only=0
-[ "${1:-}" = --packages ] && packages_only=1
+if [ "${1:-}" = --packages ]; then
+	packages_only=1
+	shift
+fi
 
 need_pkgs=(build-essential bc kmod cpio gzip xz-utils zstd qemu-system-x86
 	   busybox-static numactl libnuma-dev dwarves linux-source-6.1
@@ -77,37 +84,38 @@ install_packages() {
 	fi
 }
 
-# fetch_kernel NAME META_IMAGE META_HEADERS [SUITE]
-# Resolves the metapackages to the versioned image/headers packages and
-# unpacks them (with the -common headers and linux-kbuild) into
-# $cache/kernels/NAME/root; writes $cache/kernels/NAME/kver.
-fetch_kernel() {
-	local name=$1 meta_img=$2 meta_hdr=$3 suite=${4:-}
-	local dir=$cache/kernels/$name
-	if [ -f "$dir/kver" ] && [ -f "$dir/root/boot/vmlinuz-$(cat "$dir/kver")" ]; then
-		return 0
-	fi
-	apt_update
-	local tflag=()
-	[ -n "$suite" ] && tflag=(-t "$suite")
-	local img hdr
-	img=$(apt-cache "${tflag[@]}" depends "$meta_img" 2>/dev/null | awk '/Depends: linux-image-/{print $2; exit}')
-	if [ -n "$suite" ]; then
-		img=$(apt-cache show "$meta_img/$suite" | awk '/^Depends:/{print; exit}' | grep -o 'linux-image-[^ ,]*' | head -n1)
-		hdr=$(apt-cache show "$meta_hdr/$suite" | awk '/^Depends:/{print; exit}' | grep -o 'linux-headers-[^ ,]*' | head -n1)
-	else
-		hdr=$(apt-cache depends "$meta_hdr" | awk '/Depends: linux-headers-/{print $2; exit}')
-	fi
-	[ -n "$img" ] && [ -n "$hdr" ] || { echo "deps: cannot resolve $meta_img/$meta_hdr" >&2; return 1; }
-	local common kbuild
-	common=$(apt-cache show "$hdr" | awk '/^Depends:/{print; exit}' | grep -o 'linux-headers-[^ ,]*-common[^ ,]*' | head -n1)
-	kbuild=$(apt-cache show "$hdr" | awk '/^Depends:/{print; exit}' | grep -o 'linux-kbuild-[^ ,]*' | head -n1)
-	rm -rf "$dir.tmp" && mkdir -p "$dir.tmp/debs" "$dir.tmp/root"
-	(cd "$dir.tmp/debs" && apt-get download -qq "$img" "$hdr" "$common" "$kbuild")
-	for d in "$dir.tmp"/debs/*.deb; do dpkg -x "$d" "$dir.tmp/root"; done
+# The Debian mirror the host's own entries use (for the sid chroot).
+debian_mirror() {
+	local uri
+	uri=$(grep -rhs '^URIs:.*debian/\?$' /etc/apt/sources.list.d/ | head -n1 | awk '{print $2}')
+	[ -n "$uri" ] || uri=$(grep -hs '^deb .*debian/\?\( \|$\)' /etc/apt/sources.list | grep -v security | head -n1 | awk '{print $2}')
+	echo "${uri:-http://deb.debian.org/debian}"
+}
+
+# unpack_kernel NAME DIR DEB...: dpkg -x the packages into DIR.tmp/root,
+# check that the release is the one NAME promises, and move it into DIR.
+# A kernel comes either as linux-image-REL (bookworm: boot/vmlinuz-REL) or
+# as linux-binary-REL + linux-base-REL (sid: usr/lib/modules/REL/vmlinuz,
+# config and modules.* beside it).
+unpack_kernel() {
+	local name=$1 dir=$2 kver=$3; shift 3
+	local d
+	for d in "$@"; do dpkg -x "$d" "$dir.tmp/root"; done
 	rm -rf "$dir.tmp/debs"
-	local kver=${img#linux-image-}
-	kver=${kver%-unsigned}
+	case $kver in
+	"$name".*) ;;
+	*) echo "deps: the '$name' kernel resolved to release $kver: not the $name line; refusing it" >&2
+	   return 1 ;;
+	esac
+	local img= f
+	for f in "$dir.tmp/root/boot/vmlinuz-$kver" "$dir.tmp/root/usr/lib/modules/$kver"/vmlinuz*; do
+		[ -f "$f" ] && { img=$f; break; }
+	done
+	if [ -z "$img" ] || [ ! -d "$dir.tmp/root/usr/src/linux-headers-$kver" ]; then
+		echo "deps: the '$name' packages hold no kernel image or headers for $kver" >&2
+		return 1
+	fi
+	ln -s "${img#"$dir.tmp/"}" "$dir.tmp/vmlinuz"
 	echo "$kver" > "$dir.tmp/kver"
 	rm -rf "$dir" && mv "$dir.tmp" "$dir"
 	# The arch headers' Makefile includes the -common tree by an absolute
@@ -117,9 +125,119 @@ fetch_kernel() {
 	echo "deps: $name kernel $kver unpacked in $dir"
 }
 
+kernel_ready() {	# kernel_ready DIR: unpacked by this script, complete?
+	[ -f "$1/kver" ] && [ -e "$1/vmlinuz" ] &&
+	[ -d "$1/root/usr/src/linux-headers-$(cat "$1/kver")" ]
+}
+
+# fetch_kernel NAME SUITE...: resolve linux-image-amd64 and
+# linux-headers-amd64 of the first SUITE that has them (pinned: a newer
+# suite enabled on the host never leaks in) to the versioned packages and
+# unpack them, with the -common headers and linux-kbuild, into
+# $cache/kernels/NAME/root.
+fetch_kernel() {
+	local name=$1 suite; shift
+	local dir=$cache/kernels/$name
+	kernel_ready "$dir" && return 0
+	apt_update
+	local img= hdr= common kbuild
+	for suite in "$@"; do
+		img=$(apt-cache show "linux-image-amd64/$suite" 2>/dev/null | awk '/^Depends:/{print; exit}' | grep -o 'linux-image-[^ ,]*' | head -n1)
+		hdr=$(apt-cache show "linux-headers-amd64/$suite" 2>/dev/null | awk '/^Depends:/{print; exit}' | grep -o 'linux-headers-[^ ,]*' | head -n1)
+		[ -z "$img" ] || [ -z "$hdr" ] || break
+	done
+	[ -n "$img" ] && [ -n "$hdr" ] || { echo "deps: cannot resolve the kernel packages of $*" >&2; return 1; }
+	common=$(apt-cache show "$hdr/$suite" | awk '/^Depends:/{print; exit}' | grep -o 'linux-headers-[^ ,]*-common[^ ,]*' | head -n1)
+	kbuild=$(apt-cache show "$hdr/$suite" | awk '/^Depends:/{print; exit}' | grep -o 'linux-kbuild-[^ ,]*' | head -n1)
+	rm -rf "$dir.tmp" && mkdir -p "$dir.tmp/debs" "$dir.tmp/root"
+	(cd "$dir.tmp/debs" && apt-get download -qq "$img/$suite" "$hdr/$suite" "$common/$suite" "$kbuild/$suite")
+	local kver=${img#linux-image-}
+	unpack_kernel "$name" "$dir" "${kver%-unsigned}" "$dir.tmp"/debs/*.deb
+}
+
+# The sid toolchain: a minimal sid chroot made with debootstrap (from
+# bookworm-backports), holding the compiler the sid kernel was built with
+# and the libraries its kbuild tools need (glibc >= 2.38).  The host keeps
+# no sid entry in its apt sources: at default priority sid would outrank
+# bookworm.  The chroot's own apt downloads the kernel packages.
+sid_pkgs=gcc-16,make,libc6-dev,libelf-dev,libssl-dev,zlib1g-dev,dwarves
+sid_apt() {	# sid_apt ROOT APT-GET-ARGS...
+	local root=$1; shift
+	# The mirror's sid Release files can be past their Valid-Until date
+	# when the mirror is a stored snapshot (seen here: 27 days); the
+	# signatures are still checked.
+	chroot "$root" apt-get -qq -o Acquire::Check-Valid-Until=false \
+		-o APT::Sandbox::User=root "$@"
+}
+
+ensure_sid_root() {
+	local root=$cache/sid-root
+	[ -f "$root/.dn-ready" ] && return 0
+	if ! dpkg --compare-versions "$(dpkg-query -W -f='${Version}' debootstrap 2>/dev/null || echo 0)" ge 1.0.134; then
+		apt_update
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends -t bookworm-backports debootstrap
+	fi
+	rm -rf "$root"
+	mkdir -p "$cache"
+	local t0=$SECONDS
+	echo "deps: making the sid chroot (debootstrap --variant=minbase) in $root"
+	debootstrap --variant=minbase --include="$sid_pkgs" sid "$root" "$(debian_mirror)" \
+		> "$cache/sid-root.log" 2>&1 ||
+		{ echo "deps: debootstrap failed, see $cache/sid-root.log" >&2; return 1; }
+	sid_apt "$root" update
+	sid_apt "$root" clean
+	touch "$root/.dn-ready"
+	echo "deps: sid chroot ready in $((SECONDS - t0)) s, $(du -sh "$root" | cut -f1)"
+}
+
+# fetch_sid_kernel NAME: the newest sid kernel, downloaded by the chroot's
+# apt.  linux-image-REL is an empty metapackage there: the image is in
+# linux-binary-REL, config and modules.* in linux-base-REL.  Builds for it
+# go through the chroot (the 'chroot' file names it; see the Makefile).
+fetch_sid_kernel() {
+	local name=$1
+	local dir=$cache/kernels/$name root=$cache/sid-root
+	ensure_sid_root
+	if ! kernel_ready "$dir"; then
+		sid_apt "$root" update
+		local meta img kver hdr deps p
+		meta=$(chroot "$root" apt-cache depends linux-image-amd64 | awk '/Depends: linux-image-/{print $2; exit}')
+		kver=${meta#linux-image-}
+		[ -n "$meta" ] || { echo "deps: cannot resolve sid's linux-image-amd64" >&2; return 1; }
+		img=linux-binary-$kver
+		hdr=linux-headers-$kver
+		deps=$(chroot "$root" apt-cache show "$hdr" | awk '/^Depends:/{print; exit}')
+		local pkgs=("$img" "linux-base-$kver" "$hdr")
+		for p in $(echo "$deps" | grep -o 'linux-headers-[^ ,]*-common[^ ,]*\|linux-kbuild-[^ ,]*'); do
+			pkgs+=("$p")
+		done
+		rm -rf "$dir.tmp" "$root/var/cache/dn-debs" && mkdir -p "$dir.tmp/debs" "$dir.tmp/root" "$root/var/cache/dn-debs"
+		chroot "$root" sh -c "cd /var/cache/dn-debs && apt-get download -qq -o APT::Sandbox::User=root ${pkgs[*]}"
+		mv "$root"/var/cache/dn-debs/*.deb "$dir.tmp/debs/"
+		rm -rf "$root/var/cache/dn-debs" "$root"/var/lib/apt/lists/*_Packages "$root"/var/lib/apt/lists/*_Translation-*
+		unpack_kernel "$name" "$dir" "$kver" "$dir.tmp"/debs/*.deb
+	fi
+	# Build through the chroot unless the host has the kernel's compiler.
+	local cc
+	cc=$(sed -n 's/^CONFIG_CC_VERSION_TEXT="\([^ ]*\) .*/\1/p' "$dir/root/usr/lib/modules/$(cat "$dir/kver")/config")
+	if [ -n "$cc" ] && command -v "$cc" > /dev/null; then
+		rm -f "$dir/chroot"
+	else
+		echo "$root" > "$dir/chroot"
+	fi
+}
+
 install_packages
 if [ "$packages_only" = 0 ]; then
 	ensure_backports
-	fetch_kernel 6.1 linux-image-amd64 linux-headers-amd64
-	fetch_kernel 6.12 linux-image-amd64 linux-headers-amd64 bookworm-backports
+	kernels=("$@")
+	[ ${#kernels[@]} -gt 0 ] || kernels=(6.1 6.12 7.2)
+	for k in "${kernels[@]}"; do
+		case $k in
+		6.1) fetch_kernel 6.1 bookworm-security bookworm ;;
+		6.12) fetch_kernel 6.12 bookworm-backports ;;
+		7.2) fetch_sid_kernel 7.2 ;;
+		*) echo "deps: unknown kernel '$k' (6.1, 6.12 or 7.2)" >&2; exit 2 ;;
+		esac
+	done
 fi

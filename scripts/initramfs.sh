@@ -49,7 +49,7 @@ r=$(mktemp -d)
 trap 'rm -rf "$r"' EXIT
 mkdir -p "$r/lib/modules/$krel/extra" "$r/dn"
 install -m 0644 "$build/$krel/disagg_node.ko" "$r/lib/modules/$krel/extra/"
-kmods=$(ls -d "${DN_CACHE:-$top/.cache}"/kernels/*/root/lib/modules/"$krel" 2>/dev/null | head -n1)
+kmods=$(ls -d "${DN_CACHE:-$top/.cache}"/kernels/*/root/{usr/,}lib/modules/"$krel" 2>/dev/null | head -n1 || true)
 for f in modules.order modules.builtin modules.builtin.modinfo; do
 	if [ -n "$kmods" ] && [ -f "$kmods/$f" ]; then
 		cp "$kmods/$f" "$r/lib/modules/$krel/"

@@ -10,15 +10,15 @@
 # Prints the TAP output, a per-suite summary and a closing "N passed,
 # N failed" line; exits non-zero if anything failed.
 #
-# Usage: scripts/test.sh [KERNEL...]     (default: 6.1 6.12)
+# Usage: scripts/test.sh [KERNEL...]     (default: 6.1 6.12 7.2)
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 kernels=("$@")
-[ ${#kernels[@]} -gt 0 ] || kernels=(6.1 6.12)
+[ ${#kernels[@]} -gt 0 ] || kernels=(6.1 6.12 7.2)
 
-"$top/scripts/deps.sh"
+"$top/scripts/deps.sh" "${kernels[@]}"
 
 logdir=$top/build/logs
 mkdir -p "$logdir"

@@ -9,7 +9,7 @@
 # with 124 (timeout) or 125.
 #
 # Usage: vm-run.sh [options] -- GUEST COMMAND
-#   --kernel NAME     cached kernel: 6.1 (default) or 6.12
+#   --kernel NAME     cached kernel: 6.1 (default), 6.12 or 7.2
 #   --memmap SPEC     reservation, default '512M$0x40000000'; 'none' for none
 #   --single-node     no second (empty) NUMA node
 #   --smp N           virtual CPUs, default 2, all on NUMA node 0
@@ -46,7 +46,9 @@ done
 cmd=${*:?vm-run: no guest command}
 
 krel=$(cat "$cache/kernels/$kernel/kver")
-vmlinuz=$cache/kernels/$kernel/root/boot/vmlinuz-$krel
+# deps.sh links the image (bookworm: boot/vmlinuz-REL; sid:
+# usr/lib/modules/REL/vmlinuz).
+vmlinuz=$cache/kernels/$kernel/vmlinuz
 mkdir -p "$build/logs"
 [ -n "$log" ] || log=$build/logs/$kernel-$(date +%Y%m%d-%H%M%S)-$$.log
 initrd=$(mktemp --suffix=.cpio)
