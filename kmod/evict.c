@@ -79,9 +79,9 @@ static void dn_evict_queue(unsigned long delay, bool kick)
 	spin_lock_irqsave(&dn_kick_lock, flags);
 	if (dn_work_enabled) {
 		if (kick)
-			mod_delayed_work(system_unbound_wq, &dn_evict_work, 0);
+			mod_delayed_work(dn_unbound_wq, &dn_evict_work, 0);
 		else
-			queue_delayed_work(system_unbound_wq, &dn_evict_work,
+			queue_delayed_work(dn_unbound_wq, &dn_evict_work,
 					   delay);
 	}
 	spin_unlock_irqrestore(&dn_kick_lock, flags);

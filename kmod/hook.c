@@ -107,7 +107,8 @@ struct dn_work {
 	u64 wait_ns;		/* remote latency to pay, if not 0 */
 	unsigned long start;	/* protect [start, end) again, if end */
 	unsigned long end;
-	unsigned long pfn;	/* protect the newly allocated page, if pfn */
+	unsigned long pfn;	/* protect the page at this PFN, if pfn */
+	bool born;		/* pfn was just allocated there (first touch) */
 	bool drain_local;	/* drain this CPU's LRU batches first */
 	bool drain_all;		/* drain every CPU's LRU batches first */
 	bool add_target;	/* make current->mm a target */
@@ -137,10 +138,16 @@ static int dn_find_pte(pte_t *ptep, unsigned long addr, void *data)
 	return 0;
 }
 
-/* Where @mm maps the page @pfn, found from its index; 0 if nowhere. */
+/*
+ * Where @mm maps the page @pfn, found from its folio's index (a page may be
+ * freed meanwhile: a stale index finds nothing, the PTE must map @pfn);
+ * 0 if nowhere.
+ */
 static unsigned long dn_find_page(struct mm_struct *mm, unsigned long pfn)
 {
-	pgoff_t index = READ_ONCE(pfn_to_page(pfn)->index);
+	struct page *page = pfn_to_page(pfn);
+	struct folio *folio = page_folio(page);
+	pgoff_t index = READ_ONCE(folio->index) + folio_page_idx(folio, page);
 	struct dn_find_walk f = { .pfn = pfn };
 	struct vm_area_struct *vma;
 	unsigned long addr;
@@ -248,7 +255,7 @@ static void dn_work_fn(struct callback_head *cb)
 		mmap_read_unlock(mm);
 		n = dn_protect_finish(&b);
 		dn_stat_add(DN_STAT_HOOK_PROTECTED, n);
-		if (w->pfn && n) {
+		if (w->born && n) {
 			/* A page born remote: the target's remote count. */
 			t = dn_target_tryget(mm);
 			if (t) {
@@ -332,10 +339,13 @@ static void dn_queue_trap(u64 wait_ns, bool add_target)
  * A failed promotion: the kernel maps the page accessible; put it on the
  * LRU (the usual cause: it waits in a CPU's LRU batch) and protect it before
  * the task returns to user mode - unless promotions keep failing, see
- * DN_FAIL_STREAK; then the worker protects it at its next pass.
+ * DN_FAIL_STREAK; then the worker protects it at its next pass.  The page
+ * is at @addr, or where the task_work finds @pfn when the probed function
+ * does not tell the address (HAVE_MIGRATE_MISPLACED_FOLIO_NODE).
  */
-static void dn_promotion_failed(unsigned long addr)
+static void dn_promotion_failed(unsigned long addr, unsigned long pfn)
 {
+	struct dn_work *w;
 	struct dn_target *t;
 	int streak = 0;
 
@@ -352,8 +362,16 @@ static void dn_promotion_failed(unsigned long addr)
 		dn_stat_add(DN_STAT_REPROTECT_DEFERRED, 1);
 		return;
 	}
-	if (addr)
+	if (addr) {
 		__dn_queue_reprotect(addr, addr + PAGE_SIZE, true);
+		return;
+	}
+	w = kzalloc(sizeof(*w), GFP_ATOMIC | __GFP_NOWARN);
+	if (!w)
+		return;
+	w->pfn = pfn;
+	w->drain_all = true;
+	dn_queue(w);
 }
 
 struct dn_fault_data {
@@ -396,7 +414,7 @@ static int dn_misplaced_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 	if (atomic_dec_if_positive(&dn_dev.fail_promote) >= 0) {
 		/* debugfs fault injection: refuse, as a failed promotion */
 		regs_set_return_value(regs, NUMA_NO_NODE);
-		dn_promotion_failed(d->addr);
+		dn_promotion_failed(d->addr, 0);
 	} else {
 		regs_set_return_value(regs, dn_dev.local_nid);
 	}
@@ -413,31 +431,59 @@ static struct kretprobe dn_krp_misplaced = {
 };
 
 struct dn_migrate_data {
-	unsigned long addr;
+	unsigned long addr;	/* where the page is mapped, if known */
+	unsigned long pfn;	/* else the page */
 };
 
-/* (page or folio, vma, node): a promotion of a remote page? */
-static int dn_migrate_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
+#ifdef HAVE_MIGRATE_MISPLACED_FOLIO
+/*
+ * (folio, vma, node), or (folio, node) for migrate_misplaced_folio() where
+ * HAVE_MIGRATE_MISPLACED_FOLIO_NODE: a promotion of a remote page?
+ */
+static int __dn_migrate_entry(struct kretprobe_instance *ri,
+			      struct pt_regs *regs, bool has_vma)
 {
 	struct dn_migrate_data *d = (struct dn_migrate_data *)ri->data;
-	struct vm_area_struct *vma = (struct vm_area_struct *)regs->si;
-#ifdef HAVE_MIGRATE_MISPLACED_FOLIO
 	struct folio *folio = (struct folio *)regs->di;
 
 	if (folio_nid(folio) != dn_dev.nid || !READ_ONCE(dn_dev.trap) ||
 	    dn_hook_return())
 		return 1;
-	d->addr = dn_index_addr(vma, folio->index);
+	d->pfn = folio_pfn(folio);
+	d->addr = has_vma ? dn_index_addr((struct vm_area_struct *)regs->si,
+					  folio->index) : 0;
+	return 0;
+}
+
+static int dn_prepare_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
+{
+	return __dn_migrate_entry(ri, regs, true);
+}
+
+static int dn_migrate_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
+{
+#ifdef HAVE_MIGRATE_MISPLACED_FOLIO_NODE
+	return __dn_migrate_entry(ri, regs, false);
 #else
+	return __dn_migrate_entry(ri, regs, true);
+#endif
+}
+#else
+/* migrate_misplaced_page(page, vma, node): a promotion of a remote page? */
+static int dn_migrate_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
+{
+	struct dn_migrate_data *d = (struct dn_migrate_data *)ri->data;
+	struct vm_area_struct *vma = (struct vm_area_struct *)regs->si;
 	struct page *page = (struct page *)regs->di;
 
 	if (page_to_nid(page) != dn_dev.nid || !READ_ONCE(dn_dev.trap) ||
 	    dn_hook_return())
 		return 1;
+	d->pfn = page_to_pfn(page);
 	d->addr = dn_index_addr(vma, page->index);
-#endif
 	return 0;
 }
+#endif
 
 /*
  * A page came home: the target owes the remote node a page, sent by an
@@ -476,7 +522,7 @@ static int dn_prepare_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 	struct dn_migrate_data *d = (struct dn_migrate_data *)ri->data;
 
 	if (regs_return_value(regs))
-		dn_promotion_failed(d->addr);
+		dn_promotion_failed(d->addr, d->pfn);
 	dn_return_done();
 	return 0;
 }
@@ -487,7 +533,7 @@ static int dn_migrate_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 	struct dn_migrate_data *d = (struct dn_migrate_data *)ri->data;
 
 	if (regs_return_value(regs))
-		dn_promotion_failed(d->addr);
+		dn_promotion_failed(d->addr, d->pfn);
 	else
 		dn_promoted();
 	dn_return_done();
@@ -496,7 +542,7 @@ static int dn_migrate_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 
 static struct kretprobe dn_krp_prepare = {
 	.kp.symbol_name = "migrate_misplaced_folio_prepare",
-	.entry_handler = dn_migrate_entry,
+	.entry_handler = dn_prepare_entry,
 	.handler = dn_prepare_ret,
 	.data_size = sizeof(struct dn_migrate_data),
 	.maxactive = DN_KRP_MAXACTIVE,
@@ -522,7 +568,7 @@ static int dn_migrate_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 	if (regs_return_value(regs) == 1)
 		dn_promoted();
 	else
-		dn_promotion_failed(d->addr);
+		dn_promotion_failed(d->addr, d->pfn);
 	dn_return_done();
 	return 0;
 }
@@ -561,6 +607,7 @@ static void dn_page_alloc_probe(void *data, struct page *page,
 	if (!w)
 		return;
 	w->pfn = page_to_pfn(page);
+	w->born = true;
 	w->drain_local = true;	/* the fault added it to this CPU's batch */
 	rcu_read_lock();
 	w->add_target = !dn_target_lookup_rcu(current->mm);

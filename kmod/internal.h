@@ -19,6 +19,18 @@
 #include "config.h"
 #include "policy.h"
 
+/*
+ * The system workqueues under their current names: 7.2 deprecates
+ * system_wq and system_unbound_wq (HAVE_SYSTEM_PERCPU_WQ).
+ */
+#ifdef HAVE_SYSTEM_PERCPU_WQ
+#define dn_percpu_wq	system_percpu_wq
+#define dn_unbound_wq	system_dfl_wq
+#else
+#define dn_percpu_wq	system_wq
+#define dn_unbound_wq	system_unbound_wq
+#endif
+
 /* Abstract distance of the remote node: that of slow memory in dax/kmem. */
 #define DN_ADISTANCE		(MEMTIER_ADISTANCE_DRAM * 5)
 #define DN_REMOTE_PCT_MAX	100
@@ -249,6 +261,7 @@ void dn_lru_drain_all(void);
 struct vm_area_struct;
 struct dn_walk;
 bool dn_vma_walkable(struct vm_area_struct *vma);
+bool dn_tlb_flush_usable(void);
 bool dn_vma_evictable(struct vm_area_struct *vma);
 /*
  * A batch of PTEs made PROT_NONE, flushed once: a page-table walk that

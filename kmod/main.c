@@ -163,6 +163,10 @@ static int __init dn_init(void)
 	dn->trap = trap;
 	dn->first_touch = first_touch;
 
+	if (!dn_tlb_flush_usable()) {
+		pr_err("this kernel exports no full TLB flush to modules and a Xen PV guest cannot flush by itself: not supported\n");
+		return -ENODEV;
+	}
 	dn->local_nid = dn_local_node();
 	if (dn->local_nid == NUMA_NO_NODE) {
 		pr_err("no node has both CPUs and memory: nowhere to promote remote pages to\n");

@@ -13,7 +13,8 @@
  * are never RAM in the firmware map, so they never qualify; nor do the small
  * ranges the kernel reserves itself (page 0, the BIOS area), which are
  * smaller than a memory block.  If there are several, the largest wins (the
- * lowest address on a tie).
+ * lowest address on a tie).  Where the firmware map is not available to
+ * modules (7.2), the ACPI SRAT stands in for it: see dn_firmware_ram().
  *
  * Node: the lowest-numbered possible node that has neither memory nor CPUs.
  */
@@ -31,6 +32,7 @@
 #include <linux/delay.h>
 #include <linux/slab.h>
 #include <linux/topology.h>
+#include <linux/acpi.h>
 #include <asm/e820/api.h>
 
 #include "internal.h"
@@ -39,6 +41,9 @@
 /* Onlining retries while another task holds the device hotplug lock. */
 #define DN_ONLINE_TRIES		500
 #define DN_ONLINE_RETRY_MS	10
+
+#ifdef HAVE_EXPORT_E820__MAPPED_RAW_ANY
+#define DN_FIRMWARE_MAP "the firmware memory map (/sys/firmware/memmap)"
 
 static const enum e820_type dn_not_ram[] = {
 	E820_TYPE_RESERVED, E820_TYPE_ACPI, E820_TYPE_NVS, E820_TYPE_UNUSABLE,
@@ -58,6 +63,64 @@ static bool dn_firmware_ram(u64 start, u64 size)
 			return false;
 	return true;
 }
+#else
+#define DN_FIRMWARE_MAP "the ACPI SRAT (memory affinity)"
+
+/* The SRAT memory range that contains @pos and counts as RAM, or NULL. */
+static struct acpi_srat_mem_affinity *
+dn_srat_ram_at(struct acpi_table_header *tbl, u64 pos)
+{
+	u8 *p = (u8 *)tbl + sizeof(struct acpi_table_srat);
+	u8 *end = (u8 *)tbl + tbl->length;
+	struct acpi_subtable_header *h;
+	struct acpi_srat_mem_affinity *m;
+
+	for (; p + sizeof(*h) <= end; p += h->length) {
+		h = (struct acpi_subtable_header *)p;
+		if (h->length < sizeof(*h) || p + h->length > end)
+			break;
+		if (h->type != ACPI_SRAT_TYPE_MEMORY_AFFINITY ||
+		    h->length < sizeof(*m))
+			continue;
+		m = (struct acpi_srat_mem_affinity *)p;
+		if (!(m->flags & ACPI_SRAT_MEM_ENABLED) ||
+		    (m->flags & (ACPI_SRAT_MEM_HOT_PLUGGABLE |
+				 ACPI_SRAT_MEM_NON_VOLATILE)))
+			continue;
+		if (pos >= m->base_address && pos - m->base_address < m->length)
+			return m;
+	}
+	return NULL;
+}
+
+/*
+ * Is [start, start + size) RAM for the firmware?  e820__mapped_raw_any(),
+ * the firmware's E820 map, is exported only to KVM's modules (7.2), so the
+ * ACPI SRAT answers: enabled, volatile, not hot-pluggable memory ranges
+ * must cover the range.  That is weaker than the E820 map: DRAM the
+ * firmware keeps for itself inside such a range (SMM, graphics stolen
+ * memory) is covered too.  The range must still be one whole E820
+ * "Reserved" range of whole memory blocks that nothing has claimed
+ * (dn_region_check()).  No SRAT, no region.
+ */
+static bool dn_firmware_ram(u64 start, u64 size)
+{
+	struct acpi_srat_mem_affinity *m;
+	struct acpi_table_header *tbl;
+	u64 pos = start, end = start + size;
+
+	if (ACPI_FAILURE(acpi_get_table(ACPI_SIG_SRAT, 0, &tbl)))
+		return false;
+	while (pos < end) {
+		m = dn_srat_ram_at(tbl, pos);
+		if (!m)
+			break;
+		pos = m->base_address + m->length;
+	}
+	acpi_put_table(tbl);
+	return pos >= end;
+}
+#endif
 
 struct dn_region_walk {
 	u64 start;
@@ -155,8 +218,8 @@ int dn_region_check(u64 start, u64 size)
 		return -EBUSY;
 	}
 	if (!dn_reserved_ram(start, size)) {
-		pr_err("region %#llx+%#llx is not RAM in the firmware memory map (/sys/firmware/memmap): choose a range inside RAM\n",
-		       start, size);
+		pr_err("region %#llx+%#llx is not RAM in %s: choose a range inside RAM\n",
+		       start, size, DN_FIRMWARE_MAP);
 		return -EINVAL;
 	}
 	return 0;

@@ -13,6 +13,13 @@
  * Page tables are changed with apply_to_existing_page_range() under the
  * mmap read lock and the PTE lock it takes; it WARNs on huge PMDs, so
  * dn_walk_range() checks every PMD first and passes only page tables to it.
+ * Where that function is not exported to every module (7.2),
+ * apply_to_page_range() does the same on the PMDs found to hold a page
+ * table; it would allocate a missing table and calls back for empty PTEs
+ * too, so only ranges with a table are passed and empty PTEs are skipped
+ * (dn_apply()).  A table freed between the check and the call (an empty
+ * one reclaimed under the mmap read lock) is allocated again, empty: the
+ * cost of a page fault, nothing changes.
  *
  * TLB flushes are batched: every path that makes PTEs PROT_NONE runs
  * in a struct dn_protect_batch, which marks a TLB flush pending from its
@@ -29,14 +36,19 @@
 #include <linux/mm.h>
 #include <linux/mm_inline.h>
 #include <linux/mutex.h>
-#include <linux/pagevec.h>
 #include <linux/pgtable.h>
 #include <linux/smp.h>
 #include <linux/workqueue.h>
 #include <asm/pgtable-invert.h>
 #include <asm/tlbflush.h>
 
-#include "internal.h"
+#include "internal.h"	/* config.h: HAVE_* */
+
+#ifdef HAVE_FOLIO_BATCH_H
+#include <linux/folio_batch.h>
+#else
+#include <linux/pagevec.h>
+#endif
 
 /*
  * The PROT_NONE form of a present PTE, as pte_modify(pte, PAGE_NONE) with
@@ -71,6 +83,41 @@ bool dn_vma_evictable(struct vm_area_struct *vma)
 {
 	return dn_vma_walkable(vma) && vma_is_anonymous(vma) &&
 	       !(vma->vm_flags & (VM_SHARED | VM_LOCKED));
+}
+
+#ifndef HAVE_EXPORT_APPLY_TO_EXISTING_PAGE_RANGE
+struct dn_apply_walk {
+	int (*fn)(pte_t *pte, unsigned long addr, void *data);
+	void *data;
+};
+
+/* apply_to_page_range() calls back for every PTE: skip the empty ones. */
+static int dn_apply_pte(pte_t *ptep, unsigned long addr, void *data)
+{
+	struct dn_apply_walk *w = data;
+
+	if (pte_none(ptep_get(ptep)))
+		return 0;
+	return w->fn(ptep, addr, w->data);
+}
+#endif
+
+/*
+ * @fn on every non-empty PTE of [addr, addr + size), inside one PMD that
+ * holds a page table, under its PTE lock.
+ */
+static int dn_apply(struct mm_struct *mm, unsigned long addr,
+		    unsigned long size,
+		    int (*fn)(pte_t *pte, unsigned long addr, void *data),
+		    void *data)
+{
+#ifdef HAVE_EXPORT_APPLY_TO_EXISTING_PAGE_RANGE
+	return apply_to_existing_page_range(mm, addr, size, fn, data);
+#else
+	struct dn_apply_walk w = { .fn = fn, .data = data };
+
+	return apply_to_page_range(mm, addr, size, dn_apply_pte, &w);
+#endif
 }
 
 /*
@@ -113,7 +160,7 @@ int dn_walk_range(struct mm_struct *mm, unsigned long start,
 			dn_stat_add(DN_STAT_SKIPPED_HUGE, 1);
 			continue;
 		}
-		ret = apply_to_existing_page_range(mm, addr, next - addr, fn, data);
+		ret = dn_apply(mm, addr, next - addr, fn, data);
 		if (ret)
 			return ret;
 		cond_resched();
@@ -139,10 +186,52 @@ static void dn_walk_vmas(struct mm_struct *mm, unsigned long start,
 	}
 }
 
+#ifdef HAVE_EXPORT___FLUSH_TLB_ALL
 static void dn_flush_tlb_cpu(void *unused)
 {
 	__flush_tlb_all();
 }
+
+bool dn_tlb_flush_usable(void)
+{
+	return true;
+}
+#else
+/*
+ * This CPU's whole TLB, done here because __flush_tlb_all() is exported
+ * only to KVM's modules (7.2).  It must drop every translation of user
+ * addresses, for every address space, under every PCID:
+ *  - With PCID (CR4.PCIDE), a CPU keeps the entries of address spaces it
+ *    switched away from under their own PCIDs (and, with page table
+ *    isolation, the user half of each under a second one), and a CR3 write
+ *    flushes at most the current PCID.  Toggling CR4.PGE invalidates all
+ *    TLB entries, global ones included, and the paging-structure caches,
+ *    for all PCIDs (Intel SDM vol. 3A, 4.10.4.1; AMD APM vol. 2, 5.5.3),
+ *    which is what the kernel's own global flush does without INVPCID.
+ *    The two writes restore CR4 exactly, so the kernel's CR4 shadow stays
+ *    true and no pinned bit ever changes; interrupts are off (IPI or
+ *    on_each_cpu()'s local call), as for the kernel's toggle.
+ *  - Without PGE there is no PCID (the kernel enables PCID only with PGE),
+ *    and user pages are never global, so reloading CR3 flushes them all.
+ * A Xen PV guest cannot write CR4 itself: dn_tlb_flush_usable() refuses.
+ */
+static void dn_flush_tlb_cpu(void *unused)
+{
+	unsigned long cr4 = native_read_cr4();
+
+	if (cr4 & X86_CR4_PGE) {
+		asm volatile("mov %0, %%cr4" : : "r" (cr4 ^ X86_CR4_PGE) : "memory");
+		asm volatile("mov %0, %%cr4" : : "r" (cr4) : "memory");
+	} else {
+		native_write_cr3(__native_read_cr3());
+	}
+}
+
+bool dn_tlb_flush_usable(void)
+{
+	return !boot_cpu_has(X86_FEATURE_XENPV);
+}
+#endif
 
 /*
  * Flush every TLB entry on every CPU.  flush_tlb_mm_range() is not
@@ -379,7 +468,7 @@ void dn_lru_drain_all(void)
 	cpus_read_lock();
 	for_each_online_cpu(cpu) {
 		INIT_WORK(per_cpu_ptr(&dn_drain_work, cpu), dn_drain_workfn);
-		queue_work_on(cpu, system_wq, per_cpu_ptr(&dn_drain_work, cpu));
+		queue_work_on(cpu, dn_percpu_wq, per_cpu_ptr(&dn_drain_work, cpu));
 	}
 	for_each_online_cpu(cpu)
 		flush_work(per_cpu_ptr(&dn_drain_work, cpu));
