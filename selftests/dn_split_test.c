@@ -310,6 +310,36 @@ TEST_F_TIMEOUT(split, random_access_75, 300)
 	dn_split_run(_metadata, self->nid, 75);
 }
 
+/*
+ * Wait until the worker has neither moved a page nor recounted for @quiet_ms
+ * (stats sampled every 100 ms); give up after @timeout_ms.
+ * Return: the time waited in ms, or -1 on timeout.
+ */
+static long dn_wait_quiet(long quiet_ms, long timeout_ms)
+{
+	static const char * const names[] = {
+		"evictions", "homecomings", "exchanges", "promotions", "recounts",
+	};
+	long long last = -1, sum, t0 = dn_now_ns(), changed = t0, now;
+	size_t i;
+
+	for (;;) {
+		sum = 0;
+		for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+			sum += dn_stat(names[i]);
+		now = dn_now_ns();
+		if (sum != last) {
+			last = sum;
+			changed = now;
+		} else if (now - changed >= quiet_ms * 1000000LL) {
+			return (now - t0) / 1000000;
+		}
+		if (now - t0 > timeout_ms * 1000000LL)
+			return -1;
+		dn_sleep_ms(100);
+	}
+}
+
 /* A positive number from the environment, or def. */
 static long dn_env_mb(const char *name, long def)
 {
@@ -345,9 +375,10 @@ TEST_F_TIMEOUT(split, idle_target_costs_nothing, 400)
 	ASSERT_LE(0, reach);
 	/*
 	 * Let the last passes finish, and the one recount that follows
-	 * activity (5 s after the last page moved, DN_RECOUNT_MS).
+	 * activity (5 s after the last page moved, DN_RECOUNT_MS): wait
+	 * until nothing has moved and no recount has run for 6 s.
 	 */
-	dn_sleep_ms(6500);
+	ASSERT_LE(0, dn_wait_quiet(6000, 120000));
 	w0 = dn_stat("worker_ns");
 	r0 = dn_stat("recounts");
 	t0 = dn_now_ns();
