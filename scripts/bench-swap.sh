@@ -21,7 +21,7 @@ kernels=("$@")
 [ ${#kernels[@]} -gt 0 ] || kernels=(6.1 6.12)
 build=${BUILD:-$top/build}
 export BUILD=$build
-"$top/scripts/deps.sh"
+"$top/scripts/deps.sh" "${kernels[@]}"
 out=$build/results
 mkdir -p "$out"
 

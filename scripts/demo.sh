@@ -10,6 +10,6 @@ set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 kernel=${1:-6.1}
-"$top/scripts/deps.sh"
+"$top/scripts/deps.sh" "$kernel"
 make -s -C "$top" KVER="$kernel" all
 exec "$top/scripts/vm-run.sh" --kernel "$kernel" --timeout 600 -- demo-guest.sh

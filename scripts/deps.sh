@@ -150,7 +150,7 @@ fetch_kernel() {
 	common=$(apt-cache show "$hdr/$suite" | awk '/^Depends:/{print; exit}' | grep -o 'linux-headers-[^ ,]*-common[^ ,]*' | head -n1)
 	kbuild=$(apt-cache show "$hdr/$suite" | awk '/^Depends:/{print; exit}' | grep -o 'linux-kbuild-[^ ,]*' | head -n1)
 	rm -rf "$dir.tmp" && mkdir -p "$dir.tmp/debs" "$dir.tmp/root"
-	(cd "$dir.tmp/debs" && apt-get download -qq "$img/$suite" "$hdr/$suite" "$common/$suite" "$kbuild/$suite")
+	(cd "$dir.tmp/debs" && apt-get download -qq -o APT::Sandbox::User=root "$img/$suite" "$hdr/$suite" "$common/$suite" "$kbuild/$suite")
 	local kver=${img#linux-image-}
 	unpack_kernel "$name" "$dir" "${kver%-unsigned}" "$dir.tmp"/debs/*.deb
 }
@@ -170,6 +170,12 @@ sid_apt() {	# sid_apt ROOT APT-GET-ARGS...
 		-o APT::Sandbox::User=root "$@"
 }
 
+sid_clean() {	# drop apt's package lists and caches (update makes them again)
+	sid_apt "$1" clean
+	rm -rf "$1"/var/lib/apt/lists/*_Packages "$1"/var/lib/apt/lists/*_Translation-* \
+		"$1"/var/cache/apt/*.bin
+}
+
 ensure_sid_root() {
 	local root=$cache/sid-root
 	[ -f "$root/.dn-ready" ] && return 0
@@ -184,8 +190,9 @@ ensure_sid_root() {
 	debootstrap --variant=minbase --include="$sid_pkgs" sid "$root" "$(debian_mirror)" \
 		> "$cache/sid-root.log" 2>&1 ||
 		{ echo "deps: debootstrap failed, see $cache/sid-root.log" >&2; return 1; }
-	sid_apt "$root" update
-	sid_apt "$root" clean
+	# A build chroot needs no documentation or translations.
+	rm -rf "$root"/usr/share/doc "$root"/usr/share/locale "$root"/usr/share/man
+	sid_clean "$root"
 	touch "$root/.dn-ready"
 	echo "deps: sid chroot ready in $((SECONDS - t0)) s, $(du -sh "$root" | cut -f1)"
 }
@@ -214,7 +221,8 @@ fetch_sid_kernel() {
 		rm -rf "$dir.tmp" "$root/var/cache/dn-debs" && mkdir -p "$dir.tmp/debs" "$dir.tmp/root" "$root/var/cache/dn-debs"
 		chroot "$root" sh -c "cd /var/cache/dn-debs && apt-get download -qq -o APT::Sandbox::User=root ${pkgs[*]}"
 		mv "$root"/var/cache/dn-debs/*.deb "$dir.tmp/debs/"
-		rm -rf "$root/var/cache/dn-debs" "$root"/var/lib/apt/lists/*_Packages "$root"/var/lib/apt/lists/*_Translation-*
+		rm -rf "$root/var/cache/dn-debs"
+		sid_clean "$root"
 		unpack_kernel "$name" "$dir" "$kver" "$dir.tmp"/debs/*.deb
 	fi
 	# Build through the chroot unless the host has the kernel's compiler.

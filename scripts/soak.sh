@@ -15,7 +15,7 @@
 # or fewer migrations than --min-migrations (default 1000000, 0 turns that
 # check off).
 #
-# Usage: scripts/soak.sh [--minutes N] [--kernel 6.1|6.12] [--min-migrations N]
+# Usage: scripts/soak.sh [--minutes N] [--kernel 6.1|6.12|7.2] [--min-migrations N]
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -37,7 +37,7 @@ case $min_migrations in ''|*[!0-9]*) echo "soak: --min-migrations takes a number
 
 build=${BUILD:-$top/build}
 export BUILD=$build
-"$top/scripts/deps.sh"
+"$top/scripts/deps.sh" "$kernel"
 make -s KVER="$kernel" all
 
 # Pass 1 takes 5 to 7 minutes (7 cases of 20 s plus their checks, 20
