@@ -199,6 +199,8 @@ else
 	echo "$key" > "$obj/.dn-key"
 fi
 krel=$(cat "$kc/kver")
+# vm-run.sh boots the image that 'vmlinuz' names, as deps.sh links it.
+[ -e "$kc/vmlinuz" ] || ln -s "root/boot/vmlinuz-$krel" "$kc/vmlinuz"
 [ "$build_only" = 0 ] || exit 0
 
 # --- the module and tests against it; every symbol must resolve (modpost
