@@ -568,4 +568,110 @@ TEST_F_TIMEOUT(split, dnctl_watch_shows_split, 120)
 	munmap(p, len);
 }
 
+/* Run a shell command, its stdout and stderr into buf; its exit status. */
+static int dn_capture(const char *cmd, char *buf, size_t len)
+{
+	size_t n = 0, k;
+	FILE *f = popen(cmd, "r");
+	int st;
+
+	buf[0] = '\0';
+	if (!f)
+		return -1;
+	while (n + 1 < len && (k = fread(buf + n, 1, len - 1 - n, f)) > 0)
+		n += k;
+	buf[n] = '\0';
+	st = pclose(f);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/*
+ * dnctl status shows the node, its tier and each target with its split, in
+ * text and in JSON: this process, a 16 MiB target at remote_pct 50 that
+ * reached its split, within 3 points of 50.
+ */
+TEST_F_TIMEOUT(split, dnctl_status_shows_target, 120)
+{
+	char out[16384], want[64], *line;
+	size_t len = 16 * MB;
+	double share = -1;
+	char *p;
+
+	DN_NEED_SETUP();
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+		 -1, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	memset(p, 5, len);
+	ASSERT_EQ(0, dn_set("remote_pct", 50));
+	ASSERT_LE(0, dn_wait_split(self->nid, 50, 60000));
+
+	ASSERT_EQ(0, dn_capture("/dn/bin/dnctl status 2>&1", out, sizeof(out)));
+	printf("%s", out);
+	snprintf(want, sizeof(want), "node %d: 512 MiB at 0x40000000, memory tier ",
+		 self->nid);
+	EXPECT_NE(NULL, strstr(out, want));
+	EXPECT_NE(NULL, strstr(out, " remote_pct=50 "));
+	for (line = strtok(out, "\n"); line; line = strtok(NULL, "\n")) {
+		long long l, r;
+		int pid;
+
+		if (sscanf(line, " %d %*s %lld %lld %lf", &pid, &l, &r, &share) == 4 &&
+		    pid == getpid())
+			break;
+		share = -1;
+	}
+	EXPECT_LE(47.0, share);
+	EXPECT_GE(53.0, share);
+
+	ASSERT_EQ(0, dn_capture("/dn/bin/dnctl status --json 2>&1", out, sizeof(out)));
+	printf("%s", out);
+	snprintf(want, sizeof(want), "{\"node\": {\"id\": %d, ", self->nid);
+	EXPECT_EQ(0, strncmp(out, want, strlen(want)));
+	snprintf(want, sizeof(want), "{\"pid\": %d, \"comm\": ", getpid());
+	EXPECT_NE(NULL, strstr(out, want));
+	EXPECT_NE(NULL, strstr(out, "\"remote_pct\": 50"));
+	munmap(p, len);
+}
+
+/*
+ * dnctl run sets the knobs, runs a program as a target and reports its
+ * split and counters: dn_touch (16 MiB, rewritten, then held) at
+ * --remote-pct 50 ends with about half of its pages remote and traps
+ * counted.  Bad input: a value out of range, no command, a program that
+ * does not exist, an unknown option.
+ */
+TEST_F_TIMEOUT(split, dnctl_run_reports, 180)
+{
+	char out[8192], *q;
+	long long faults = -1;
+	double share = -1;
+
+	DN_NEED_SETUP();
+	ASSERT_EQ(0, dn_capture("/dn/bin/dnctl run --remote-pct 50 --latency 1000 -- /dn/bin/dn_touch --mb 16 --passes 5 --hold 2 2>&1",
+				out, sizeof(out)));
+	printf("%s", out);
+	EXPECT_NE(NULL, strstr(out, "exit 0, wall "));
+	EXPECT_NE(NULL, strstr(out, "remote_pct 50, latency_ns 1000"));
+	q = strstr(out, "target at last sample: remote ");
+	if (q)
+		sscanf(q, "target at last sample: remote %lf", &share);
+	q = strstr(out, " remote_faults=");
+	if (q)
+		sscanf(q, " remote_faults=%lld", &faults);
+	EXPECT_LE(40.0, share);
+	EXPECT_GE(60.0, share);
+	EXPECT_LT(0, faults);
+	EXPECT_EQ(1000, dn_read_ll(DN_SYSFS "/latency_ns"));
+
+	EXPECT_EQ(1, dn_capture("/dn/bin/dnctl set remote_pct 101 2>&1", out, sizeof(out)));
+	EXPECT_NE(NULL, strstr(out, "remote_pct=101 is out of range: use 0-100"));
+	EXPECT_EQ(50, dn_read_ll(DN_SYSFS "/remote_pct"));
+	EXPECT_EQ(1, dn_capture("/dn/bin/dnctl run --latency 2000000 -- true 2>&1", out, sizeof(out)));
+	EXPECT_NE(NULL, strstr(out, "latency_ns=2000000 is out of range"));
+	EXPECT_EQ(2, dn_capture("/dn/bin/dnctl run --remote-pct 50 2>&1", out, sizeof(out)));
+	EXPECT_EQ(127, dn_capture("/dn/bin/dnctl run -- /nonexistent 2>&1", out, sizeof(out)));
+	EXPECT_NE(NULL, strstr(out, "/nonexistent: No such file or directory"));
+	EXPECT_EQ(2, dn_capture("/dn/bin/dnctl status --yaml 2>&1", out, sizeof(out)));
+}
+
 TEST_HARNESS_MAIN

@@ -18,17 +18,10 @@
  * Exit status: PROGRAM's (128 + N if killed by signal N), or 127 if it
  * cannot be run or registered, 2 on bad usage.
  */
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
-#include <sys/wait.h>
-#include <signal.h>
-#include <unistd.h>
 
-#define DN_TARGET_ADD "/sys/kernel/mm/disagg_node/target_add"
+#include "dn_launch.h"
 
 static int usage(void)
 {
@@ -36,26 +29,9 @@ static int usage(void)
 	return 2;
 }
 
-static int register_pid(pid_t pid)
-{
-	char buf[32];
-	int fd, ret = 0;
-
-	fd = open(DN_TARGET_ADD, O_WRONLY);
-	snprintf(buf, sizeof(buf), "%d", pid);
-	if (fd < 0 || write(fd, buf, strlen(buf)) < 0) {
-		fprintf(stderr, "dn_run: %s: %s (is disagg_node loaded?)\n",
-			DN_TARGET_ADD, strerror(errno));
-		ret = -1;
-	}
-	if (fd >= 0)
-		close(fd);
-	return ret;
-}
-
 int main(int argc, char **argv)
 {
-	int i, thp_off = 1, do_register = 1, pfd[2], err = 0, status;
+	int i, thp_off = 1, do_register = 1, status;
 	pid_t child;
 
 	for (i = 1; i < argc; i++) {
@@ -71,45 +47,12 @@ int main(int argc, char **argv)
 	}
 	if (i >= argc)
 		return usage();
-	if (thp_off && prctl(PR_SET_THP_DISABLE, 1, 0, 0, 0)) {
-		perror("dn_run: prctl(PR_SET_THP_DISABLE)");
+	child = dn_launch("dn_run", argv + i, thp_off, do_register);
+	if (child < 0)
 		return 127;
-	}
-	if (pipe2(pfd, O_CLOEXEC)) {
-		perror("dn_run: pipe2");
-		return 127;
-	}
-	child = fork();
-	if (child < 0) {
-		perror("dn_run: fork");
-		return 127;
-	}
-	if (!child) {
-		close(pfd[0]);
-		execvp(argv[i], argv + i);
-		err = errno;
-		if (write(pfd[1], &err, sizeof(err)) < 0)
-			_exit(127);
-		_exit(127);
-	}
-	close(pfd[1]);
-	/* EOF: the child exec'd; an int: exec failed with that errno. */
-	if (read(pfd[0], &err, sizeof(err)) == sizeof(err)) {
-		fprintf(stderr, "dn_run: %s: %s\n", argv[i], strerror(err));
-		waitpid(child, NULL, 0);
-		return 127;
-	}
-	close(pfd[0]);
-	if (do_register && register_pid(child)) {
-		kill(child, SIGKILL);
-		waitpid(child, NULL, 0);
-		return 127;
-	}
 	if (waitpid(child, &status, 0) < 0) {
 		perror("dn_run: waitpid");
 		return 127;
 	}
-	if (WIFSIGNALED(status))
-		return 128 + WTERMSIG(status);
-	return WEXITSTATUS(status);
+	return dn_exit_code(status);
 }

@@ -2,9 +2,17 @@
 /*
  * dnctl - show and set disagg_node's run-time settings.
  *
- *   dnctl status              every file of /sys/kernel/mm/disagg_node
+ *   dnctl status [--json]     the node (size, tier), the settings, the
+ *                             global counters, and per target its local
+ *                             and remote pages and counters (numastat for
+ *                             the remote node); --json for scripts
  *   dnctl get NAME            one value
- *   dnctl set NAME VALUE      write one value (remote_pct, latency_ns)
+ *   dnctl set NAME VALUE      write one value (remote_pct 0-100,
+ *                             latency_ns 0-1000000, ...)
+ *   dnctl run [--remote-pct P] [--latency NS] -- CMD [ARG...]
+ *                             set the knobs given, run CMD as a target
+ *                             (THP off), then print its wall time, exit
+ *                             status, split and counters to stderr
  *   dnctl watch [MS [COUNT]]  every MS milliseconds (default 1000), one
  *                             line per target: its local and remote pages,
  *                             remote share, and the traps, exchanges and
@@ -12,7 +20,8 @@
  *                             line; COUNT samples (default: until killed)
  *
  * Exit status: 0 on success, 1 when the module is not loaded or the kernel
- * refused the value, 2 on bad usage.
+ * refused the value, 2 on bad usage; dnctl run: CMD's (128 + N if killed
+ * by signal N), 127 if it could not be run.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -23,12 +32,31 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "dn_launch.h"
+
 #define DN_SYSFS "/sys/kernel/mm/disagg_node"
+
+static int usage_to(FILE *f)
+{
+	fprintf(f,
+		"usage: dnctl status [--json]\n"
+		"       dnctl get NAME\n"
+		"       dnctl set NAME VALUE\n"
+		"       dnctl run [--remote-pct P] [--latency NS] -- CMD [ARG...]\n"
+		"       dnctl watch [MS [COUNT]]\n");
+	return 2;
+}
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: dnctl status | get NAME | set NAME VALUE | watch [MS [COUNT]]\n");
-	return 2;
+	return usage_to(stderr);
+}
+
+static int not_loaded(void)
+{
+	fprintf(stderr, "dnctl: %s: %s (is disagg_node loaded?)\n", DN_SYSFS,
+		strerror(errno));
+	return 1;
 }
 
 static int valid_name(const char *name)
@@ -62,35 +90,40 @@ static int show(const char *name, int with_name)
 	return 0;
 }
 
-static int status(void)
-{
-	struct dirent **list;
-	int i, n, ret = 0;
-
-	n = scandir(DN_SYSFS, &list, NULL, alphasort);
-	if (n < 0) {
-		fprintf(stderr, "dnctl: %s: %s (is disagg_node loaded?)\n",
-			DN_SYSFS, strerror(errno));
-		return 1;
-	}
-	for (i = 0; i < n; i++) {
-		if (list[i]->d_name[0] != '.')
-			ret |= show(list[i]->d_name, 1);
-		free(list[i]);
-	}
-	free(list);
-	return ret;
-}
+/* The settings dnctl checks before the kernel does, with their ranges. */
+static const struct {
+	const char *name;
+	long long min, max;
+} ranges[] = {
+	{ "remote_pct", 0, 100 },
+	{ "latency_ns", 0, 1000000 },
+	{ "trap", 0, 1 },
+};
 
 static int set(const char *name, const char *value)
 {
-	char path[256];
+	char path[256], *end;
+	long long v;
+	size_t i;
 	int fd, ret = 0;
 
+	for (i = 0; i < sizeof(ranges) / sizeof(ranges[0]); i++) {
+		if (strcmp(name, ranges[i].name))
+			continue;
+		errno = 0;
+		v = strtoll(value, &end, 10);
+		if (errno || end == value || *end || v < ranges[i].min ||
+		    v > ranges[i].max) {
+			fprintf(stderr, "dnctl: %s=%s is out of range: use %lld-%lld\n",
+				name, value, ranges[i].min, ranges[i].max);
+			return 1;
+		}
+	}
 	snprintf(path, sizeof(path), DN_SYSFS "/%s", name);
 	fd = open(path, O_WRONLY);
 	if (fd < 0) {
-		fprintf(stderr, "dnctl: %s: %s\n", path, strerror(errno));
+		fprintf(stderr, "dnctl: %s: %s%s\n", path, strerror(errno),
+			errno == ENOENT ? " (is disagg_node loaded? is NAME a setting?)" : "");
 		return 1;
 	}
 	if (write(fd, value, strlen(value)) < 0) {
@@ -114,9 +147,186 @@ static long long read_ll(const char *fmt, const char *a)
 	if (!f)
 		return -1;
 	if (fgets(buf, sizeof(buf), f))
-		v = strtoll(buf, NULL, 10);
+		v = strtoll(buf, NULL, 0);	/* region_start is hex */
 	fclose(f);
 	return v;
+}
+
+/* The settings, global counters and per-target counters shown. */
+static const char * const settings[] = {
+	"trap", "remote_pct", "latency_ns", "scan_period_ms", "evict_batch",
+	"zone_vetoes",
+};
+
+static const char * const tcounters[] = {
+	"local_pages", "remote_pages", "remote_faults", "promotions",
+	"promotion_failures", "exchanges", "evictions", "injected_delay_ns",
+};
+
+/* The memory tier (memory_tierN) whose nodelist holds @nid, or -1. */
+static int node_tier(long long nid)
+{
+	struct dirent **list;
+	int i, n, tier = -1;
+
+	n = scandir("/sys/devices/virtual/memory_tiering", &list, NULL, alphasort);
+	for (i = 0; i < n; i++) {
+		char path[512], buf[256], *p, *end;
+		int t;
+		FILE *f;
+
+		if (sscanf(list[i]->d_name, "memory_tier%d", &t) == 1) {
+			snprintf(path, sizeof(path),
+				 "/sys/devices/virtual/memory_tiering/%s/nodelist",
+				 list[i]->d_name);
+			f = fopen(path, "r");
+			/* A nodelist: "0", "0-1", "0,2-3". */
+			for (p = f && fgets(buf, sizeof(buf), f) ? buf : NULL;
+			     p && *p && *p != '\n'; p = *end ? end + 1 : end) {
+				long a = strtol(p, &end, 10), b = a;
+
+				if (*end == '-')
+					b = strtol(end + 1, &end, 10);
+				if (nid >= a && nid <= b)
+					tier = t;
+				if (end == p)
+					break;
+			}
+			if (f)
+				fclose(f);
+		}
+		free(list[i]);
+	}
+	if (n >= 0)
+		free(list);
+	return tier;
+}
+
+static int is_pid(const char *s)
+{
+	return *s && strspn(s, "0123456789") == strlen(s);
+}
+
+static void target_comm(const char *pid, char *comm, size_t len)
+{
+	char path[300];
+	FILE *f;
+
+	snprintf(comm, len, "?");
+	snprintf(path, sizeof(path), "/proc/%s/comm", pid);
+	f = fopen(path, "r");
+	if (!f)
+		return;
+	if (fgets(comm, len, f))
+		comm[strcspn(comm, "\n")] = '\0';
+	fclose(f);
+}
+
+/* Print a JSON string: the names here need no escaping but '"' and '\'. */
+static void json_str(const char *s)
+{
+	putchar('"');
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			putchar('\\');
+		if ((unsigned char)*s >= 0x20)
+			putchar(*s);
+	}
+	putchar('"');
+}
+
+static int status(int json)
+{
+	long long nid, start, size, v, l, r;
+	struct dirent **list, **stats;
+	int i, j, n, ns, tier;
+	char comm[64];
+
+	nid = read_ll(DN_SYSFS "/%s", "node_id");
+	if (nid < 0)
+		return not_loaded();
+	start = read_ll(DN_SYSFS "/%s", "region_start");
+	size = read_ll(DN_SYSFS "/%s", "region_size");
+	tier = node_tier(nid);
+	ns = scandir(DN_SYSFS "/stats", &stats, NULL, alphasort);
+	n = scandir(DN_SYSFS "/targets", &list, NULL, alphasort);
+	if (ns < 0 || n < 0)
+		return not_loaded();
+
+	if (json) {
+		printf("{\"node\": {\"id\": %lld, \"region_start\": %lld, \"region_size\": %lld, \"memory_tier\": %d},\n",
+		       nid, start, size, tier);
+		printf(" \"settings\": {");
+		for (i = 0; i < (int)(sizeof(settings) / sizeof(settings[0])); i++)
+			printf("%s\"%s\": %lld", i ? ", " : "", settings[i],
+			       read_ll(DN_SYSFS "/%s", settings[i]));
+		printf("},\n \"stats\": {");
+		for (i = 0, j = 0; i < ns; i++)
+			if (stats[i]->d_name[0] != '.')
+				printf("%s\"%s\": %lld", j++ ? ", " : "",
+				       stats[i]->d_name,
+				       read_ll(DN_SYSFS "/stats/%s", stats[i]->d_name));
+		printf("},\n \"targets\": [");
+		for (i = 0, j = 0; i < n; i++) {
+			const char *pid = list[i]->d_name;
+			size_t c;
+
+			if (!is_pid(pid))
+				continue;
+			target_comm(pid, comm, sizeof(comm));
+			printf("%s\n  {\"pid\": %s, \"comm\": ", j++ ? "," : "", pid);
+			json_str(comm);
+			for (c = 0; c < sizeof(tcounters) / sizeof(tcounters[0]); c++) {
+				char fmt[300];
+
+				snprintf(fmt, sizeof(fmt), DN_SYSFS "/targets/%s/%%s", pid);
+				printf(", \"%s\": %lld", tcounters[c],
+				       read_ll(fmt, tcounters[c]));
+			}
+			printf("}");
+		}
+		printf("%s]}\n", j ? "\n " : "");
+	} else {
+		printf("node %lld: %lld MiB at %#llx, memory tier %d\n", nid,
+		       size >> 20, start, tier);
+		printf("settings:");
+		for (i = 0; i < (int)(sizeof(settings) / sizeof(settings[0])); i++)
+			printf(" %s=%lld", settings[i],
+			       read_ll(DN_SYSFS "/%s", settings[i]));
+		printf("\nstats:\n");
+		for (i = 0; i < ns; i++)
+			if (stats[i]->d_name[0] != '.')
+				printf("  %-22s %lld\n", stats[i]->d_name,
+				       read_ll(DN_SYSFS "/stats/%s", stats[i]->d_name));
+		printf("targets:\n  %8s %-16s %10s %10s %7s %10s %10s %10s %10s\n",
+		       "pid", "comm", "local", "remote", "remote%", "traps",
+		       "promoted", "exchanged", "evicted");
+		for (i = 0; i < n; i++) {
+			const char *pid = list[i]->d_name;
+			char fmt[300];
+
+			if (!is_pid(pid))
+				continue;
+			target_comm(pid, comm, sizeof(comm));
+			snprintf(fmt, sizeof(fmt), DN_SYSFS "/targets/%s/%%s", pid);
+			l = read_ll(fmt, "local_pages");
+			r = read_ll(fmt, "remote_pages");
+			v = l + r;
+			printf("  %8s %-16s %10lld %10lld %7.2f %10lld %10lld %10lld %10lld\n",
+			       pid, comm, l, r, v > 0 ? 100.0 * r / v : 0.0,
+			       read_ll(fmt, "remote_faults"),
+			       read_ll(fmt, "promotions"),
+			       read_ll(fmt, "exchanges"),
+			       read_ll(fmt, "evictions"));
+		}
+	}
+	for (i = 0; i < ns; i++)
+		free(stats[i]);
+	for (i = 0; i < n; i++)
+		free(list[i]);
+	free(stats);
+	free(list);
+	return 0;
 }
 
 #define DN_WATCH_MAX	64	/* targets followed */
@@ -204,6 +414,82 @@ static int watch(long ms, long count)
 	return 0;
 }
 
+/* System-wide counters whose change over a run dnctl run reports. */
+static const char * const gcounters[] = {
+	"remote_faults", "promotions", "exchanges", "evictions", "homecomings",
+	"injected_delay_ns",
+};
+
+#define DN_NG	(sizeof(gcounters) / sizeof(gcounters[0]))
+#define DN_NT	(sizeof(tcounters) / sizeof(tcounters[0]))
+
+/*
+ * Run argv as a target; report on stderr, when it ends, its wall time,
+ * exit status, its counters at the last sample (every 100 ms while it runs:
+ * the target is gone once it has exited) and the system-wide counters'
+ * change over the run.
+ */
+static int run(char **argv, const char *pct, const char *lat)
+{
+	long long g0[DN_NG], g1[DN_NG], last[DN_NT] = { 0 };
+	char fmt[300];
+	double t0, t1;
+	int status, sampled = 0;
+	size_t i;
+	pid_t child, w;
+
+	if (read_ll(DN_SYSFS "/%s", "node_id") < 0)
+		return not_loaded();
+	if ((pct && set("remote_pct", pct)) || (lat && set("latency_ns", lat)))
+		return 1;
+	for (i = 0; i < DN_NG; i++)
+		g0[i] = read_ll(DN_SYSFS "/stats/%s", gcounters[i]);
+	t0 = now_s();
+	child = dn_launch("dnctl run", argv, 1, 1);
+	if (child < 0)
+		return 127;
+	snprintf(fmt, sizeof(fmt), DN_SYSFS "/targets/%d/%%s", child);
+	while ((w = waitpid(child, &status, WNOHANG)) == 0) {
+		long long v[DN_NT];
+
+		for (i = 0; i < DN_NT; i++)
+			v[i] = read_ll(fmt, tcounters[i]);
+		if (v[0] >= 0) {	/* still a target */
+			memcpy(last, v, sizeof(v));
+			sampled = 1;
+		}
+		usleep(100000);
+	}
+	t1 = now_s();
+	if (w < 0) {
+		fprintf(stderr, "dnctl run: waitpid: %s\n", strerror(errno));
+		return 127;
+	}
+	for (i = 0; i < DN_NG; i++)
+		g1[i] = read_ll(DN_SYSFS "/stats/%s", gcounters[i]);
+	fprintf(stderr, "dnctl run: pid %d, %s %d, wall %.3f s, remote_pct %lld, latency_ns %lld\n",
+		child, WIFSIGNALED(status) ? "signal" : "exit",
+		WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status),
+		t1 - t0, read_ll(DN_SYSFS "/%s", "remote_pct"),
+		read_ll(DN_SYSFS "/%s", "latency_ns"));
+	if (sampled) {
+		long long all = last[0] + last[1];
+
+		fprintf(stderr, "dnctl run: target at last sample: remote %.2f %%",
+			all > 0 ? 100.0 * last[1] / all : 0.0);
+		for (i = 0; i < DN_NT; i++)
+			fprintf(stderr, " %s=%lld", tcounters[i], last[i]);
+		fprintf(stderr, "\n");
+	} else {
+		fprintf(stderr, "dnctl run: no sample of the target (it ended within 100 ms)\n");
+	}
+	fprintf(stderr, "dnctl run: system-wide during the run:");
+	for (i = 0; i < DN_NG; i++)
+		fprintf(stderr, " %s=%lld", gcounters[i], g1[i] - g0[i]);
+	fprintf(stderr, "\n");
+	return dn_exit_code(status);
+}
+
 /* A positive number of at most max, or -1. */
 static long parse_pos(const char *s, long max)
 {
@@ -219,7 +505,9 @@ static long parse_pos(const char *s, long max)
 
 int main(int argc, char **argv)
 {
+	const char *pct = NULL, *lat = NULL;
 	long ms = 1000, count = 0;
+	int i;
 
 	if (argc >= 2 && argc <= 4 && !strcmp(argv[1], "watch")) {
 		if (argc >= 3 && (ms = parse_pos(argv[2], 3600000)) < 0) {
@@ -232,11 +520,30 @@ int main(int argc, char **argv)
 		}
 		return watch(ms, count);
 	}
+	if (argc >= 2 && !strcmp(argv[1], "run")) {
+		for (i = 2; i < argc; i++) {
+			if (!strcmp(argv[i], "--remote-pct") && i + 1 < argc)
+				pct = argv[++i];
+			else if (!strcmp(argv[i], "--latency") && i + 1 < argc)
+				lat = argv[++i];
+			else
+				break;
+		}
+		if (i + 1 >= argc || strcmp(argv[i], "--"))
+			return usage();
+		return run(argv + i + 1, pct, lat);
+	}
 	if (argc == 2 && !strcmp(argv[1], "status"))
-		return status();
+		return status(0);
+	if (argc == 3 && !strcmp(argv[1], "status") && !strcmp(argv[2], "--json"))
+		return status(1);
 	if (argc == 3 && !strcmp(argv[1], "get") && valid_name(argv[2]))
 		return show(argv[2], 0);
 	if (argc == 4 && !strcmp(argv[1], "set") && valid_name(argv[2]))
 		return set(argv[2], argv[3]);
+	if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+		usage_to(stdout);
+		return 0;
+	}
 	return usage();
 }
