@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * disagg_node: /sys/kernel/debug/disagg_node, for the selftests only.
+ * disagg_node: /sys/kernel/debug/disagg_node, for the selftests, and the
+ * contents report of the remote node (remote_hashes).
  *
  *   evict         write "PID ADDR LEN": move those pages of PID to the
  *                 remote node now; read: pages moved by the last write.
@@ -8,6 +9,10 @@
  *   pause         write 1/0: stop/restart the balancing worker.
  *   pte_state     write "PID ADDR LEN"; read "PROTECTED ACCESSIBLE": the
  *                 remote pages of that range mapped PROT_NONE or not.
+ *   remote_hashes read (root only): one line per page in use on the remote
+ *                 node, "PFN HASH ZERO" (PFN and the xxh64 of the page's
+ *                 bytes in hexadecimal, ZERO 1 if every byte is 0), for
+ *                 content-based page sharing reports (userspace/dn_cbps).
  *   run_pass      write 1: run one balancing pass over every target now,
  *                 paused or not; the write returns when it is done.
  *
@@ -19,9 +24,14 @@
 #include <linux/debugfs.h>
 #include <linux/fs.h>
 #include <linux/kernel.h>
+#include <linux/highmem.h>
+#include <linux/memory_hotplug.h>
 #include <linux/mm.h>
 #include <linux/sched/mm.h>
+#include <linux/seq_file.h>
+#include <linux/string.h>
 #include <linux/uaccess.h>
+#include <linux/xxhash.h>
 
 #include "internal.h"
 
@@ -182,6 +192,65 @@ static int dn_run_pass_set(void *data, u64 val)
 }
 DEFINE_DEBUGFS_ATTRIBUTE(dn_run_pass_fops, NULL, dn_run_pass_set, "%llu\n");
 
+/*
+ * remote_hashes walks the region's page frames; the position is the page's
+ * index in the region.  Each page in use is read through the kernel's
+ * mapping under a reference: no trap, nothing moves or changes.  A page
+ * written meanwhile hashes as some state of it.  debugfs keeps the region
+ * from going away under a reader: unload removes the files first, and
+ * waits for readers, before the node.
+ */
+static void *dn_hash_start(struct seq_file *m, loff_t *pos)
+{
+	return *pos < (loff_t)(dn_dev.size >> PAGE_SHIFT) ? pos : NULL;
+}
+
+static void *dn_hash_next(struct seq_file *m, void *v, loff_t *pos)
+{
+	++*pos;
+	return dn_hash_start(m, pos);
+}
+
+static void dn_hash_stop(struct seq_file *m, void *v)
+{
+}
+
+static int dn_hash_show(struct seq_file *m, void *v)
+{
+	loff_t i = *(loff_t *)v;
+	unsigned long pfn = PHYS_PFN(dn_dev.start) + i;
+	struct page *page = pfn_to_online_page(pfn);
+	struct folio *folio;
+	bool zero;
+	void *addr;
+	u64 hash;
+
+	if (!(i & 255))
+		cond_resched();
+	if (!page)
+		return 0;
+	folio = page_folio(page);
+	if (!folio_try_get(folio))
+		return 0;		/* free */
+	if (page_folio(page) == folio) {
+		addr = kmap_local_page(page);
+		hash = xxh64(addr, PAGE_SIZE, 0);
+		zero = !memchr_inv(addr, 0, PAGE_SIZE);
+		kunmap_local(addr);
+		seq_printf(m, "%lx %016llx %d\n", pfn, hash, zero);
+	}
+	folio_put(folio);
+	return 0;
+}
+
+static const struct seq_operations dn_hash_sops = {
+	.start = dn_hash_start,
+	.next = dn_hash_next,
+	.stop = dn_hash_stop,
+	.show = dn_hash_show,
+};
+DEFINE_SEQ_ATTRIBUTE(dn_hash);
+
 void dn_debugfs_init(struct dn_dev *dn)
 {
 	dn_debugfs_dir = debugfs_create_dir("disagg_node", NULL);
@@ -194,6 +263,8 @@ void dn_debugfs_init(struct dn_dev *dn)
 			    &dn_state_fops);
 	debugfs_create_file_unsafe("run_pass", 0200, dn_debugfs_dir, NULL,
 				   &dn_run_pass_fops);
+	debugfs_create_file("remote_hashes", 0400, dn_debugfs_dir, NULL,
+			    &dn_hash_fops);
 }
 
 void dn_debugfs_exit(struct dn_dev *dn)

@@ -203,6 +203,66 @@ TEST_F(node, membind_allocations_land_on_node)
 	munmap(p, len);
 }
 
+/* dn_cbps --csv: its six figures; 0 or -1. */
+static int dn_cbps_read(long long v[6])
+{
+	char line[256];
+	FILE *f = popen("/dn/bin/dn_cbps --csv", "r");
+	int n = 0;
+
+	if (!f)
+		return -1;
+	if (fgets(line, sizeof(line), f) && fgets(line, sizeof(line), f))
+		n = sscanf(line, "%lld,%lld,%lld,%lld,%lld,%lld", &v[0], &v[1],
+			   &v[2], &v[3], &v[4], &v[5]);
+	return pclose(f) == 0 && n == 6 ? 0 : -1;
+}
+
+/*
+ * The content-sharing report finds exactly what is planted on the node:
+ * 64 copies of one page, 32 of another, 16 zero pages and 100 pages unlike
+ * any other (212 pages): +212 pages, +16 zero, +96 duplicate, +100 unique,
+ * +102 distinct contents, +110 pages saved (16 + 63 + 31), over what was
+ * there before.  Bad usage and a missing file are refused.
+ */
+TEST_F(node, cbps_finds_planted_duplicates)
+{
+	const long long want[6] = { 212, 16, 96, 100, 102, 110 };
+	const char *name[6] = { "pages", "zero", "duplicate", "unique",
+				"distinct", "saving" };
+	size_t npages = 212, len = npages * DN_PAGE, i, w;
+	long long before[6], after[6];
+	uint64_t *q, v;
+	char *p;
+	int k;
+
+	ASSERT_EQ(0, dn_cbps_read(before));
+	p = dn_map_on_node(len, self->nid);
+	ASSERT_NE(NULL, p);
+	for (i = 0; i < npages; i++) {
+		q = (uint64_t *)(p + i * DN_PAGE);
+		if (i < 64)
+			v = 0x5eed0000a5a5a5a5ULL;		/* copies of A */
+		else if (i < 96)
+			v = 0x5eed00005a5a5a5aULL;		/* copies of B */
+		else if (i < 112)
+			v = 0;					/* zero pages */
+		else
+			v = 0x5eed000100000000ULL + i;		/* unique */
+		for (w = 0; w < DN_PAGE / sizeof(*q); w++)
+			q[w] = v;
+	}
+	EXPECT_EQ((long)npages, dn_count_on_node(p, len, self->nid));
+	ASSERT_EQ(0, dn_cbps_read(after));
+	for (k = 0; k < 6; k++) {
+		TH_LOG("%s: %lld -> %lld", name[k], before[k], after[k]);
+		EXPECT_EQ(want[k], after[k] - before[k]);
+	}
+	munmap(p, len);
+	EXPECT_EQ(2, WEXITSTATUS(system("/dn/bin/dn_cbps --bogus 2>/dev/null")));
+	EXPECT_EQ(1, WEXITSTATUS(system("/dn/bin/dn_cbps /nonexistent 2>/dev/null")));
+}
+
 /* A program run under numactl --membind=<node> gets its memory there. */
 TEST_F(node, numactl_membind_program)
 {
