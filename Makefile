@@ -39,7 +39,7 @@ KSRC ?= $(CACHE)/linux-source-6.1
 MODBUILD := $(BUILD)/$(KREL)
 KMOD_SRCS := $(wildcard kmod/*.c kmod/*.h)
 CFLAGS_USER := -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE
-USER_PROGS := dnctl dn_touch dn_run dn_trapbench dn_cbps
+USER_PROGS := dnctl dn_touch dn_run dn_trapbench dn_cbps dn_latbench
 SELFTESTS := dn_node_test dn_noreserve_test dn_nonode_test dn_remote_test dn_conc_test dn_split_test
 
 .PHONY: all module userspace selftests unit test demo checkpatch clean
@@ -83,8 +83,14 @@ $(BUILD)/selftests/migration: $(MIGRATION_SRC) selftests/migration-wrap.h
 $(MIGRATION_SRC):
 	@echo "no $@: run scripts/deps.sh" >&2; exit 1
 
-# The policy core (kmod/policy.c) built for userspace and unit-tested there.
-unit: $(BUILD)/unit/test_policy
+# The policy core (kmod/policy.c) built for userspace and unit-tested there;
+# the benchmarks' statistics (userspace/dn_stats.h) likewise.
+unit: $(BUILD)/unit/test_policy $(BUILD)/unit/test_stats
+
+$(BUILD)/unit/test_stats: userspace/test_stats.c userspace/dn_stats.h
+	@test -f $(KSRC)/tools/testing/selftests/kselftest_harness.h || { echo "no kselftest_harness.h in $(KSRC): run scripts/deps.sh" >&2; exit 1; }
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_USER) -Wno-unused-parameter -Iuserspace -I$(KSRC)/tools/testing/selftests -o $@ userspace/test_stats.c
 
 $(BUILD)/unit/test_policy: userspace/test_policy.c kmod/policy.c kmod/policy.h
 	@test -f $(KSRC)/tools/testing/selftests/kselftest_harness.h || { echo "no kselftest_harness.h in $(KSRC): run scripts/deps.sh" >&2; exit 1; }

@@ -68,15 +68,17 @@ make -s checkpatch
 record "host: checkpatch --strict" $?
 set -e
 make -s unit
-echo "=== host: policy unit test (TAP)"
-set +e
-"$top/build/unit/test_policy" | tee "$logdir/unit.log"
-st=${PIPESTATUS[0]}
-set -e
-before=$tap_fail
-count_tap "$logdir/unit.log"
-record "unit: policy core (userspace)" "$st"
-[ "$st" = 0 ] || [ "$tap_fail" != "$before" ] || extra_fail=$((extra_fail + 1))
+for u in "test_policy:policy core" "test_stats:benchmark statistics"; do
+	echo "=== host: ${u#*:} unit test (TAP)"
+	set +e
+	"$top/build/unit/${u%%:*}" | tee "$logdir/unit-${u%%:*}.log"
+	st=${PIPESTATUS[0]}
+	set -e
+	before=$tap_fail
+	count_tap "$logdir/unit-${u%%:*}.log"
+	record "unit: ${u#*:} (userspace)" "$st"
+	[ "$st" = 0 ] || [ "$tap_fail" != "$before" ] || extra_fail=$((extra_fail + 1))
+done
 
 for k in "${kernels[@]}"; do
 	make -s KVER="$k" all

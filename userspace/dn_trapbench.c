@@ -10,7 +10,8 @@
  *              the remote node, worker paused and remote_pct 0: each read
  *              traps and promotes, and no exchange runs;
  *   trap+exch  a read of each page that /proc/self/pagemap places on the
- *              remote node, worker on, remote_pct 50, the split reached:
+ *              remote node, worker on, remote_pct 50, once the split is
+ *              reached (>= 45 % of the pages remote, waited for):
  *              each read traps, promotes, and its exchange sends a cold
  *              local page remote before the read completes.
  * Rounds interleave the three.  Prints one "DN-TRAPBENCH" line per round
@@ -29,52 +30,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#define DN_SYSFS	"/sys/kernel/mm/disagg_node"
-#define DN_DEBUGFS	"/sys/kernel/debug/disagg_node"
-#define PAGE		4096UL
+#include "dn_bench.h"
+
 #define MAX_ROUNDS	64
-
-static long long now_ns(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return t.tv_sec * 1000000000LL + t.tv_nsec;
-}
-
-static int write_str(const char *path, const char *val)
-{
-	int fd = open(path, O_WRONLY), ret = 0;
-
-	if (fd < 0)
-		return -1;
-	if (write(fd, val, strlen(val)) < 0)
-		ret = -1;
-	close(fd);
-	return ret;
-}
-
-static int set_ll(const char *path, long long v)
-{
-	char buf[32];
-
-	snprintf(buf, sizeof(buf), "%lld", v);
-	return write_str(path, buf);
-}
-
-static long long read_ll(const char *path)
-{
-	char buf[64];
-	long long v = -1;
-	FILE *f = fopen(path, "r");
-
-	if (!f)
-		return -1;
-	if (fgets(buf, sizeof(buf), f))
-		v = strtoll(buf, NULL, 10);
-	fclose(f);
-	return v;
-}
 
 static void die(const char *what)
 {
@@ -154,7 +112,6 @@ static double bench_exchange(size_t n, long long *traps, long long *exch)
 	memset(p, 3, n * PAGE);
 	if (set_ll(DN_DEBUGFS "/pause", 0) || set_ll(DN_SYSFS "/remote_pct", 50))
 		die("pause 0 / remote_pct 50");
-	usleep(1500000);	/* the split reached, the pool filled */
 	rs = read_ll(DN_SYSFS "/region_start");
 	rz = read_ll(DN_SYSFS "/region_size");
 	first = rs / PAGE;
@@ -163,12 +120,18 @@ static double bench_exchange(size_t n, long long *traps, long long *exch)
 	remote = calloc(n, sizeof(*remote));
 	if (fd < 0 || !remote)
 		die("pagemap");
-	for (i = 0; i < n; i++) {
-		pfn = pfn_of(fd, p + i * PAGE);
-		if (pfn >= first && pfn < last)
-			remote[nr++] = p + i * PAGE;
+	/* Wait (up to 60 s) until the split is reached: >= 45 % remote. */
+	for (t0 = now_ns(); now_ns() - t0 < 60000000000LL; usleep(100000)) {
+		for (i = 0, nr = 0; i < n; i++) {
+			pfn = pfn_of(fd, p + i * PAGE);
+			if (pfn >= first && pfn < last)
+				remote[nr++] = p + i * PAGE;
+		}
+		if (nr >= n * 45 / 100)
+			break;
 	}
 	close(fd);
+	usleep(500000);		/* the worker fills the exchange pool */
 	f0 = read_ll(DN_SYSFS "/stats/remote_faults");
 	e0 = read_ll(DN_SYSFS "/stats/exchanges");
 	t0 = now_ns();
