@@ -109,7 +109,8 @@ struct dn_work {
 	unsigned long end;
 	unsigned long pfn;	/* protect the page at this PFN, if pfn */
 	bool born;		/* pfn was just allocated there (first touch) */
-	bool drain_local;	/* drain this CPU's LRU batches first */
+	bool drain_one;		/* drain drain_cpu's LRU batches first */
+	int drain_cpu;
 	bool drain_all;		/* drain every CPU's LRU batches first */
 	bool add_target;	/* make current->mm a target */
 	bool exchange;		/* send cold pages remote for promoted ones */
@@ -242,8 +243,8 @@ static void dn_work_fn(struct callback_head *cb)
 	/* Put the page on the LRU, or the trap cannot promote it. */
 	if (w->drain_all)
 		dn_lru_drain_all();
-	else if (w->drain_local)
-		dn_lru_drain_local();
+	else if (w->drain_one)
+		dn_lru_drain_cpu(w->drain_cpu);
 	if ((w->end || w->pfn) && !mmap_read_lock_killable(mm)) {
 		dn_protect_init(&b, mm);
 		if (w->pfn) {
@@ -608,7 +609,12 @@ static void dn_page_alloc_probe(void *data, struct page *page,
 		return;
 	w->pfn = page_to_pfn(page);
 	w->born = true;
-	w->drain_local = true;	/* the fault added it to this CPU's batch */
+	/*
+	 * The fault adds it to this CPU's LRU batch; the task may run its
+	 * task_work on another CPU.
+	 */
+	w->drain_one = true;
+	w->drain_cpu = smp_processor_id();
 	rcu_read_lock();
 	w->add_target = !dn_target_lookup_rcu(current->mm);
 	rcu_read_unlock();

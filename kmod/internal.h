@@ -258,6 +258,7 @@ static inline bool dn_page_remote(struct page *page)
 /* protect.c: page-table, TLB and LRU primitives */
 void dn_lru_drain_local(void);
 void dn_lru_drain_all(void);
+void dn_lru_drain_cpu(int cpu);
 struct vm_area_struct;
 struct dn_walk;
 bool dn_vma_walkable(struct vm_area_struct *vma);

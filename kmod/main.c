@@ -20,7 +20,7 @@
  *   dn_pass_lock -> dn_targets_lock (briefly: dn_target_next())
  *   dn_targets_lock -> mmap_lock for writing (mmu_notifier_register())
  *   dn_targets_lock -> dn_target_hash_lock, dn_kick_lock (spinlocks)
- *   dn_drain_lock -> cpus_read_lock (dn_lru_drain_all())
+ *   dn_drain_lock -> cpus_read_lock (dn_lru_drain_all(), dn_lru_drain_cpu())
  * What each path holds when it protects, flushes and waits:
  *   - PTEs become PROT_NONE under the mmap read lock and the PTE lock,
  *     in a struct dn_protect_batch, which marks a TLB flush pending from

@@ -450,13 +450,40 @@ void dn_lru_drain_local(void)
 #endif
 }
 
-/* dn_drain_lock serialises dn_lru_drain_all(): it owns dn_drain_work. */
+/*
+ * dn_drain_lock serialises dn_lru_drain_all() and dn_lru_drain_cpu(): it
+ * owns dn_drain_work.
+ */
 static DEFINE_MUTEX(dn_drain_lock);
 static DEFINE_PER_CPU(struct work_struct, dn_drain_work);
 
 static void dn_drain_workfn(struct work_struct *work)
 {
 	dn_lru_drain_local();
+}
+
+/*
+ * Drain @cpu's LRU batches: this CPU's at once, another online CPU's by a
+ * work item on it, waited for.
+ */
+void dn_lru_drain_cpu(int cpu)
+{
+	struct work_struct *work;
+
+	if (cpu == raw_smp_processor_id()) {
+		dn_lru_drain_local();
+		return;
+	}
+	mutex_lock(&dn_drain_lock);
+	cpus_read_lock();
+	if (cpu_online(cpu)) {
+		work = per_cpu_ptr(&dn_drain_work, cpu);
+		INIT_WORK(work, dn_drain_workfn);
+		queue_work_on(cpu, dn_percpu_wq, work);
+		flush_work(work);
+	}
+	cpus_read_unlock();
+	mutex_unlock(&dn_drain_lock);
 }
 
 /* Drain every CPU's LRU batches, as lru_add_drain_all() (not exported). */
