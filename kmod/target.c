@@ -267,18 +267,21 @@ void dn_targets_reap(void)
  */
 int dn_target_add(struct mm_struct *mm, pid_t tgid, struct dn_target **out)
 {
-	struct dn_target *t;
+	struct dn_target *t, *tmp;
 	int i, ret;
 
 	mutex_lock(&dn_targets_lock);
-	list_for_each_entry(t, &dn_targets, list) {
+	list_for_each_entry_safe(t, tmp, &dn_targets, list) {
 		if (t->mm == mm && !READ_ONCE(t->dead))
 			goto found;
-		/* exec: the old address space of this tgid is gone */
-		if (t->tgid == tgid && READ_ONCE(t->dead)) {
+		/*
+		 * The same process with another address space: it has
+		 * exec'd, and the old one is gone or going (its release may
+		 * come later, e.g. while the worker still holds it).  Its
+		 * directory has the same name: remove it first.
+		 */
+		if (t->tgid == tgid)
 			__dn_target_free(t);
-			break;
-		}
 	}
 	t = kzalloc(sizeof(*t), GFP_KERNEL);
 	if (!t) {
