@@ -522,6 +522,25 @@ TEST_F_TIMEOUT(split, pagemap_remote_accesses_pay, 300)
 }
 
 /*
+ * @len bytes of this target, filled with @fill, at remote_pct 50 with the
+ * split reached (within 60 s); NULL if mmap, the setting or the wait failed.
+ */
+static char *dn_split_buffer(int nid, size_t len, int fill)
+{
+	char *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		return NULL;
+	memset(p, fill, len);
+	if (dn_set("remote_pct", 50) || dn_wait_split(nid, 50, 60000) < 0) {
+		munmap(p, len);
+		return NULL;
+	}
+	return p;
+}
+
+/*
  * dnctl watch prints the split live: a 16 MiB target at remote_pct 50 that
  * reached its split is shown, in each of 4 samples, with the module's view
  * of its share within 3 points of 50 and the setting; bad arguments are
@@ -538,12 +557,8 @@ TEST_F_TIMEOUT(split, dnctl_watch_shows_split, 120)
 	FILE *f;
 
 	DN_NEED_SETUP();
-	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-		 -1, 0);
-	ASSERT_NE(MAP_FAILED, p);
-	memset(p, 3, len);
-	ASSERT_EQ(0, dn_set("remote_pct", 50));
-	ASSERT_LE(0, dn_wait_split(self->nid, 50, 60000));
+	p = dn_split_buffer(self->nid, len, 3);
+	ASSERT_NE(NULL, p);
 	snprintf(pid, sizeof(pid), "%d", getpid());
 	f = popen("/dn/bin/dnctl watch 100 4", "r");
 	ASSERT_NE(NULL, f);
@@ -598,12 +613,8 @@ TEST_F_TIMEOUT(split, dnctl_status_shows_target, 120)
 	char *p;
 
 	DN_NEED_SETUP();
-	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-		 -1, 0);
-	ASSERT_NE(MAP_FAILED, p);
-	memset(p, 5, len);
-	ASSERT_EQ(0, dn_set("remote_pct", 50));
-	ASSERT_LE(0, dn_wait_split(self->nid, 50, 60000));
+	p = dn_split_buffer(self->nid, len, 5);
+	ASSERT_NE(NULL, p);
 
 	ASSERT_EQ(0, dn_capture("/dn/bin/dnctl status 2>&1", out, sizeof(out)));
 	printf("%s", out);
