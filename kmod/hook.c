@@ -298,8 +298,12 @@ err_free:
 	return -ESRCH;
 }
 
+/*
+ * Protect [start, end) of current->mm again before it returns to user, or,
+ * with @pfn, the page at that PFN wherever it is mapped.
+ */
 static int __dn_queue_reprotect(unsigned long start, unsigned long end,
-				bool drain_all)
+				unsigned long pfn, bool drain_all)
 {
 	struct dn_work *w = kzalloc(sizeof(*w), GFP_ATOMIC | __GFP_NOWARN);
 
@@ -307,6 +311,7 @@ static int __dn_queue_reprotect(unsigned long start, unsigned long end,
 		return -ENOMEM;
 	w->start = start;
 	w->end = end;
+	w->pfn = pfn;
 	w->drain_all = drain_all;
 	return dn_queue(w);
 }
@@ -314,7 +319,7 @@ static int __dn_queue_reprotect(unsigned long start, unsigned long end,
 /* Protect [start, end) of current->mm again before it returns to user. */
 int dn_queue_reprotect(unsigned long start, unsigned long end)
 {
-	return __dn_queue_reprotect(start, end, false);
+	return __dn_queue_reprotect(start, end, 0, false);
 }
 
 /*
@@ -346,7 +351,6 @@ static void dn_queue_trap(u64 wait_ns, bool add_target)
  */
 static void dn_promotion_failed(unsigned long addr, unsigned long pfn)
 {
-	struct dn_work *w;
 	struct dn_target *t;
 	int streak = 0;
 
@@ -363,16 +367,10 @@ static void dn_promotion_failed(unsigned long addr, unsigned long pfn)
 		dn_stat_add(DN_STAT_REPROTECT_DEFERRED, 1);
 		return;
 	}
-	if (addr) {
-		__dn_queue_reprotect(addr, addr + PAGE_SIZE, true);
-		return;
-	}
-	w = kzalloc(sizeof(*w), GFP_ATOMIC | __GFP_NOWARN);
-	if (!w)
-		return;
-	w->pfn = pfn;
-	w->drain_all = true;
-	dn_queue(w);
+	if (addr)
+		__dn_queue_reprotect(addr, addr + PAGE_SIZE, 0, true);
+	else
+		__dn_queue_reprotect(0, 0, pfn, true);
 }
 
 struct dn_fault_data {
