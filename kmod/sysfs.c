@@ -289,12 +289,12 @@ static u64 dn_gauge(int which)
 			continue;
 		if (which == DN_GAUGE_TARGETS)
 			v++;
-		else if (which == DN_GAUGE_LOCAL_PAGES)
-			v += atomic_long_read(&t->local);
+		else if (which == DN_GAUGE_LOCAL_PAGES)	/* see dn_target_show() */
+			v += max(atomic_long_read(&t->local), 0L);
 		else if (which == DN_GAUGE_SKIPPED_SHARED)
 			v += READ_ONCE(t->shared);
 		else
-			v += atomic_long_read(&t->remote);
+			v += max(atomic_long_read(&t->remote), 0L);
 	}
 	mutex_unlock(&dn_targets_lock);
 	return v;

@@ -124,10 +124,15 @@ static ssize_t dn_target_show(struct kobject *kobj, struct attribute *attr,
 	struct dn_target *t = container_of(kobj, struct dn_target, kobj);
 	struct dn_tattr *ta = container_of(attr, struct dn_tattr, attr);
 
+	/*
+	 * The counts are kept by events between recounts: right after
+	 * registration, before the first recount, promotions take them below
+	 * zero for a moment.  Shown as the policy reads them, at least 0.
+	 */
 	if (ta->stat == -1)
-		return sysfs_emit(buf, "%ld\n", atomic_long_read(&t->local));
+		return sysfs_emit(buf, "%ld\n", max(atomic_long_read(&t->local), 0L));
 	if (ta->stat == -2)
-		return sysfs_emit(buf, "%ld\n", atomic_long_read(&t->remote));
+		return sysfs_emit(buf, "%ld\n", max(atomic_long_read(&t->remote), 0L));
 	return sysfs_emit(buf, "%lld\n", atomic64_read(&t->stat[ta->stat]));
 }
 
