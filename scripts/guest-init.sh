@@ -10,6 +10,7 @@ mount -t devtmpfs devtmpfs /dev
 mount -t tmpfs tmpfs /tmp
 mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
 mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null
+ip link set lo up	# redis-server and its benchmark talk over loopback
 export PATH=/dn/bin:/dn/selftests:/sbin:/bin:/usr/sbin:/usr/bin
 export HOME=/root
 cd /tmp || exit 1

@@ -2,8 +2,11 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Build the guest initramfs for one kernel release as two concatenated newc
-# archives: a fixed base (static busybox, numactl + libnuma, kmod, /init)
-# cached in build/, and a per-run part (the module installed where modprobe
+# archives: a fixed base (static busybox, numactl + libnuma, kmod, /init,
+# and the Debian programs the workloads and tests run: perf, sqlite3,
+# redis-server/-cli/-benchmark, sysbench, xz, each with its shared
+# libraries, as scripts/deps.sh installed them on the host) cached in
+# build/, and a per-run part (the module installed where modprobe
 # finds it, userspace programs, selftests, the guest command).
 #
 # Usage: initramfs.sh KREL OUT.cpio "GUEST COMMAND"
@@ -39,6 +42,13 @@ if [ ! -s "$base" ] || [ "$base" -ot "$0" ] || [ "$base" -ot "$top/scripts/guest
 		rm -f "$r/bin/$a" "$r/sbin/$a"
 		ln -s /usr/bin/kmod "$r/sbin/$a"
 	done
+	# Debian's programs, dynamically linked: the host's binaries and
+	# libraries.  perf is bookworm's (linux-perf 6.1), used on every
+	# guest kernel: perf stat/record of tracepoints work across versions.
+	copy_with_libs "$r" /usr/bin/perf /usr/bin/sqlite3 /usr/bin/redis-check-rdb \
+		/usr/bin/redis-benchmark /usr/bin/redis-cli /usr/bin/sysbench /usr/bin/xz
+	ln -s redis-check-rdb "$r/usr/bin/redis-server"
+	rm -f "$r/bin/xz"	# busybox's xz only decompresses
 	install -m 0755 "$top/scripts/guest-init.sh" "$r/init"
 	(cd "$r" && find . | LC_ALL=C sort | cpio -o -H newc --quiet) > "$base.tmp"
 	mv "$base.tmp" "$base"
