@@ -426,15 +426,15 @@ static const char * const gcounters[] = {
 /*
  * Run argv as a target; report on stderr, when it ends, its wall time,
  * exit status, its counters at the last sample (every 100 ms while it runs:
- * the target is gone once it has exited) and the system-wide counters'
- * change over the run.
+ * the target is gone once it has exited), the remote share's mean, min and
+ * max over the samples, and the system-wide counters' change over the run.
  */
 static int run(char **argv, const char *pct, const char *lat)
 {
 	long long g0[DN_NG], g1[DN_NG], last[DN_NT] = { 0 };
+	double t0, t1, pct_sum = 0, pct_min = 100, pct_max = 0;
+	int status, sampled = 0, nsplit = 0;
 	char fmt[300];
-	double t0, t1;
-	int status, sampled = 0;
 	size_t i;
 	pid_t child, w;
 
@@ -457,6 +457,14 @@ static int run(char **argv, const char *pct, const char *lat)
 		if (v[0] >= 0) {	/* still a target */
 			memcpy(last, v, sizeof(v));
 			sampled = 1;
+			if (v[0] + v[1] > 0) {	/* the split, once it has pages */
+				double r = 100.0 * v[1] / (v[0] + v[1]);
+
+				pct_sum += r;
+				pct_min = r < pct_min ? r : pct_min;
+				pct_max = r > pct_max ? r : pct_max;
+				nsplit++;
+			}
 		}
 		usleep(100000);
 	}
@@ -480,6 +488,9 @@ static int run(char **argv, const char *pct, const char *lat)
 		for (i = 0; i < DN_NT; i++)
 			fprintf(stderr, " %s=%lld", tcounters[i], last[i]);
 		fprintf(stderr, "\n");
+		if (nsplit)
+			fprintf(stderr, "dnctl run: split over %d samples: remote mean %.2f %%, min %.2f %%, max %.2f %%\n",
+				nsplit, pct_sum / nsplit, pct_min, pct_max);
 	} else {
 		fprintf(stderr, "dnctl run: no sample of the target (it ended within 100 ms)\n");
 	}
