@@ -450,11 +450,14 @@ static int run(char **argv, const char *pct, const char *lat)
 		return 127;
 	snprintf(fmt, sizeof(fmt), DN_SYSFS "/targets/%d/%%s", child);
 	while ((w = waitpid(child, &status, WNOHANG)) == 0) {
+		int whole = 1;	/* every file read: the target did not go meanwhile */
 		long long v[DN_NT];
 
-		for (i = 0; i < DN_NT; i++)
+		for (i = 0; i < DN_NT; i++) {
 			v[i] = read_ll(fmt, tcounters[i]);
-		if (v[0] >= 0) {	/* still a target */
+			whole &= v[i] >= 0;
+		}
+		if (whole) {
 			memcpy(last, v, sizeof(v));
 			sampled = 1;
 			if (v[0] + v[1] > 0) {	/* the split, once it has pages */
