@@ -39,7 +39,7 @@ KSRC ?= $(CACHE)/linux-source-6.1
 MODBUILD := $(BUILD)/$(KREL)
 KMOD_SRCS := $(wildcard kmod/*.c kmod/*.h)
 CFLAGS_USER := -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE
-USER_PROGS := dnctl dn_touch dn_run dn_trapbench dn_cbps dn_latbench
+USER_PROGS := dnctl dn_touch dn_run dn_trapbench dn_cbps dn_latbench dn_qsort dn_blackscholes dn_tpch
 SELFTESTS := dn_node_test dn_noreserve_test dn_nonode_test dn_remote_test dn_conc_test dn_split_test
 
 .PHONY: all module userspace selftests unit test demo checkpatch clean
@@ -62,6 +62,10 @@ userspace: $(addprefix $(BUILD)/user/,$(USER_PROGS))
 $(BUILD)/user/%: userspace/%.c $(wildcard userspace/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_USER) -static -o $@ $<
+
+$(BUILD)/user/dn_blackscholes: userspace/dn_blackscholes.c $(wildcard userspace/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_USER) -static -o $@ $< -lm
 
 selftests: $(addprefix $(BUILD)/selftests/,$(SELFTESTS)) $(BUILD)/selftests/migration
 
