@@ -1,51 +1,86 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Regenerate the figures into results/ (ignored by git) and print their key
-# numbers.  Benchmarks, not tests: nothing here asserts.  So far:
+# Regenerate the memory-blade figures into results/ (ignored by git) and
+# print their key numbers.  Benchmarks, not tests: nothing here asserts a
+# figure, but a workload whose answer is wrong, or a guest whose kernel log
+# is not clean, fails the command.
+#   Figure C  slowdown against the remote share (userspace/dn-sweep.sh):
+#             results/sweep.csv (every run), results/sweep-summary.csv
+#             (median over repetitions), results/slowdown.png
 #   Figure D  configured against measured remote latency (dn_latbench):
 #             results/latency.csv, results/latency.png (y = x is the goal)
-# Timings inside QEMU TCG are emulated: read the figure as ratios of one
-# run, not as absolute times.  Plots are drawn on the host with gnuplot.
+#   Figure E  content-based page sharing on the node and the consolidation
+#             it would allow (userspace/dn-consolidate.sh):
+#             results/cbps.csv (per group of workloads placed on the node),
+#             results/consolidation.csv, results/consolidation.png
+# Each figure runs in its own VM.  Timings inside QEMU TCG are emulated:
+# read the figures as ratios within one run, not as absolute times.  Plots
+# are drawn on the host with gnuplot.
 #
-# Usage: scripts/figures.sh [--quick] [--kernel 6.1|6.12|7.2]
+# Usage: scripts/figures.sh [--quick] [--kernel 6.1|6.12|7.2] [--only C,D,E]
+#                           [--replot]
+#   --quick   every axis of every figure, shorter runs (2 repetitions,
+#             smaller inputs): about 30 min instead of several hours
+#   --replot  no VM: redraw the figures from the guest logs of the last run
+#             (results/*-vm.log)
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 kernel=6.1
 quick=0
+only=C,D,E
+replot=0
+usage() {
+	echo "usage: scripts/figures.sh [--quick] [--kernel 6.1|6.12|7.2] [--only C,D,E] [--replot]" >&2
+	exit 2
+}
 while [ $# -gt 0 ]; do
 	case $1 in
 	--quick) quick=1; shift ;;
-	--kernel) kernel=$2; shift 2 ;;
-	*) echo "usage: scripts/figures.sh [--quick] [--kernel 6.1|6.12|7.2]" >&2; exit 2 ;;
+	--kernel) [ $# -ge 2 ] || usage; kernel=$2; shift 2 ;;
+	--only) [ $# -ge 2 ] || usage; only=$2; shift 2 ;;
+	--replot) replot=1; shift ;;
+	*) usage ;;
 	esac
 done
+want() { case ",$only," in *",$1,"*) return 0 ;; esac; return 1; }
 
-"$top/scripts/deps.sh" "$kernel"
-if ! command -v gnuplot > /dev/null; then
-	apt-get update -qq
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends gnuplot-nox
-fi
-make -s KVER="$kernel" all
 out=$top/results
 mkdir -p "$out"
+if [ "$replot" = 0 ]; then
+	"$top/scripts/deps.sh" "$kernel"
+	make -s KVER="$kernel" all
+fi
 
-rounds=5 pages=512
-[ "$quick" = 0 ] || { rounds=2; pages=256; }
-log=$out/latency-vm.log
-"$top/scripts/vm-run.sh" --kernel "$kernel" --timeout 1800 --log "$log" -- \
-	"modprobe disagg_node && /dn/bin/dn_latbench --rounds $rounds --pages $pages" > /dev/null
-# The CSV is what the guest printed from its header line on.
-sed -n '/^configured_ns,/,/^DN-EXIT-STATUS/p' "$log" | grep -v '^DN-EXIT-STATUS' |
-	grep -E '^(configured_ns|[0-9])' > "$out/latency.csv"
+# Boot the kernel and run a guest command, its console into LOG; with
+# --replot, use the LOG of the last run instead.
+guest() {	# guest LOG TIMEOUT COMMAND
+	[ "$replot" = 0 ] || { [ -s "$1" ] || { echo "figures: no $1 to replot" >&2; exit 1; }; return 0; }
+	"$top/scripts/vm-run.sh" --kernel "$kernel" --timeout "$2" --log "$1" -- "$3" > /dev/null
+}
 
-gnuplot <<GP
+# The CSV the guest printed: its header line (starting with $2), then the
+# lines after it that start with a digit and have as many fields (the
+# console interleaves the guest's progress messages and kernel lines).
+guest_csv() {	# guest_csv LOG HEADER-START
+	awk -F, -v h="$2" '
+	!n && index($0, h) == 1 { n = NF; print; next }
+	n && /^[0-9]/ && NF == n { print }' "$1"
+}
+
+if want D; then
+	rounds=5 pages=512
+	[ "$quick" = 0 ] || { rounds=2; pages=256; }
+	log=$out/latency-vm.log
+	guest "$log" 1800 "modprobe disagg_node && /dn/bin/dn_latbench --rounds $rounds --pages $pages"
+	guest_csv "$log" configured_ns, > "$out/latency.csv"
+	gnuplot <<GP
 set terminal png size 800,600
 set output "$out/latency.png"
 set datafile separator ","
-set title "Remote latency: configured vs measured (kernel $kernel, QEMU TCG, $rounds x $pages traps each)"
+set title "Figure D: remote latency, configured vs measured\\n(kernel $kernel, QEMU TCG, $rounds x $pages traps each)"
 set termoption noenhanced
 set xlabel "configured latency (us)"
 set ylabel "measured added latency per trap (us)"
@@ -55,6 +90,146 @@ plot x title "y = x" with lines dt 2 lc rgb "gray", \
      "$out/latency.csv" using (\$1/1000):(\$7/1000) skip 1 title "median - median at 0" with linespoints pt 7, \
      "$out/latency.csv" using (\$1/1000):(\$8/1000) skip 1 title "mean - mean at 0" with linespoints pt 5
 GP
+fi
 
-echo "Figure D: configured vs measured latency (kernel $kernel; $out/latency.csv, $out/latency.png)"
-awk -F, 'NR > 1 { printf "  %6.1f us configured: median +%7.2f us, mean +%7.2f us (median error %+.2f us)\n", $1/1000, $7/1000, $8/1000, ($7-$1)/1000 }' "$out/latency.csv"
+if want C; then
+	size=full reps=3
+	[ "$quick" = 0 ] || { size=quick; reps=2; }
+	log=$out/sweep-vm.log
+	guest "$log" 28800 "modprobe disagg_node && dn-sweep.sh --size $size --reps $reps"
+	guest_csv "$log" rep, > "$out/sweep.csv"
+	# Each run's performance relative to remote_pct 0 of the same
+	# repetition and latency (time: base / t; throughput: x / base), then
+	# the median over repetitions.
+	awk -F, -v OFS=, '
+	NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; next }
+	{
+		k = $col["rep"] SUBSEP $col["latency_ns"] SUBSEP $col["workload"]
+		if ($col["remote_pct"] == 0)
+			base[k] = $col["metric"]
+		row[NR] = $0
+	}
+	END {
+		print "latency_ns,remote_pct,workload,reps,perf_median,perf_min,perf_max,remote_mean,seconds_median"
+		for (r in row) {
+			split(row[r], f, ",")
+			k = f[col["rep"]] SUBSEP f[col["latency_ns"]] SUBSEP f[col["workload"]]
+			m = f[col["metric"]]
+			if (f[col["status"]] != "ok" || !(k in base) || base[k] <= 0 || m <= 0)
+				continue
+			p = f[col["unit"]] == "s" ? base[k] / m : m / base[k]
+			g = f[col["latency_ns"]] OFS f[col["remote_pct"]] OFS f[col["workload"]]
+			n[g]++
+			perf[g, n[g]] = p
+			secs[g, n[g]] = f[col["seconds"]]
+			if (f[col["remote_mean"]] != "") {	# the split was sampled
+				rem[g] += f[col["remote_mean"]]
+				nrem[g]++
+			}
+		}
+		for (g in n) {
+			for (i = 1; i <= n[g]; i++) { a[i] = perf[g, i]; b[i] = secs[g, i] }
+			asort_n(a, n[g]); asort_n(b, n[g])
+			print g, n[g], sprintf("%.4f", med(a, n[g])), sprintf("%.4f", a[1]),
+			      sprintf("%.4f", a[n[g]]), (nrem[g] ? sprintf("%.2f", rem[g] / nrem[g]) : ""),
+			      sprintf("%.3f", med(b, n[g]))
+		}
+	}
+	function asort_n(x, m,   i, j, t) {
+		for (i = 2; i <= m; i++)
+			for (j = i; j > 1 && x[j - 1] > x[j]; j--) { t = x[j]; x[j] = x[j - 1]; x[j - 1] = t }
+	}
+	function med(x, m) { return m % 2 ? x[(m + 1) / 2] : (x[m / 2] + x[m / 2 + 1]) / 2 }
+	' "$out/sweep.csv" | { read -r h; echo "$h"; sort -t, -k1,1n -k3,3 -k2,2n; } > "$out/sweep-summary.csv"
+	lats=$(awk -F, 'NR > 1 { print $1 }' "$out/sweep-summary.csv" | sort -un | tr '\n' ' ')
+	wls=$(awk -F, 'NR > 1 { print $3 }' "$out/sweep-summary.csv" | sort -u | tr '\n' ' ')
+	nl=$(echo "$lats" | wc -w)
+	nreps=$(awk -F, 'NR > 1 { print $1 }' "$out/sweep.csv" | sort -un | wc -l)
+	{
+		echo "set terminal png size $((620 * nl)),560"
+		echo "set output \"$out/slowdown.png\""
+		echo 'set datafile separator ","'
+		echo 'set termoption noenhanced'
+		echo "set multiplot layout 1,$nl title \"Figure C: performance against remote share\\n(kernel $kernel, QEMU TCG, median of $nreps repetitions)\""
+		echo 'set xlabel "% of the workload'"'"'s memory remote"'
+		echo 'set ylabel "performance, normalised to 0 % remote"'
+		echo 'set xrange [0:100]'
+		echo 'set yrange [0:1.15]'
+		echo 'set grid'
+		echo 'set key bottom left'
+		for l in $lats; do
+			echo "set title \"remote latency $(awk -v l="$l" 'BEGIN { printf "%g", l / 1000 }') us\""
+			printf 'plot '
+			sep=
+			for w in $wls; do
+				printf '%s"< awk -F, '"'"'$1 == %s && $3 == \\"%s\\"'"'"' %s" using 2:5 title "%s" with linespoints' \
+					"$sep" "$l" "$w" "$out/sweep-summary.csv" "$w"
+				sep=', '
+			done
+			echo
+		done
+		echo 'unset multiplot'
+	} | gnuplot
+fi
+
+if want E; then
+	groups=4 size=full
+	[ "$quick" = 0 ] || { groups=3; size=quick; }
+	log=$out/cbps-vm.log
+	guest "$log" 7200 "modprobe disagg_node && dn-consolidate.sh --size $size --groups $groups"
+	guest_csv "$log" groups, > "$out/cbps.csv"
+	# The consolidation model: a blade of B MiB holds n groups without
+	# sharing while n * (pages per group) <= B; with sharing (zero pages
+	# and duplicates stored once) while distinct(n) <= B, distinct(n)
+	# extrapolated past the measured groups by its last measured step.
+	awk -F, -v OFS=, '
+	NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; next }
+	{ g = $col["groups"]; pages[g] = $col["pages"]; dist[g] = $col["distinct"]; last = g }
+	END {
+		per = pages[last] / last
+		step = last > 1 ? dist[last] - dist[last - 1] : dist[last]
+		print "blade_mib,groups_without_sharing,groups_with_sharing"
+		for (b = 64; b <= 65536; b *= 2) {
+			cap = b * 256	# pages of 4 KiB
+			without = int(cap / per)
+			with = 0
+			for (n = 1; n <= 100000; n++) {
+				d = n <= last ? dist[n] : dist[last] + (n - last) * step
+				if (d > cap)
+					break
+				with = n
+			}
+			print b, without, with
+		}
+	}' "$out/cbps.csv" > "$out/consolidation.csv"
+	ngroups=$(awk -F, 'END { print $1 }' "$out/cbps.csv")
+	gnuplot <<GP
+set terminal png size 800,600
+set output "$out/consolidation.png"
+set datafile separator ","
+set termoption noenhanced
+set title "Figure E: workload groups a memory blade holds\\n(kernel $kernel, QEMU TCG; model from $ngroups groups measured)"
+set xlabel "blade capacity (MiB)"
+set ylabel "workload groups that fit"
+set logscale xy 2
+set key top left
+set grid
+plot "$out/consolidation.csv" using 1:(\$2 > 0 ? \$2 : 1/0) skip 1 title "without sharing" with linespoints pt 7, \
+     "$out/consolidation.csv" using 1:(\$3 > 0 ? \$3 : 1/0) skip 1 title "with content-based page sharing" with linespoints pt 5
+GP
+fi
+
+echo "Key numbers (kernel $kernel; results in $out):"
+if want D; then
+	echo "Figure D: configured vs measured latency (latency.csv, latency.png)"
+	awk -F, 'NR > 1 { printf "  %6.1f us configured: median +%7.2f us, mean +%7.2f us (median error %+.2f us)\n", $1/1000, $7/1000, $8/1000, ($7-$1)/1000 }' "$out/latency.csv"
+fi
+if want C; then
+	echo "Figure C: performance at 50 % remote, normalised to 0 % (sweep-summary.csv, slowdown.png)"
+	awk -F, 'NR > 1 && $2 == 50 { printf "  %-13s latency %5.1f us: %.3f (slowdown %.2fx; %d reps, split %.1f %% remote)\n", $3, $1/1000, $5, ($5 > 0 ? 1 / $5 : 0), $4, $8 }' "$out/sweep-summary.csv"
+fi
+if want E; then
+	echo "Figure E: content on the node (cbps.csv, consolidation.csv, consolidation.png)"
+	awk -F, 'NR > 1 { printf "  %d groups: %d pages, %d zero, %d duplicate, %d unique; sharing saves %d pages (%.1f %%)\n", $1, $2, $3, $4, $5, $7, ($2 ? 100 * $7 / $2 : 0) }' "$out/cbps.csv"
+	awk -F, 'NR > 1 && ($1 == 512 || $1 == 8192) { printf "  blade %5d MiB: %d groups without sharing, %d with\n", $1, $2, $3 }' "$out/consolidation.csv"
+fi
