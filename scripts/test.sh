@@ -3,10 +3,11 @@
 #
 # Run every disagg_node test: installs what it needs (scripts/deps.sh),
 # builds, runs the host-side checks, then boots each target kernel under
-# QEMU TCG five times (the normal machine, one without a memmap=
-# reservation, one without an empty possible node, and the normal machine
-# with 4 vCPUs twice: the concurrency suite, and the kernel's own migration
-# selftest plain and as a target) and runs the selftests there.
+# QEMU TCG six times (the normal machine twice: the module's suites, and
+# the workloads with Debian's programs; one without a memmap= reservation,
+# one without an empty possible node, and the normal machine with 4 vCPUs
+# twice: the concurrency suite, and the kernel's own migration selftest
+# plain and as a target) and runs the selftests there.
 # Prints the TAP output, a per-suite summary and a closing "N passed,
 # N failed" line; exits non-zero if anything failed.
 #
@@ -82,10 +83,12 @@ done
 
 for k in "${kernels[@]}"; do
 	make -s KVER="$k" all
-	for scen in main noreserve nonode conc migration; do
+	for scen in main work noreserve nonode conc migration; do
 		opts=(--kernel "$k" --log "$logdir/$k-$scen.log")
 		case $scen in
 		main) tests="dn_node_test dn_remote_test dn_split_test" ;;
+		# The workloads (Debian's sqlite3, redis, sysbench, xz, perf).
+		work) tests=dn_work_test; opts+=(--timeout 1800) ;;
 		noreserve) tests=dn_noreserve_test; opts+=(--memmap none) ;;
 		nonode) tests=dn_nonode_test; opts+=(--single-node) ;;
 		# 7 cases of 30 s and 20 unload cycles: 5.5 to 7.5 minutes.

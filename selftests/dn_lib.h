@@ -44,6 +44,23 @@ static inline int dn_sh(const char *fmt, ...)
 	return WEXITSTATUS(st);
 }
 
+/* Run a shell command, its output into buf (NUL-terminated); its exit status. */
+static inline int dn_capture(const char *cmd, char *buf, size_t len)
+{
+	size_t n = 0, k;
+	FILE *f = popen(cmd, "r");
+	int st;
+
+	buf[0] = '\0';
+	if (!f)
+		return -1;
+	while (n + 1 < len && (k = fread(buf + n, 1, len - 1 - n, f)) > 0)
+		n += k;
+	buf[n] = '\0';
+	st = pclose(f);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
 static inline int dn_load(const char *args)
 {
 	return dn_sh("modprobe disagg_node %s 2>/tmp/dn_modprobe.err", args);

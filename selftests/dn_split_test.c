@@ -583,23 +583,6 @@ TEST_F_TIMEOUT(split, dnctl_watch_shows_split, 120)
 	munmap(p, len);
 }
 
-/* Run a shell command, its stdout and stderr into buf; its exit status. */
-static int dn_capture(const char *cmd, char *buf, size_t len)
-{
-	size_t n = 0, k;
-	FILE *f = popen(cmd, "r");
-	int st;
-
-	buf[0] = '\0';
-	if (!f)
-		return -1;
-	while (n + 1 < len && (k = fread(buf + n, 1, len - 1 - n, f)) > 0)
-		n += k;
-	buf[n] = '\0';
-	st = pclose(f);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
 /*
  * dnctl status shows the node, its tier and each target with its split, in
  * text and in JSON: this process, a 16 MiB target at remote_pct 50 that
