@@ -47,7 +47,7 @@ while [ $# -gt 0 ]; do
 done
 want() { case ",$only," in *",$1,"*) return 0 ;; esac; return 1; }
 
-out=$top/results
+out=${DN_RESULTS:-$top/results}	# another folder: scripts/test-figures.sh
 mkdir -p "$out"
 if [ "$replot" = 0 ]; then
 	"$top/scripts/deps.sh" "$kernel"

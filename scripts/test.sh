@@ -65,6 +65,8 @@ count_tap() {
 set +e
 "$top/scripts/test-check-dmesg.sh"
 record "host: check-dmesg self-test" $?
+"$top/scripts/test-figures.sh"
+record "host: figures.sh CSV self-test" $?
 make -s checkpatch
 record "host: checkpatch --strict" $?
 set -e
