@@ -4,7 +4,7 @@
 # Build the guest initramfs for one kernel release as two concatenated newc
 # archives: a fixed base (static busybox, numactl + libnuma, kmod, /init,
 # and the Debian programs the workloads and tests run: perf, sqlite3,
-# redis-server/-cli/-benchmark, sysbench, xz, each with its shared
+# redis-server/-cli/-benchmark, sysbench, xz, stress-ng, each with its shared
 # libraries, as scripts/deps.sh installed them on the host) cached in
 # build/, and a per-run part (the module installed where modprobe
 # finds it, userspace programs, selftests, the guest command).
@@ -46,7 +46,8 @@ if [ ! -s "$base" ] || [ "$base" -ot "$0" ] || [ "$base" -ot "$top/scripts/guest
 	# libraries.  perf is bookworm's (linux-perf 6.1), used on every
 	# guest kernel: perf stat/record of tracepoints work across versions.
 	copy_with_libs "$r" /usr/bin/perf /usr/bin/sqlite3 /usr/bin/redis-check-rdb \
-		/usr/bin/redis-benchmark /usr/bin/redis-cli /usr/bin/sysbench /usr/bin/xz
+		/usr/bin/redis-benchmark /usr/bin/redis-cli /usr/bin/sysbench /usr/bin/xz \
+		/usr/bin/stress-ng
 	ln -s redis-check-rdb "$r/usr/bin/redis-server"
 	rm -f "$r/bin/xz"	# busybox's xz only decompresses
 	install -m 0755 "$top/scripts/guest-init.sh" "$r/init"

@@ -5,12 +5,13 @@
  * blackscholes, sqlite3 answering TPC-H-style Q1 and Q6, redis-server under
  * redis-benchmark, sysbench memory, xz) gives the right answer as a target
  * at remote_pct 50 while its accesses trap, a wrong answer does fail a
- * run, perf counts every trap stats/ counts (perf stat and perf record of
- * the module's tracepoints), and the tools refuse bad input.
+ * run, stress-ng verifies its memory on the node, perf counts every trap
+ * stats/ counts (perf stat and perf record of the module's tracepoints),
+ * and the tools refuse bad input.
  *
  * Needs the normal test machine (memmap= reservation, empty possible node)
- * and the guest's Debian programs (perf, sqlite3, redis, sysbench, xz: see
- * scripts/initramfs.sh); skips otherwise.
+ * and the guest's Debian programs (perf, sqlite3, redis, sysbench, xz,
+ * stress-ng: see scripts/initramfs.sh); skips otherwise.
  */
 #include "kselftest_harness.h"
 
@@ -174,6 +175,33 @@ TEST_F_TIMEOUT(work, wrong_answer_fails, 600)
 			TH_LOG("%s: %s", wl[i], out);
 		}
 	}
+}
+
+/*
+ * stress-ng's vm stressors, their memory bound to the remote node (numactl
+ * --membind: the first-touch probe makes each worker a target), write and
+ * verify their pages while they trap (remote_pct 50): stress-ng reports
+ * no verification failure and exits 0.
+ */
+TEST_F_TIMEOUT(work, stress_ng_verifies_on_node, 600)
+{
+	char cmd[256], out[8192];
+	long long f0, f1;
+	int st;
+
+	if (!dn_have("/usr/bin/stress-ng"))
+		SKIP(return, "no /usr/bin/stress-ng in this guest");
+	snprintf(cmd, sizeof(cmd),
+		 "numactl --membind=%d stress-ng --vm 2 --vm-bytes 8M --vm-ops 64 --verify --timeout 120s 2>&1",
+		 self->nid);
+	f0 = dn_stat("remote_faults");
+	st = dn_capture(cmd, out, sizeof(out));
+	f1 = dn_stat("remote_faults");
+	printf("%s", out);
+	EXPECT_EQ(0, st);
+	EXPECT_EQ(NULL, strstr(out, "fail"));
+	EXPECT_LT(0, f1 - f0);
+	TH_LOG("stress-ng vm: exit %d, %lld traps", st, f1 - f0);
 }
 
 /* The count of an event in a perf stat -x , file, or -1. */
