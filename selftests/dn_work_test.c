@@ -131,7 +131,6 @@ static void dn_workload_at_50(struct __test_metadata *_metadata,
 		TH_LOG("no CSV line from dn-workload.sh: %s", out);
 	}
 	EXPECT_STREQ("ok", l.status);
-	EXPECT_STREQ(name, l.name);
 	EXPECT_LT(0, l.remote_faults);
 	EXPECT_LT(0, l.perf_fault);
 	TH_LOG("%s: %.3f s, split mean %.1f %% (min %.1f, max %.1f), %lld traps, %lld exchanges",
