@@ -22,6 +22,7 @@
 #define pr_fmt(fmt) "disagg_node: " fmt
 
 #include <linux/debugfs.h>
+#include <linux/delay.h>
 #include <linux/fs.h>
 #include <linux/kernel.h>
 #include <linux/highmem.h>
@@ -103,6 +104,65 @@ static const struct file_operations dn_evict_fops = {
 	.owner = THIS_MODULE,
 	.read = dn_evict_read,
 	.write = dn_evict_write,
+	.llseek = default_llseek,
+};
+
+/*
+ * hold_mmap: "PID MS" holds the mmap lock of PID's address space for
+ * writing for MS milliseconds (at most DN_HOLD_MS_MAX), as a thread in a
+ * long operation under it would; the write returns when the hold ends, or
+ * at once on a fatal signal.  Reading it gives 1 while a hold is on.  For
+ * the selftests: a registration stalled on its own process's lock.
+ */
+#define DN_HOLD_MS_MAX	60000
+static atomic_t dn_holding = ATOMIC_INIT(0);
+
+static ssize_t dn_hold_write(struct file *file, const char __user *ubuf,
+			     size_t count, loff_t *ppos)
+{
+	char buf[32], *cur, *tok;
+	struct mm_struct *mm;
+	unsigned int ms;
+	pid_t tgid;
+	int pid, ret;
+
+	if (count >= sizeof(buf))
+		return -EINVAL;
+	if (copy_from_user(buf, ubuf, count))
+		return -EFAULT;
+	buf[count] = '\0';
+	cur = strim(buf);
+	tok = strsep(&cur, " ");
+	if (!cur || kstrtoint(tok, 10, &pid) || pid <= 0 ||
+	    kstrtouint(cur, 10, &ms) || ms > DN_HOLD_MS_MAX)
+		return -EINVAL;
+	mm = dn_pid_mm(pid, &tgid);
+	if (IS_ERR(mm))
+		return PTR_ERR(mm);
+	ret = mmap_write_lock_killable(mm);
+	if (!ret) {
+		atomic_inc(&dn_holding);
+		msleep_interruptible(ms);
+		atomic_dec(&dn_holding);
+		mmap_write_unlock(mm);
+	}
+	mmput(mm);
+	return ret ? ret : count;
+}
+
+static ssize_t dn_hold_read(struct file *file, char __user *ubuf,
+			    size_t count, loff_t *ppos)
+{
+	char buf[16];
+	int n = scnprintf(buf, sizeof(buf), "%d\n", atomic_read(&dn_holding) > 0);
+
+	return simple_read_from_buffer(ubuf, count, ppos, buf, n);
+}
+
+static const struct file_operations dn_hold_fops = {
+	.owner = THIS_MODULE,
+	.read = dn_hold_read,
+	.write = dn_hold_write,
 	.llseek = default_llseek,
 };
 
@@ -265,6 +325,8 @@ void dn_debugfs_init(struct dn_dev *dn)
 				   &dn_run_pass_fops);
 	debugfs_create_file("remote_hashes", 0400, dn_debugfs_dir, NULL,
 			    &dn_hash_fops);
+	debugfs_create_file("hold_mmap", 0600, dn_debugfs_dir, NULL,
+			    &dn_hold_fops);
 }
 
 void dn_debugfs_exit(struct dn_dev *dn)

@@ -1,26 +1,20 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * disagg_node: moving pages - the fault path's exchange and the worker.
+ * disagg_node: the balancing worker.
  *
- * Swap on access: a trap that promotes a remote page makes its target owe
- * the remote node a page; before the faulting thread returns to user mode,
- * dn_exchange() sends that many cold local pages of the target there,
- * taken from the target's pool of candidates (no page-table walk at fault
- * time).  The split therefore holds whatever the access rate.
- *
- * The worker keeps the pools filled by a clock sweep (dn_sweep_visit(),
- * policy.c) from each target's hand, giving a second chance to pages whose
- * accessed bit is set, and catches up with what the fault path does not
- * see: new memory, a changed remote_pct, new targets.  A target costs it
- * O(1) while nothing changes: the resident total comes from the mm's RSS
- * counters and the remote count is kept by the events that move pages;
- * the page tables are walked only when dn_recount_due() says so.  The
+ * The fault path keeps each target's split by itself (exchange.c).  The
+ * worker reacts to what the fault path does not see: a new target, a
+ * changed remote_pct, memory that grew local without a trap, a recount
+ * asked for.  A target costs it O(1) while nothing changes: the split is
+ * read from the mm's RSS counters and the remote count kept by events
+ * (dn_target_split()); the page tables are walked only when
+ * dn_recount_due() says so.  A recount also refills the target's ring with
+ * every local page it finds, and protects remote pages that a path no hook
+ * sees left accessible.  Evictions toward the split take their victims
+ * from the ring, or from a clock sweep (dn_sweep_visit(), policy.c) when
+ * the ring has none; homecomings bring the first remote pages found.  The
  * local node is also kept above its high watermark, so that promotions
  * (which fail below it) succeed.
- *
- * Pages move through migrate_vma_*() into pages the module allocates on
- * the destination node, copying the data itself; each run of pages sent
- * remote is protected as soon as it has moved (dn_protect_evicted()).
  *
  * The worker never runs on the fault path and holds only the mmap read
  * lock: faults on other pages proceed while it works.  It holds a reference
@@ -37,7 +31,6 @@
 #include <linux/sched/signal.h>
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
-#include <linux/sort.h>
 #include <linux/vmstat.h>
 #include <linux/workqueue.h>
 
@@ -94,302 +87,21 @@ void dn_evict_kick(void)
 }
 
 /*
- * The migrate_vma arrays of one run: dn_src/dn_dst (DN_RUN_MAX entries,
- * dn_move_lock) for the worker, the stack for an exchange.
- */
-struct dn_move_buf {
-	unsigned long *src;
-	unsigned long *dst;
-	unsigned long max;	/* entries: the longest run */
-};
-
-/*
- * Move the pages of [start, start + n pages) that are not already on @nid
- * to @nid.  Returns the number moved; *full is set when @nid had no room.
- */
-static unsigned long dn_move_run(struct vm_area_struct *vma,
-				 unsigned long start, unsigned long n, int nid,
-				 bool *full, struct dn_move_buf *buf)
-{
-	unsigned long *src = buf->src, *dst = buf->dst;
-	struct migrate_vma args = {
-		.vma = vma,
-		.start = start,
-		.end = start + (n << PAGE_SHIFT),
-		.src = src,
-		.dst = dst,
-		.flags = MIGRATE_VMA_SELECT_SYSTEM,
-	};
-	gfp_t gfp = GFP_HIGHUSER_MOVABLE | __GFP_THISNODE | __GFP_NORETRY |
-		    __GFP_NOWARN;
-	struct page *spage, *dpage;
-	unsigned long i, moved = 0;
-
-	memset(src, 0, n * sizeof(*src));
-	memset(dst, 0, n * sizeof(*dst));
-	if (migrate_vma_setup(&args))
-		return 0;
-	for (i = 0; i < n; i++) {
-		spage = migrate_pfn_to_page(src[i]);
-		if (!spage || !(src[i] & MIGRATE_PFN_MIGRATE) ||
-		    page_to_nid(spage) == nid || *full)
-			continue;
-		dpage = alloc_pages_node(nid, gfp, 0);
-		if (!dpage) {
-			*full = true;
-			continue;
-		}
-		lock_page(dpage);
-		copy_highpage(dpage, spage);
-		dst[i] = migrate_pfn(page_to_pfn(dpage));
-	}
-	migrate_vma_pages(&args);
-	for (i = 0; i < n; i++)
-		if (dst[i] && (src[i] & MIGRATE_PFN_MIGRATE))
-			moved++;
-	/* Unlocks and frees the destination pages that did not move. */
-	migrate_vma_finalize(&args);
-	return moved;
-}
-
-/*
- * The end (exclusive index) of the run of @addrs starting at @i: contiguous
- * addresses inside @vma and one PMD, at most @max pages.
- */
-static unsigned long dn_run_end(struct vm_area_struct *vma,
-				const unsigned long *addrs, unsigned long i,
-				unsigned long nr, unsigned long max)
-{
-	unsigned long j, start = addrs[i];
-
-	for (j = i + 1; j < nr && j - i < max &&
-	     addrs[j] == start + ((j - i) << PAGE_SHIFT) &&
-	     vma && addrs[j] < vma->vm_end &&
-	     pmd_addr_end(start, vma->vm_end) > addrs[j]; j++)
-		;
-	return j;
-}
-
-/*
- * Move the pages at @addrs (sorted, in evictable VMAs) to @nid in runs of
- * contiguous addresses.  Every run is protected as soon as it has been
- * through migrate_vma, whatever the direction and whether pages moved:
- * migrate_vma_setup() unmaps every page of the run it can isolate, remote
- * ones included, and migrate_vma_finalize() maps back those not migrated
- * with the mapping's protection, so a remote page that did not move (a
- * stale exchange candidate, a page that could not come home) would be left
- * accessible.  If @nid is the remote node, each run's accessed bits are
- * cleared first, so that an access in the window between finalize and the
- * protection is counted (dn_protect_evicted()).  Caller holds the mmap read
- * lock and owns @buf.
- */
-static unsigned long dn_move_pages(struct mm_struct *mm, unsigned long *addrs,
-				   unsigned long nr, int nid, bool *full,
-				   struct dn_move_buf *buf)
-{
-	bool remote = nid == dn_dev.nid;
-	struct dn_protect_batch b;
-	struct vm_area_struct *vma;
-	unsigned long i, j, end, moved = 0, accessed = 0;
-
-	for (i = 0; i < nr && !*full; i = j) {
-		vma = vma_lookup(mm, addrs[i]);
-		j = dn_run_end(vma, addrs, i, nr, buf->max);
-		if (!vma || !dn_vma_evictable(vma))
-			continue;
-		end = addrs[i] + ((j - i) << PAGE_SHIFT);
-		if (remote)
-			dn_mkold_range(mm, addrs[i], end);
-		moved += dn_move_run(vma, addrs[i], j - i, nid, full, buf);
-		dn_protect_init(&b, mm);
-		if (remote)
-			accessed += dn_protect_evicted(&b, addrs[i], end);
-		else
-			dn_protect_range(&b, addrs[i], end, 0);
-		dn_protect_finish(&b);
-	}
-	if (accessed)
-		dn_stat_add(DN_STAT_EVICT_WINDOW_ACCESSED, accessed);
-	return moved;
-}
-
-/* dn_local_walk: is the page at an address local and mapped? */
-static int dn_local_pte(pte_t *ptep, unsigned long addr, void *data)
-{
-	struct page *page = dn_pte_page(ptep_get(ptep));
-
-	*(bool *)data = page && !dn_page_remote(page) && PageAnon(page);
-	return 0;
-}
-
-/*
- * Keep the exchange candidates still local and mapped (a candidate may
- * have been sent remote by another exchange or the worker, or unmapped,
- * since the clock chose it); returns how many are kept, in order.  Caller
- * holds the mmap read lock.
- */
-static unsigned long dn_keep_local(struct mm_struct *mm, unsigned long *addrs,
-				   unsigned long n)
-{
-	unsigned long i, kept = 0;
-	struct vm_area_struct *vma;
-	bool local;
-
-	for (i = 0; i < n; i++) {
-		vma = vma_lookup(mm, addrs[i]);
-		local = false;
-		if (vma && dn_vma_evictable(vma))
-			dn_walk_range(mm, addrs[i], addrs[i] + PAGE_SIZE,
-				      dn_local_pte, &local);
-		if (local)
-			addrs[kept++] = addrs[i];
-	}
-	return kept;
-}
-
-/* Candidates in @t's pool. */
-static unsigned long dn_pool_count(struct dn_target *t)
-{
-	return READ_ONCE(t->pool_count);
-}
-
-/* Take up to @n candidates, oldest first. */
-static unsigned long dn_pool_take(struct dn_target *t, unsigned long *addrs,
-				  unsigned long n)
-{
-	unsigned long i;
-
-	spin_lock(&t->pool_lock);
-	n = min_t(unsigned long, n, t->pool_count);
-	for (i = 0; i < n; i++) {
-		addrs[i] = t->pool[t->pool_head];
-		t->pool_head = (t->pool_head + 1) % DN_POOL_SIZE;
-	}
-	WRITE_ONCE(t->pool_count, t->pool_count - n);
-	spin_unlock(&t->pool_lock);
-	return n;
-}
-
-/* Add candidates (those beyond the pool's room are dropped). */
-static void dn_pool_put(struct dn_target *t, const unsigned long *addrs,
-			unsigned long n)
-{
-	unsigned long i;
-
-	spin_lock(&t->pool_lock);
-	for (i = 0; i < n && t->pool_count < DN_POOL_SIZE; i++) {
-		t->pool[(t->pool_head + t->pool_count) % DN_POOL_SIZE] = addrs[i];
-		WRITE_ONCE(t->pool_count, t->pool_count + 1);
-	}
-	spin_unlock(&t->pool_lock);
-}
-
-/* Sort helper for victim addresses (few thousand at most). */
-static int dn_cmp_addr(const void *a, const void *b)
-{
-	unsigned long x = *(const unsigned long *)a, y = *(const unsigned long *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-/*
- * The split of @t as the policy sees it: counts kept by events, the
- * resident total read now.
- */
-static void dn_target_split(struct dn_target *t, struct dn_split *split)
-{
-	split->local = max(atomic_long_read(&t->local), 0L);
-	split->remote = max(atomic_long_read(&t->remote), 0L);
-	split->remote_pct = READ_ONCE(dn_dev.remote_pct);
-}
-
-/* What the worker moves for @t: the split's delta, at least @pressure. */
-static long dn_target_delta(struct dn_target *t, unsigned long pressure,
-			    struct dn_split *split)
-{
-	long delta;
-
-	dn_target_split(t, split);
-	delta = dn_worker_delta(split);
-	if (delta >= 0 && pressure > (unsigned long)delta)
-		delta = pressure;
-	return delta;
-}
-
-/**
- * dn_exchange - the other half of a promotion: send cold pages remote
- * @t: the target whose traps brought pages home (a reference is held)
- * @mm: its address space, current->mm (the caller is its task)
- *
- * Runs in the task_work of a thread whose trap promoted a page, before it
- * returns to user mode, with no lock held: takes the target's owed count,
- * asks the policy how many pages to send (dn_exchange_count()), takes that
- * many candidates from the pool the worker's clock keeps filled, and moves
- * them.  A pool half empty wakes the worker to refill it; pages not sent
- * (no candidate, or one that could not move) are counted in
- * exchange_misses and stay owed: the next exchange sends them, or the
- * worker's next pass evicts them (the split it sees is short of them).
- *
- * Return: the pages sent to the remote node.
- */
-unsigned long dn_exchange(struct dn_target *t, struct mm_struct *mm)
-{
-	unsigned long addrs[DN_EXCHANGE_MAX], src[DN_EXCHANGE_MAX];
-	unsigned long dst[DN_EXCHANGE_MAX];
-	struct dn_move_buf buf = { src, dst, DN_EXCHANGE_MAX };
-	unsigned long owed, want, n, moved = 0;
-	struct dn_split split;
-	bool full = false;
-
-	owed = atomic_long_xchg(&t->owed, 0);
-	if (!owed)
-		return 0;
-	dn_target_split(t, &split);
-	want = dn_exchange_count(&split, owed);
-	if (owed > DN_EXCHANGE_MAX)	/* the rest for the next exchange */
-		atomic_long_add(owed - DN_EXCHANGE_MAX, &t->owed);
-	if (!want)
-		return 0;
-	n = dn_pool_take(t, addrs, want);
-	/* Half empty: wake the worker to refill it before it runs dry. */
-	if (dn_pool_refill(dn_pool_count(t)))
-		dn_evict_kick();
-	if (n && !mmap_read_lock_killable(mm)) {
-		n = dn_keep_local(mm, addrs, n);
-		sort(addrs, n, sizeof(*addrs), dn_cmp_addr, NULL);
-		moved = dn_move_pages(mm, addrs, n, dn_dev.nid, &full, &buf);
-		mmap_read_unlock(mm);
-	}
-	if (moved) {
-		/* Put them on the LRU, or a trap on one cannot promote it. */
-		dn_lru_drain_local();
-		dn_target_moved(t, moved);
-		dn_stat_add(DN_STAT_EXCHANGES, moved);
-		atomic64_add(moved, &t->stat[DN_TSTAT_EXCHANGES]);
-	}
-	if (full)
-		dn_stat_add(DN_STAT_REMOTE_FULL, 1);
-	if (moved < want) {
-		/* Still owed: the next exchange, or the worker, pays it. */
-		atomic_long_add(want - moved, &t->owed);
-		dn_stat_add(DN_STAT_EXCHANGE_MISSES, want - moved);
-	}
-	trace_dn_exchange(t->tgid, owed, moved, want - moved);
-	return moved;
-}
-
-/*
  * The worker's page-table walks, one small struct each.  dn_scan_mm() runs
  * one over the walkable VMAs of a range and tells it, through *evictable,
  * whether the VMA being walked is evictable.
  */
 
-/* The recount: resident pages, and a protection for what hooks missed. */
+/*
+ * The recount: anonymous pages by node, the ring refilled with the local
+ * ones that may move, and a protection for what hooks missed.
+ */
 struct dn_count_walk {
 	struct dn_protect_batch *protect;
+	struct dn_target *t;
 	bool evictable;
-	unsigned long local;
-	unsigned long remote;
+	unsigned long local;	/* local anonymous pages of evictable VMAs */
+	unsigned long remote;	/* remote anonymous pages */
 	unsigned long shared;	/* remote pages not evictable */
 };
 
@@ -401,10 +113,15 @@ static int dn_count_pte(pte_t *ptep, unsigned long addr, void *data)
 	if (!page)
 		return 0;
 	if (!dn_page_remote(page)) {
-		w->local++;
+		if (w->evictable && PageAnon(page)) {
+			w->local++;
+			if (dn_page_evictable(page))
+				dn_ring_try_add(w->t, addr);
+		}
 		return 0;
 	}
-	w->remote++;
+	if (PageAnon(page))
+		w->remote++;
 	/* A path the hook did not see: protect it here, under the PTE lock. */
 	__dn_protect_pte(w->protect, addr, ptep);
 	if (!w->evictable || !PageAnon(page))
@@ -425,7 +142,7 @@ static int dn_clock_pte(pte_t *ptep, unsigned long addr, void *data)
 	struct page *page;
 
 	if (dn_clock_done(&w->sweep.clock))
-		return 0;
+		return 1;	/* stop the walk */
 	page = dn_pte_page(pte);
 	if (!page)
 		return 0;
@@ -435,7 +152,7 @@ static int dn_clock_pte(pte_t *ptep, unsigned long addr, void *data)
 	 * on x86; a stale entry only delays its setting again.
 	 */
 	if (dn_sweep_visit(&w->sweep, addr,
-			   !dn_page_remote(page) && PageAnon(page),
+			   !dn_page_remote(page) && dn_page_evictable(page),
 			   !pte_protnone(pte) && pte_young(pte)) == DN_KEEP_CLEAR)
 		test_and_clear_bit(_PAGE_BIT_ACCESSED, (unsigned long *)&ptep->pte);
 	return 0;
@@ -454,14 +171,17 @@ static int dn_home_pte(pte_t *ptep, unsigned long addr, void *data)
 	struct dn_home_walk *w = data;
 	struct page *page = dn_pte_page(ptep_get(ptep));
 
-	if (w->nr < w->want && dn_page_remote(page) && PageAnon(page))
+	if (w->nr >= w->want)
+		return 1;	/* stop the walk */
+	if (dn_page_remote(page) && PageAnon(page))
 		w->home[w->nr++] = addr;
 	return 0;
 }
 
 /*
  * Walk the walkable VMAs of [from, to) of @mm with @fn, the evictable ones
- * only if @evict_only; *@evictable says which kind is being walked.
+ * only if @evict_only; *@evictable says which kind is being walked.  A
+ * callback returns 1 to stop the walk (it has what it wanted).
  */
 static void dn_scan_mm(struct mm_struct *mm, unsigned long from,
 		       unsigned long to, bool evict_only, bool *evictable,
@@ -477,8 +197,9 @@ static void dn_scan_mm(struct mm_struct *mm, unsigned long from,
 		*evictable = dn_vma_evictable(vma);
 		if (evict_only && !*evictable)
 			continue;
-		dn_walk_range(mm, max(from, vma->vm_start), min(to, vma->vm_end),
-			      fn, data);
+		if (dn_walk_range(mm, max(from, vma->vm_start),
+				  min(to, vma->vm_end), fn, data) > 0)
+			break;
 	}
 }
 
@@ -563,17 +284,77 @@ static unsigned long dn_clock_sweep(struct dn_target *t, struct mm_struct *mm,
 	return n;
 }
 
+/* What the worker moves for @t: the split's delta, at least @pressure. */
+static long dn_target_delta(struct dn_target *t, unsigned long pressure,
+			    struct dn_split *split)
+{
+	long delta;
+
+	dn_target_split(t, split);
+	delta = dn_worker_delta(split);
+	if (delta >= 0 && pressure > (unsigned long)delta)
+		delta = pressure;
+	return delta;
+}
+
+/*
+ * Recount @t: walk its page tables, count its anonymous pages by node,
+ * refill its ring with the local ones, and protect what every hook
+ * missed, in one walk.  Caller holds the mmap read lock and dn_move_lock.
+ */
+static void dn_recount(struct dn_target *t, struct mm_struct *mm,
+		       unsigned int pct)
+{
+	struct dn_count_walk c = { .t = t };
+	struct dn_protect_batch b;
+	long anon;
+
+	lockdep_assert_held(&dn_move_lock);
+	WRITE_ONCE(t->recount, false);
+	c.protect = &b;
+	dn_ring_clear(t);
+	/* Room for every local page, if memory allows; else the first ones. */
+	dn_ring_reserve(t, get_mm_counter(mm, MM_ANONPAGES) + DN_EXCHANGE_MAX);
+	dn_protect_init(&b, mm);
+	dn_scan_mm(mm, 0, TASK_SIZE, false, &c.evictable, dn_count_pte, &c);
+	dn_stat_add(DN_STAT_REPROTECTED, dn_protect_finish(&b));
+	dn_stat_add(DN_STAT_RECOUNTS, 1);
+	anon = get_mm_counter(mm, MM_ANONPAGES);
+	atomic_long_set(&t->remote, c.remote);
+	WRITE_ONCE(t->other, max(anon - (long)(c.local + c.remote), 0L));
+	atomic_long_set(&t->moved, 0);
+	WRITE_ONCE(t->shared, c.shared);
+	WRITE_ONCE(t->counted_at, jiffies);
+	t->counted_pct = pct;
+}
+
+/*
+ * Victims for an eviction of @t: from its ring, or, when the ring has
+ * none (memory that grew local without a trap, not recounted yet), from a
+ * clock sweep.  Caller holds the mmap read lock and dn_move_lock.
+ */
+static unsigned long dn_evict_victims(struct dn_target *t, struct mm_struct *mm,
+				      unsigned long want)
+{
+	unsigned long n = dn_ring_pick(t, mm, dn_victims, want, 0);
+
+	lockdep_assert_held(&dn_move_lock);
+	if (!n)
+		n = dn_clock_sweep(t, mm, dn_victims, want);
+	return n;
+}
+
 /*
  * One pass over one target; caller holds dn_pass_lock and a reference on
- * @t.  Costs O(1) while nothing changes (dn_recount_due()): the resident
- * total is read from the mm's counters and the remote count is kept by the
- * events that move pages.  Otherwise, in this order and bounded: a recount
- * walk (which also protects remote pages found accessible), evictions or
- * homecomings toward remote_pct, and a refill of the exchange pool.
- * Skipped, and retried at the next pass, while another thread holds the
- * target's mmap lock for writing.
+ * @t.  Costs O(1) while nothing changes (dn_recount_due()): the split is
+ * read from the mm's counters and the remote count kept by events.
+ * Otherwise, in this order and bounded: a recount walk, evictions or
+ * homecomings toward remote_pct.  While another thread holds the target's
+ * mmap lock for writing, the pass is retried at the next period (not
+ * counted as idle).
  *
- * Return: true if the pass did any work (so the worker does not back off).
+ * Return: true if the pass did any work or must be retried (so the
+ * worker does not back off).
  */
 static bool dn_balance_target(struct dn_target *t, unsigned long pressure,
 			      bool force)
@@ -581,16 +362,15 @@ static bool dn_balance_target(struct dn_target *t, unsigned long pressure,
 	struct mm_struct *mm = t->mm;
 	struct dn_count_view v;
 	struct dn_split split;
-	struct dn_protect_batch b;
 	unsigned long batch = READ_ONCE(dn_dev.evict_batch);
-	unsigned long moved, n, refill, sweeps, total = 0;
+	unsigned long moved, n, sweeps, total = 0;
 	u64 deadline;
 	bool full = false, recount, busy = false;
 	long delta;
 
 	if (!mmget_not_zero(mm))
 		return false;
-	v.resident = get_mm_rss(mm);
+	v.resident = get_mm_counter(mm, MM_ANONPAGES);
 	v.remote = max(atomic_long_read(&t->remote), 0L);
 	v.remote_pct = READ_ONCE(dn_dev.remote_pct);
 	v.counted_pct = t->counted_pct;
@@ -598,63 +378,35 @@ static bool dn_balance_target(struct dn_target *t, unsigned long pressure,
 	v.ms_since = jiffies_to_msecs(jiffies - t->counted_at);
 	v.forced = force || READ_ONCE(t->recount);
 	recount = dn_recount_due(&v);
-	if (!recount)
-		atomic_long_set(&t->local, dn_split_local(v.resident, v.remote));
 	delta = dn_target_delta(t, pressure, &split);
-	refill = v.remote_pct ? dn_pool_refill(dn_pool_count(t)) : 0;
 	if (delta < 0 && (split.remote <= READ_ONCE(t->shared) ||
 			  !dn_local_headroom()))
 		delta = 0;	/* nothing that can come home, or no room */
-	if (!recount && !delta && !refill)
+	if (!recount && !delta)
 		goto out_mmput;		/* nothing changed: O(1) */
-	if (!mmap_read_trylock(mm))
+	if (!mmap_read_trylock(mm)) {
+		busy = true;
 		goto out_mmput;
+	}
 	mutex_lock(&dn_move_lock);
 	busy = recount;
 
 	if (recount) {
-		/* Count, and protect what every hook missed, in one walk. */
-		struct dn_count_walk c = { .protect = &b };
-
-		WRITE_ONCE(t->recount, false);
-		dn_protect_init(&b, mm);
-		dn_scan_mm(mm, 0, TASK_SIZE, false, &c.evictable, dn_count_pte,
-			   &c);
-		dn_stat_add(DN_STAT_REPROTECTED, dn_protect_finish(&b));
-		dn_stat_add(DN_STAT_RECOUNTS, 1);
-		atomic_long_set(&t->local, c.local);
-		atomic_long_set(&t->remote, c.remote);
-		atomic_long_set(&t->moved, 0);
-		WRITE_ONCE(t->shared, c.shared);
-		t->counted_at = jiffies;
-		t->counted_pct = v.remote_pct;
+		dn_recount(t, mm, v.remote_pct);
 		delta = dn_target_delta(t, pressure, &split);
 	}
 
 	/*
-	 * First keep the exchange pool filled with cold local pages: the
-	 * fault path depends on it, and a long eviction below must not
-	 * starve it.
-	 */
-	refill = v.remote_pct ? dn_pool_refill(dn_pool_count(t)) : 0;
-	if (refill) {
-		n = dn_clock_sweep(t, mm, dn_victims, refill);
-		dn_pool_put(t, dn_victims, n);
-		busy |= n > 0;
-	}
-
-	/*
-	 * Evict toward the split, in clock sweeps of evict_batch pages, for
+	 * Evict toward the split, evict_batch pages at a time, for
 	 * DN_PASS_MS at most: the next pass goes on.
 	 */
 	deadline = ktime_get_ns() + DN_PASS_MS * NSEC_PER_MSEC;
 	for (sweeps = 0; delta > 0 && sweeps < DN_PASS_SWEEPS && !full &&
 	     ktime_get_ns() < deadline; sweeps++) {
-		n = dn_clock_sweep(t, mm, dn_victims,
-				   min_t(unsigned long, delta, batch));
+		n = dn_evict_victims(t, mm, min_t(unsigned long, delta, batch));
 		if (!n)
 			break;
-		sort(dn_victims, n, sizeof(*dn_victims), dn_cmp_addr, NULL);
+		dn_sort_addrs(dn_victims, n);
 		moved = dn_move_pages(mm, dn_victims, n, dn_dev.nid, &full,
 				      &dn_worker_buf);
 		dn_target_moved(t, moved);
@@ -675,6 +427,7 @@ static bool dn_balance_target(struct dn_target *t, unsigned long pressure,
 	if (delta < 0 && split.remote > READ_ONCE(t->shared)) {
 		/* Bring remote pages home, the first ones found, if room. */
 		struct dn_home_walk h = { .home = dn_victims };
+		unsigned long i;
 
 		h.want = min3((unsigned long)-delta, batch, dn_local_headroom());
 		if (h.want)
@@ -684,6 +437,9 @@ static bool dn_balance_target(struct dn_target *t, unsigned long pressure,
 			moved = dn_move_pages(mm, h.home, h.nr, dn_dev.local_nid,
 					      &full, &dn_worker_buf);
 			dn_target_moved(t, -(long)moved);
+			/* Home: the ring's, as a promotion's would be. */
+			for (i = 0; i < h.nr; i++)
+				dn_ring_add(t, h.home[i]);
 			dn_stat_add(DN_STAT_HOMECOMINGS, moved);
 			total += moved;
 			trace_dn_evict(t->tgid, dn_dev.local_nid, moved,
@@ -795,7 +551,7 @@ long dn_evict_user_range(pid_t pid, unsigned long start, unsigned long len)
 	mm = dn_pid_mm(pid, &tgid);
 	if (IS_ERR(mm))
 		return PTR_ERR(mm);
-	ret = dn_target_add(mm, tgid, NULL);
+	ret = dn_target_add(mm, tgid);
 	if (ret)
 		goto out_mmput;
 	t = dn_target_get_mm(mm);

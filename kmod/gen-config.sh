@@ -20,7 +20,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 # Symbols whose export differs between the target kernels.
-exports="apply_to_existing_page_range __flush_tlb_all e820__mapped_raw_any"
+exports="apply_to_existing_page_range e820__mapped_raw_any"
 
 objs=()
 for p in "$here"/probes/*.c; do

@@ -101,9 +101,14 @@ static void dn_return_done(void)
  */
 static atomic_t dn_works_running = ATOMIC_INIT(0);
 
-/* A deferred action run by the task before it returns to user mode. */
+/*
+ * A deferred action run by the task before it returns to user mode.  An
+ * exec in between replaces the task's address space: what belongs to the
+ * one the work was queued for (@mm) is then not done to the new one.
+ */
 struct dn_work {
 	struct callback_head cb;
+	struct mm_struct *mm;	/* current->mm when queued; compared only */
 	u64 wait_ns;		/* remote latency to pay, if not 0 */
 	unsigned long start;	/* protect [start, end) again, if end */
 	unsigned long end;
@@ -113,7 +118,8 @@ struct dn_work {
 	int drain_cpu;
 	bool drain_all;		/* drain every CPU's LRU batches first */
 	bool add_target;	/* make current->mm a target */
-	bool exchange;		/* send cold pages remote for promoted ones */
+	bool exchange;		/* a target's trap at @addr: dn_exchange() */
+	unsigned long addr;
 };
 
 /* Address of @index in @vma, or 0 if outside it. */
@@ -228,6 +234,7 @@ static void dn_work_fn(struct callback_head *cb)
 	struct dn_protect_batch b;
 	struct dn_target *t;
 	unsigned long n;
+	bool same;
 
 	/*
 	 * Counted before the reference goes (module_put() is a fully ordered
@@ -238,8 +245,18 @@ static void dn_work_fn(struct callback_head *cb)
 	module_put(THIS_MODULE);
 	if (!mm || (current->flags & PF_EXITING))
 		goto out;
-	if (w->add_target)
-		dn_target_add(mm, task_tgid_nr(current), NULL);
+	/*
+	 * After an exec, only what holds in any address space is done: a
+	 * page found by its PFN is protected wherever it is mapped (a page
+	 * born remote while exec copied the arguments is the new program's),
+	 * and the latency is paid; the old address space's ranges, target and
+	 * exchange are left alone.
+	 */
+	same = mm == w->mm;
+	if (!same)
+		w->end = 0;
+	if (w->add_target && (same || w->born))
+		dn_target_add(mm, task_tgid_nr(current));
 	/* Put the page on the LRU, or the trap cannot promote it. */
 	if (w->drain_all)
 		dn_lru_drain_all();
@@ -265,10 +282,10 @@ static void dn_work_fn(struct callback_head *cb)
 			}
 		}
 	}
-	if (w->exchange) {
+	if (w->exchange && same) {
 		t = dn_target_tryget(mm);
 		if (t) {
-			dn_exchange(t, mm);
+			dn_exchange(t, mm, w->addr);
 			dn_target_put(t);
 		}
 	}
@@ -280,12 +297,22 @@ out:
 	atomic_dec(&dn_works_running);
 }
 
+/*
+ * Task_works are queued only once the module is fully live (dn_hook_start(),
+ * the last step of its load): try_module_get() succeeds while it is still
+ * loading, and a load that fails after that frees the module whatever its
+ * reference count, so a task_work queued then would run freed code.
+ */
+static bool dn_hook_live;
+
 /* Queue @w on current; any context.  Frees @w on failure. */
 static int dn_queue(struct dn_work *w)
 {
 	/* A kernel thread never returns to user mode to run it. */
-	if ((current->flags & PF_KTHREAD) || !try_module_get(THIS_MODULE))
+	if (!READ_ONCE(dn_hook_live) || (current->flags & PF_KTHREAD) ||
+	    !try_module_get(THIS_MODULE))
 		goto err_free;
+	w->mm = current->mm;
 	init_task_work(&w->cb, dn_work_fn);
 	if (task_work_add(current, &w->cb, TWA_RESUME))
 		goto err_put;
@@ -305,7 +332,7 @@ err_free:
 static int __dn_queue_reprotect(unsigned long start, unsigned long end,
 				unsigned long pfn, bool drain_all)
 {
-	struct dn_work *w = kzalloc(sizeof(*w), GFP_ATOMIC | __GFP_NOWARN);
+	struct dn_work *w = kzalloc(sizeof(*w), GFP_ATOMIC | __GFP_ACCOUNT | __GFP_NOWARN);
 
 	if (!w)
 		return -ENOMEM;
@@ -323,21 +350,23 @@ int dn_queue_reprotect(unsigned long start, unsigned long end)
 }
 
 /*
- * A trapped access: pay @wait_ns, and make current a target if it is not
- * one, before it returns to user mode.  Nothing to queue for a target at
- * latency 0: the fast path allocates nothing.
+ * A trapped access at @addr: before the thread returns to user mode, pay
+ * @wait_ns, and either make current a target (@add_target) or, for a
+ * target, run the exchange (the promotion, if any, is done by then).  If
+ * the work cannot be queued, a promotion stays owed: the target's next
+ * trap pays it.
  */
-static void dn_queue_trap(u64 wait_ns, bool add_target)
+static void dn_queue_trap(u64 wait_ns, bool add_target, unsigned long addr)
 {
 	struct dn_work *w;
 
-	if (!wait_ns && !add_target)
-		return;
-	w = kzalloc(sizeof(*w), GFP_ATOMIC | __GFP_NOWARN);
+	w = kzalloc(sizeof(*w), GFP_ATOMIC | __GFP_ACCOUNT | __GFP_NOWARN);
 	if (!w)
 		return;
 	w->wait_ns = wait_ns;
 	w->add_target = add_target;
+	w->exchange = !add_target;
+	w->addr = addr;
 	dn_queue(w);
 }
 
@@ -407,7 +436,7 @@ static int dn_misplaced_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 	if (t)
 		atomic64_inc(&t->stat[DN_TSTAT_REMOTE_FAULTS]);
 	rcu_read_unlock();
-	dn_queue_trap(wait_ns, !t);
+	dn_queue_trap(wait_ns, !t, d->addr & PAGE_MASK);
 	trace_dn_fault(task_tgid_nr(current), d->addr, dn_dev.nid, wait_ns);
 
 	if (atomic_dec_if_positive(&dn_dev.fail_promote) >= 0) {
@@ -485,14 +514,14 @@ static int dn_migrate_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 #endif
 
 /*
- * A page came home: the target owes the remote node a page, sent by an
- * exchange before the task returns to user mode (dn_exchange()).
+ * A page came home: the target owes the remote node a page, sent by the
+ * trap's exchange before the task returns to user mode (dn_exchange()).
+ * The remote count already dropped: the migration's mmu notifier saw the
+ * page leave (target.c).
  */
 static void dn_promoted(void)
 {
 	struct dn_target *t;
-	struct dn_work *w;
-	bool owed = false;
 
 	dn_stat_add(DN_STAT_PROMOTIONS, 1);
 	rcu_read_lock();
@@ -500,18 +529,9 @@ static void dn_promoted(void)
 	if (t) {
 		atomic64_inc(&t->stat[DN_TSTAT_PROMOTIONS]);
 		atomic_set(&t->fail_streak, 0);
-		dn_target_moved(t, -1);
 		atomic_long_inc(&t->owed);
-		owed = true;
 	}
 	rcu_read_unlock();
-	if (!owed)
-		return;
-	w = kzalloc(sizeof(*w), GFP_ATOMIC | __GFP_NOWARN);
-	if (!w)
-		return;		/* the worker evicts what stays owed */
-	w->exchange = true;
-	dn_queue(w);
 }
 
 #ifdef HAVE_MIGRATE_MISPLACED_FOLIO
@@ -602,7 +622,7 @@ static void dn_page_alloc_probe(void *data, struct page *page,
 	    !in_task() || (current->flags & (PF_KTHREAD | PF_EXITING)) ||
 	    !current->mm)
 		return;
-	w = kzalloc(sizeof(*w), GFP_ATOMIC | __GFP_NOWARN);
+	w = kzalloc(sizeof(*w), GFP_ATOMIC | __GFP_ACCOUNT | __GFP_NOWARN);
 	if (!w)
 		return;
 	w->pfn = page_to_pfn(page);
@@ -637,6 +657,7 @@ int dn_hook_init(struct dn_dev *dn)
 {
 	int ret;
 
+	WRITE_ONCE(dn_hook_live, false);
 	WRITE_ONCE(dn_quiesce, false);
 	atomic_set(&dn_inflight, 0);
 	dn_tp_page_alloc = NULL;
@@ -668,9 +689,17 @@ err_tracepoint:
 	return ret;
 }
 
+/* The load has succeeded: the hooks may queue task_works from now on. */
+void dn_hook_start(struct dn_dev *dn)
+{
+	WRITE_ONCE(dn_hook_live, true);
+}
+
 void dn_hook_exit(struct dn_dev *dn)
 {
 	unsigned long deadline;
+
+	WRITE_ONCE(dn_hook_live, false);
 
 	/*
 	 * The module's reference count is 0: no task_work is pending and

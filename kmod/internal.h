@@ -172,22 +172,23 @@ enum dn_tstat {
  * @seq: order of addition (dn_target_next()); dn_targets_lock.
  * @dead: the address space is gone (release ran); the worker frees it.
  * @hand: clock hand, a user address; dn_move_lock.
- * @local: resident local pages: the last recount, then the resident total
- *	less @remote at each worker pass.
- * @remote: resident remote pages: the last recount, then kept by every
- *	event that moves a page (promotion, exchange, eviction, homecoming,
- *	first touch).
- * @shared: of those, pages the worker cannot evict (shared, file).
- * @owed: pages promoted whose exchange has not run yet.
+ * @remote: remote anonymous pages mapped by the target: the last recount,
+ *	then kept by the module's own moves (exchange, eviction, homecoming,
+ *	first touch) and by the mmu notifier for everything else that unmaps
+ *	or migrates them (free, munmap, a promotion, move_pages(2) by others).
+ * @other: local anonymous pages outside evictable VMAs (private file
+ *	mappings, mlocked ones) at the last recount: not part of the split.
+ * @shared: remote pages the worker cannot evict (shared, file).
+ * @owed: pages promoted whose exchange has not run yet; paid by the
+ *	trap's task_work, or by the same target's next trap.
  * @moved: pages moved since the last recount (dn_recount_due()).
- * @counted_at: jiffies of the last recount; worker only.
+ * @counted_at: jiffies of the last recount; written by the worker only.
  * @counted_pct: remote_pct at the last recount; worker only.
  * @recount: a recount is asked for (new target, mprotect, debugfs).
- * @pool_lock: protects @pool, @pool_head and @pool_count.
- * @pool: candidate victims (user addresses of cold local pages), a ring
- *	filled by the worker's clock and emptied by exchanges.
- * @pool_head: index of the oldest candidate.
- * @pool_count: candidates in the ring.
+ * @ring_lock: protects @ring (the entries, not the pages they name).
+ * @ring: the target's local pages, oldest first: victims for the
+ *	exchange and the worker (see policy.h).  Grown, by the target's own
+ *	threads or the worker, where they may sleep (dn_ring_reserve()).
  * @fail_streak: promotions failed in a row (the fault path).
  * @stat: per-target counters (enum dn_tstat).
  * @kobj: targets/PID; its reference count is the target's: the list holds
@@ -204,18 +205,16 @@ struct dn_target {
 	u64 seq;
 	bool dead;
 	unsigned long hand;
-	atomic_long_t local;
 	atomic_long_t remote;
+	unsigned long other;
 	unsigned long shared;
 	atomic_long_t owed;
 	atomic_long_t moved;
 	unsigned long counted_at;
 	unsigned int counted_pct;
 	bool recount;
-	spinlock_t pool_lock;	/* @pool, @pool_head, @pool_count */
-	unsigned long pool[DN_POOL_SIZE];
-	unsigned int pool_head;
-	unsigned int pool_count;
+	spinlock_t ring_lock;	/* @ring */
+	struct dn_ring ring;
 	atomic_t fail_streak;
 	atomic64_t stat[DN_NR_TSTATS];
 	struct kobject kobj;
@@ -230,12 +229,13 @@ struct dn_target *dn_target_next(struct dn_target *prev);
 struct dn_target *dn_target_get_mm(struct mm_struct *mm);
 struct dn_target *dn_target_tryget(struct mm_struct *mm);
 void dn_target_put(struct dn_target *t);
-int dn_target_add(struct mm_struct *mm, pid_t tgid, struct dn_target **out);
+int dn_target_add(struct mm_struct *mm, pid_t tgid);
 int dn_target_add_pid(pid_t pid);
 struct mm_struct *dn_pid_mm(pid_t pid, pid_t *tgid);
 int dn_target_remove_pid(pid_t pid);
 void dn_targets_reap(void);
 void dn_target_moved(struct dn_target *t, long to_remote);
+void dn_target_split(struct dn_target *t, struct dn_split *split);
 extern struct mutex dn_targets_lock;
 extern struct list_head dn_targets;
 
@@ -262,7 +262,6 @@ void dn_lru_drain_cpu(int cpu);
 struct vm_area_struct;
 struct dn_walk;
 bool dn_vma_walkable(struct vm_area_struct *vma);
-bool dn_tlb_flush_usable(void);
 bool dn_vma_evictable(struct vm_area_struct *vma);
 /*
  * A batch of PTEs made PROT_NONE, flushed once: a page-table walk that
@@ -297,9 +296,38 @@ int dn_walk_range(struct mm_struct *mm, unsigned long start,
 
 /* hook.c */
 int dn_hook_init(struct dn_dev *dn);
+void dn_hook_start(struct dn_dev *dn);
 void dn_hook_exit(struct dn_dev *dn);
 unsigned long dn_hook_missed(void);
 int dn_queue_reprotect(unsigned long start, unsigned long end);
+
+/* move.c */
+/*
+ * The migrate_vma arrays of one run: the worker's (DN_RUN_MAX entries,
+ * dn_move_lock), or the stack for an exchange.
+ */
+struct dn_move_buf {
+	unsigned long *src;
+	unsigned long *dst;
+	unsigned long max;	/* entries: the longest run */
+};
+
+unsigned long dn_move_pages(struct mm_struct *mm, unsigned long *addrs,
+			    unsigned long nr, int nid, bool *full,
+			    struct dn_move_buf *buf);
+void dn_sort_addrs(unsigned long *addrs, unsigned long n);
+
+/* exchange.c */
+int dn_ring_reserve(struct dn_target *t, unsigned long count);
+void dn_ring_add(struct dn_target *t, unsigned long addr);
+bool dn_ring_try_add(struct dn_target *t, unsigned long addr);
+void dn_ring_clear(struct dn_target *t);
+unsigned long dn_ring_pick(struct dn_target *t, struct mm_struct *mm,
+			   unsigned long *victims, unsigned long want,
+			   unsigned long keep);
+unsigned long dn_exchange(struct dn_target *t, struct mm_struct *mm,
+			  unsigned long addr);
+bool dn_page_evictable(struct page *page);
 
 /* evict.c */
 int dn_evict_init(struct dn_dev *dn);
@@ -307,7 +335,6 @@ void dn_evict_start(struct dn_dev *dn);
 void dn_evict_stop(struct dn_dev *dn);
 void dn_evict_exit(struct dn_dev *dn);
 void dn_evict_kick(void);
-unsigned long dn_exchange(struct dn_target *t, struct mm_struct *mm);
 int dn_evict_run_pass(void);
 long dn_evict_user_range(pid_t pid, unsigned long start, unsigned long len);
 

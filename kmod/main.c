@@ -163,10 +163,6 @@ static int __init dn_init(void)
 	dn->trap = trap;
 	dn->first_touch = first_touch;
 
-	if (!dn_tlb_flush_usable()) {
-		pr_err("this kernel exports no full TLB flush to modules and a Xen PV guest cannot flush by itself: not supported\n");
-		return -ENODEV;
-	}
 	dn->local_nid = dn_local_node();
 	if (dn->local_nid == NUMA_NO_NODE) {
 		pr_err("no node has both CPUs and memory: nowhere to promote remote pages to\n");
@@ -207,6 +203,8 @@ static int __init dn_init(void)
 	ret = dn_sysfs_files_init(dn);
 	if (ret)
 		goto err_files;
+	/* Last: task_works only once nothing can fail (dn_queue()). */
+	dn_hook_start(dn);
 
 	pr_info("node %d: %llu MiB at %#llx, lower memory tier, ZONE_MOVABLE; remote pages %s\n",
 		dn->nid, dn->size >> 20, dn->start,

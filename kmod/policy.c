@@ -69,27 +69,31 @@ long dn_split_delta(const struct dn_split *s)
 }
 
 /*
- * dn_exchange_count() - pages to send remote after @owed promotions
+ * dn_exchange_count() - pages to send remote after a trap, @owed
+ * promotions owed
  *
- * Swap on access: every page a trap brings home is matched by a cold local
- * page sent the other way, so the split holds whatever the access rate.
- * @s holds the counts after the promotions; the exchange sends at most
- * @owed pages (never more than DN_EXCHANGE_MAX), and no more than the split
- * asks for: none while remote_pct is being lowered (the background brings
- * pages home then), none for a target within its local window.
+ * The seed's fixed-capacity cache: a promotion that takes the target's
+ * local pages above their capacity sends pages out until they fit again,
+ * whatever the cause of the excess (the promotions themselves, or growth
+ * since the last trap), at most DN_EXCHANGE_MAX per trap so that one trap's
+ * cost stays bounded; what is left is paid by the next trap.  Nothing is
+ * sent without a promotion owed (@owed 0), while remote_pct is being
+ * lowered (the background brings pages home then), or within the local
+ * window.  @s holds the counts after the promotions.
  *
  * Example: pct 50, local 501, remote 499, owed 1 -> 1; owed 3 -> 1 (the
  * split is off by one page only); local 500, remote 500 -> 0; pct 0 -> 0;
+ * pct 50, local 504, remote 496, owed 1 -> 4 (growth since the last trap);
  * pct 50, local 1000, remote 0, owed 40 -> 16.
  */
 unsigned long dn_exchange_count(const struct dn_split *s, unsigned long owed)
 {
 	long delta = dn_split_delta(s);
-	unsigned long n = owed < DN_EXCHANGE_MAX ? owed : DN_EXCHANGE_MAX;
 
-	if (delta <= 0)
+	if (!owed || delta <= 0)
 		return 0;
-	return (unsigned long)delta < n ? (unsigned long)delta : n;
+	return (unsigned long)delta < DN_EXCHANGE_MAX ?
+	       (unsigned long)delta : DN_EXCHANGE_MAX;
 }
 
 /*
@@ -146,24 +150,6 @@ bool dn_recount_due(const struct dn_count_view *v)
 	if (v->remote > v->resident)
 		return true;
 	return v->moved && v->ms_since >= DN_RECOUNT_MS;
-}
-
-/*
- * dn_pool_refill() - candidates to look for, with @have in the pool
- *
- * The pool is refilled once it is half empty, to full, so that a clock
- * sweep runs for a batch of candidates rather than for each one taken.
- * Its size covers the traps of a busy target while the worker waits for a
- * CPU: 1024 candidates last 200 ms at 5000 traps per second.
- *
- * Example (DN_POOL_SIZE 1024): have 1024 -> 0; 513 -> 0; 512 -> 512;
- * 0 -> 1024.
- */
-unsigned long dn_pool_refill(unsigned long have)
-{
-	if (have > DN_POOL_SIZE / 2)
-		return 0;
-	return DN_POOL_SIZE - have;
 }
 
 /*
@@ -316,6 +302,163 @@ size_t dn_clock_select(bool *young, const bool *evictable, size_t n,
 	}
 	*hand = i;
 	return s.clock.selected;
+}
+
+/*
+ * The victim ring (see policy.h).  dn_ring_push() refuses when the ring is
+ * full: the caller grows it (dn_ring_capacity(), dn_ring_move()) where it
+ * may allocate, or leaves the page to the next recount.
+ */
+void dn_ring_init(struct dn_ring *r, unsigned long *slot, unsigned long cap)
+{
+	r->slot = slot;
+	r->mask = cap ? cap - 1 : 0;
+	r->head = 0;
+	r->tail = 0;
+}
+
+unsigned long dn_ring_count(const struct dn_ring *r)
+{
+	return r->tail - r->head;
+}
+
+bool dn_ring_push(struct dn_ring *r, unsigned long key)
+{
+	if (!r->slot || dn_ring_count(r) > r->mask)
+		return false;
+	r->slot[r->tail++ & r->mask] = key;
+	return true;
+}
+
+bool dn_ring_pop(struct dn_ring *r, unsigned long *key)
+{
+	if (!dn_ring_count(r))
+		return false;
+	*key = r->slot[r->head++ & r->mask];
+	return true;
+}
+
+/* Move every entry of @from, oldest first, to @to (as many as fit). */
+void dn_ring_move(struct dn_ring *to, struct dn_ring *from)
+{
+	unsigned long key;
+
+	while (dn_ring_count(to) <= to->mask && dn_ring_pop(from, &key))
+		dn_ring_push(to, key);
+}
+
+/*
+ * dn_ring_capacity() - the capacity for @count entries: the next power of
+ * two at least twice @count, at least DN_RING_MIN, so that a ring grown
+ * for a target's local pages has room for as many again before the next
+ * growth.
+ *
+ * Example (DN_RING_MIN 1024): 0 -> 1024; 512 -> 1024; 513 -> 2048;
+ * 3000 -> 8192.
+ */
+unsigned long dn_ring_capacity(unsigned long count)
+{
+	unsigned long cap = DN_RING_MIN;
+
+	while (cap < 2 * count && cap < ~0UL / 4)
+		cap *= 2;
+	return cap;
+}
+
+/*
+ * Picking victims from the ring: the seed's fixed-capacity local cache.
+ *
+ * Entries are looked at oldest first.  A stale one is dropped.  A young one
+ * gets a second chance (the caller clears its accessed bit and adds it back
+ * at the tail) while the pick has given fewer than DN_PICK_CHANCES per
+ * victim wanted; after that the oldest live entry is taken whatever its
+ * accessed bit, so a pick always yields a victim while the ring holds a
+ * live page: when every local page is hot, a hot page goes remote, and the
+ * program pays for it, which is what the emulator exists to show.  A pick
+ * looks at DN_PICK_LOOK entries per victim wanted at most (a ring full of
+ * stale entries costs a bounded amount per trap; the rest are dropped by
+ * later picks).
+ */
+void dn_pick_begin(struct dn_pick *p, unsigned long want)
+{
+	p->want = want;
+	p->taken = 0;
+	p->chances = 0;
+	p->looked = 0;
+}
+
+enum dn_pick_verdict dn_pick_visit(struct dn_pick *p, enum dn_page_state s)
+{
+	p->looked++;
+	if (s == DN_PAGE_GONE)
+		return DN_PICK_DROP;
+	if (s == DN_PAGE_YOUNG && p->chances < DN_PICK_CHANCES * p->want) {
+		p->chances++;
+		return DN_PICK_AGAIN;
+	}
+	p->taken++;
+	return DN_PICK_TAKE;
+}
+
+bool dn_pick_done(const struct dn_pick *p)
+{
+	return p->taken >= p->want || p->looked >= DN_PICK_LOOK * p->want;
+}
+
+/*
+ * dn_pick_room() - may a pick look at the ring's oldest entry, with
+ * @count entries in the ring?  The newest @reserve entries (the module
+ * passes DN_LOCAL_WINDOW) are never victims: the pages a thread brought
+ * home last stay local, so that an instruction that touches several pages
+ * completes even when a target's local capacity is nearly all taken by
+ * pages that cannot move (shared with a non-target after fork): without
+ * it, two pages could evict each other at every trap, for ever.
+ *
+ * Example (reserve 16): count 17 -> true; 16 -> false; 0 -> false.
+ */
+bool dn_pick_room(unsigned long count, unsigned long reserve)
+{
+	return count > reserve;
+}
+
+/*
+ * dn_ring_select() - a pick over a ring of indices into @state, for tests
+ * and simulations; the module runs the same dn_pick_*() over page tables.
+ * A young page given a second chance becomes old (its bit is cleared) and
+ * goes back at the tail; a taken or dropped one leaves the ring.  The
+ * newest @reserve entries are never looked at (dn_pick_room()).
+ *
+ * Returns the number of victims, stored in @victims in pick order.
+ *
+ * Example: ring 0 1 2 3, state young old young old, want 2:
+ *   0 young: again (ring 1 2 3 0); 1 old: take; 2 young: again
+ *   (ring 3 0 2); 3 old: take -> victims 1 3, ring 0 2, both now old.
+ * Example, all hot: ring 0..9 all young, want 1: 0..7 get their second
+ *   chance (8 = DN_PICK_CHANCES), 8 is taken although young.
+ */
+size_t dn_ring_select(struct dn_ring *r, enum dn_page_state *state,
+		      size_t want, unsigned long reserve,
+		      unsigned long *victims)
+{
+	struct dn_pick p;
+	unsigned long key;
+
+	dn_pick_begin(&p, want);
+	while (!dn_pick_done(&p) && dn_pick_room(dn_ring_count(r), reserve) &&
+	       dn_ring_pop(r, &key)) {
+		switch (dn_pick_visit(&p, state[key])) {
+		case DN_PICK_DROP:
+			break;
+		case DN_PICK_AGAIN:
+			state[key] = DN_PAGE_OLD;
+			dn_ring_push(r, key);
+			break;
+		case DN_PICK_TAKE:
+			victims[p.taken - 1] = key;
+			break;
+		}
+	}
+	return p.taken;
 }
 
 /*

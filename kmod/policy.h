@@ -41,8 +41,6 @@ long dn_split_delta(const struct dn_split *s);
 
 /* Swap on access: the exchange, and what the background must catch up */
 
-/* Candidate victims kept per target for the fault path's exchange. */
-#define DN_POOL_SIZE		1024
 /* Pages one exchange sends remote at most. */
 #define DN_EXCHANGE_MAX		16
 /* A full recount, if pages moved since the last, at most this often. */
@@ -75,8 +73,91 @@ struct dn_count_view {
 };
 
 bool dn_recount_due(const struct dn_count_view *v);
-unsigned long dn_pool_refill(unsigned long have);
 unsigned long dn_idle_delay_ms(unsigned long period_ms, unsigned int idle);
+
+/*
+ * The victim ring: a target's local pages, oldest first.  Promotions add
+ * the page they bring home, a recount adds every local page it finds; the
+ * fault path's exchange and the worker take victims from the head.  An
+ * entry may be stale (the page was freed, or sent remote by another path):
+ * the pick drops it when it meets it.
+ */
+
+/* Capacity of a new ring; rings grow by doubling. */
+#define DN_RING_MIN		1024
+/* Young entries a pick re-queues per victim before it takes the oldest. */
+#define DN_PICK_CHANCES		8
+/* Entries a pick looks at per victim wanted, at most. */
+#define DN_PICK_LOOK		64
+
+/**
+ * struct dn_ring - a FIFO of keys (user addresses of local pages)
+ * @slot: the entries, @mask + 1 of them (a power of two).
+ * @mask: capacity - 1.
+ * @head: entries ever taken; the oldest is at @head & @mask.
+ * @tail: entries ever added; the next goes to @tail & @mask.
+ */
+struct dn_ring {
+	unsigned long *slot;
+	unsigned long mask;
+	unsigned long head;
+	unsigned long tail;
+};
+
+void dn_ring_init(struct dn_ring *r, unsigned long *slot, unsigned long cap);
+unsigned long dn_ring_count(const struct dn_ring *r);
+bool dn_ring_push(struct dn_ring *r, unsigned long key);
+bool dn_ring_pop(struct dn_ring *r, unsigned long *key);
+void dn_ring_move(struct dn_ring *to, struct dn_ring *from);
+unsigned long dn_ring_capacity(unsigned long count);
+
+/**
+ * enum dn_page_state - what a ring entry's page is now
+ * @DN_PAGE_GONE: no longer a local page of the target (freed, unmapped,
+ *	sent remote, not movable): drop the entry.
+ * @DN_PAGE_OLD: local, not used since it was last looked at.
+ * @DN_PAGE_YOUNG: local, used since (its accessed bit is set).
+ */
+enum dn_page_state {
+	DN_PAGE_GONE,
+	DN_PAGE_OLD,
+	DN_PAGE_YOUNG,
+};
+
+/**
+ * enum dn_pick_verdict - what to do with the entry just looked at
+ * @DN_PICK_DROP: stale: forget it.
+ * @DN_PICK_AGAIN: a second chance: clear its accessed bit, add it back at
+ *	the tail.
+ * @DN_PICK_TAKE: a victim: send it remote.
+ */
+enum dn_pick_verdict {
+	DN_PICK_DROP,
+	DN_PICK_AGAIN,
+	DN_PICK_TAKE,
+};
+
+/**
+ * struct dn_pick - one pick of victims from a ring
+ * @want: victims asked for.
+ * @taken: victims chosen so far.
+ * @chances: second chances given so far.
+ * @looked: entries looked at so far.
+ */
+struct dn_pick {
+	unsigned long want;
+	unsigned long taken;
+	unsigned long chances;
+	unsigned long looked;
+};
+
+void dn_pick_begin(struct dn_pick *p, unsigned long want);
+enum dn_pick_verdict dn_pick_visit(struct dn_pick *p, enum dn_page_state s);
+bool dn_pick_done(const struct dn_pick *p);
+bool dn_pick_room(unsigned long count, unsigned long reserve);
+size_t dn_ring_select(struct dn_ring *r, enum dn_page_state *state,
+		      size_t want, unsigned long reserve,
+		      unsigned long *victims);
 
 /* Clock (second chance) victim selection */
 

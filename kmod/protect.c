@@ -40,6 +40,7 @@
 #include <linux/smp.h>
 #include <linux/workqueue.h>
 #include <asm/pgtable-invert.h>
+#include <asm/paravirt.h>
 #include <asm/tlbflush.h>
 
 #include "internal.h"	/* config.h: HAVE_* */
@@ -186,61 +187,51 @@ static void dn_walk_vmas(struct mm_struct *mm, unsigned long start,
 	}
 }
 
-#ifdef HAVE_EXPORT___FLUSH_TLB_ALL
-static void dn_flush_tlb_cpu(void *unused)
-{
-	__flush_tlb_all();
-}
-
-bool dn_tlb_flush_usable(void)
-{
-	return true;
-}
-#else
 /*
- * This CPU's whole TLB, done here because __flush_tlb_all() is exported
- * only to KVM's modules (7.2).  It must drop every translation of user
- * addresses, for every address space, under every PCID:
- *  - With PCID (CR4.PCIDE), a CPU keeps the entries of address spaces it
- *    switched away from under their own PCIDs (and, with page table
- *    isolation, the user half of each under a second one), and a CR3 write
- *    flushes at most the current PCID.  Toggling CR4.PGE invalidates all
- *    TLB entries, global ones included, and the paging-structure caches,
- *    for all PCIDs (Intel SDM vol. 3A, 4.10.4.1; AMD APM vol. 2, 5.5.3),
- *    which is what the kernel's own global flush does without INVPCID.
- *    The two writes restore CR4 exactly, so the kernel's CR4 shadow stays
- *    true and no pinned bit ever changes; interrupts are off (IPI or
- *    on_each_cpu()'s local call), as for the kernel's toggle.
- *  - Without PGE there is no PCID (the kernel enables PCID only with PGE),
- *    and user pages are never global, so reloading CR3 flushes them all.
- * A Xen PV guest cannot write CR4 itself: dn_tlb_flush_usable() refuses.
+ * TLB flushes go through the kernel's own paravirt operations, which
+ * asm/paravirt.h offers to modules (pv_ops is exported to every module;
+ * native, Xen, KVM and Hyper-V each implement them): flush_tlb_user, this
+ * CPU's entries of the address space it runs, and flush_tlb_kernel, this
+ * CPU's whole TLB, every PCID included.  The kernel's targeted flush
+ * (flush_tlb_mm_range(), and the TLB generation it bumps) is not
+ * available to modules.
  */
-static void dn_flush_tlb_cpu(void *unused)
-{
-	unsigned long cr4 = native_read_cr4();
-
-	if (cr4 & X86_CR4_PGE) {
-		asm volatile("mov %0, %%cr4" : : "r" (cr4 ^ X86_CR4_PGE) : "memory");
-		asm volatile("mov %0, %%cr4" : : "r" (cr4) : "memory");
-	} else {
-		native_write_cr3(__native_read_cr3());
-	}
-}
-
-bool dn_tlb_flush_usable(void)
-{
-	return !boot_cpu_has(X86_FEATURE_XENPV);
-}
+#ifndef CONFIG_PARAVIRT
+#error "disagg_node flushes TLBs through paravirt operations: CONFIG_PARAVIRT=y is needed"
 #endif
 
-/*
- * Flush every TLB entry on every CPU.  flush_tlb_mm_range() is not
- * exported; with PCID, entries of an address space survive on CPUs that
- * have switched away from it, so flushing only mm_cpumask() is not enough.
- */
-static void dn_flush_tlb(void)
+static void dn_flush_tlb_user(void *unused)
 {
-	on_each_cpu(dn_flush_tlb_cpu, NULL, 1);
+	__flush_tlb_local();
+}
+
+static void dn_flush_tlb_global(void *unused)
+{
+	__flush_tlb_global();
+}
+
+/*
+ * Flush @mm's TLB entries wherever they may be cached.
+ *
+ * Without PCID (QEMU's TCG CPUs among others), loading another address
+ * space flushes every user entry, so only the CPUs in mm_cpumask(@mm) -
+ * those running @mm, or holding it lazily - can cache its entries: each
+ * flushes its current address space's entries, and no other CPU is
+ * disturbed (a single-threaded target flushing its own address space
+ * sends no IPI).  A CPU that starts running @mm meanwhile sets its bit
+ * before it loads @mm, and its load flushes.
+ *
+ * With PCID, a CPU keeps the entries of an address space it switched away
+ * from under their PCID, and reuses them when it switches back unless the
+ * address space's TLB generation moved, which only the kernel's own flush
+ * can record: every CPU then flushes its whole TLB.
+ */
+static void dn_flush_tlb(struct mm_struct *mm)
+{
+	if (boot_cpu_has(X86_FEATURE_PCID))
+		on_each_cpu(dn_flush_tlb_global, NULL, 1);
+	else
+		on_each_cpu_mask(mm_cpumask(mm), dn_flush_tlb_user, NULL, true);
 }
 
 /**
@@ -283,7 +274,7 @@ unsigned long dn_protect_finish(struct dn_protect_batch *b)
 {
 	if (!b->done)
 		return 0;
-	dn_flush_tlb();
+	dn_flush_tlb(b->mm);
 	dec_tlb_flush_pending(b->mm);
 	return b->done;
 }

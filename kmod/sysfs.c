@@ -278,6 +278,7 @@ enum {
 
 static u64 dn_gauge(int which)
 {
+	struct dn_split split;
 	struct dn_target *t;
 	u64 v = 0;
 
@@ -287,14 +288,15 @@ static u64 dn_gauge(int which)
 	list_for_each_entry(t, &dn_targets, list) {
 		if (READ_ONCE(t->dead))
 			continue;
+		dn_target_split(t, &split);
 		if (which == DN_GAUGE_TARGETS)
 			v++;
 		else if (which == DN_GAUGE_LOCAL_PAGES)	/* see dn_target_show() */
-			v += max(atomic_long_read(&t->local), 0L);
+			v += split.local;
 		else if (which == DN_GAUGE_SKIPPED_SHARED)
 			v += READ_ONCE(t->shared);
 		else
-			v += max(atomic_long_read(&t->remote), 0L);
+			v += split.remote;
 	}
 	mutex_unlock(&dn_targets_lock);
 	return v;

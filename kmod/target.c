@@ -7,12 +7,17 @@
  * to target_add.  Children created by fork trap on the remote pages they
  * inherit and so become targets by themselves.  Each target has an mmu
  * notifier: release() marks it dead when the address space goes away, and
- * the worker frees it; invalidate_range_end() on mprotect re-protects the
- * range, since mprotect rebuilds PTEs from the VMA's protection.
+ * the worker frees it; invalidate_range_start() takes the remote pages
+ * that leave the page tables (freed, unmapped, migrated by anyone but the
+ * module, which counts its own moves) off the target's remote count, so
+ * that the count does not drift; invalidate_range_end() on mprotect
+ * re-protects the range, since mprotect rebuilds PTEs from the VMA's
+ * protection.
  */
 #define pr_fmt(fmt) "disagg_node: " fmt
 
 #include <linux/hashtable.h>
+#include <linux/memcontrol.h>
 #include <linux/mm.h>
 #include <linux/mmu_notifier.h>
 #include <linux/pid.h>
@@ -66,6 +71,51 @@ static void dn_mn_release(struct mmu_notifier *mn, struct mm_struct *mm)
 	dn_evict_kick();
 }
 
+/* Remote anonymous pages mapped in a range (dn_mn_invalidate_range_start). */
+static int dn_count_remote_pte(pte_t *ptep, unsigned long addr, void *data)
+{
+	struct page *page = dn_pte_page(ptep_get(ptep));
+
+	if (dn_page_remote(page) && PageAnon(page))
+		(*(unsigned long *)data)++;
+	return 0;
+}
+
+/*
+ * Pages about to be unmapped (munmap, MADV_DONTNEED, exit of a COW
+ * sharer) or migrated (a promotion, move_pages(2), compaction): the remote
+ * ones leave the target's count now.  The caller guarantees the page
+ * tables of the range for the length of the invalidation, as for its own
+ * walk.  The module's own migrations carry &dn_dev as owner: their callers
+ * count them.  A non-blocking invalidation (the OOM reaper) is not
+ * walked: its address space is going.
+ */
+static int dn_mn_invalidate_range_start(struct mmu_notifier *mn,
+					const struct mmu_notifier_range *range)
+{
+	struct dn_target *t = container_of(mn, struct dn_target, mn);
+	unsigned long n = 0;
+
+	switch (range->event) {
+	case MMU_NOTIFY_UNMAP:
+	case MMU_NOTIFY_CLEAR:
+	case MMU_NOTIFY_MIGRATE:
+		break;
+	default:
+		return 0;
+	}
+	if (range->owner == &dn_dev || !mmu_notifier_range_blockable(range) ||
+	    READ_ONCE(t->dead))
+		return 0;
+	dn_walk_range(range->mm, range->start, range->end,
+		      dn_count_remote_pte, &n);
+	if (n) {
+		atomic_long_sub(n, &t->remote);
+		atomic_long_add(n, &t->moved);
+	}
+	return 0;
+}
+
 static void dn_mn_invalidate_range_end(struct mmu_notifier *mn,
 				       const struct mmu_notifier_range *range)
 {
@@ -81,6 +131,7 @@ static void dn_mn_invalidate_range_end(struct mmu_notifier *mn,
 
 static const struct mmu_notifier_ops dn_mn_ops = {
 	.release = dn_mn_release,
+	.invalidate_range_start = dn_mn_invalidate_range_start,
 	.invalidate_range_end = dn_mn_invalidate_range_end,
 };
 
@@ -123,16 +174,14 @@ static ssize_t dn_target_show(struct kobject *kobj, struct attribute *attr,
 {
 	struct dn_target *t = container_of(kobj, struct dn_target, kobj);
 	struct dn_tattr *ta = container_of(attr, struct dn_tattr, attr);
+	struct dn_split split;
 
-	/*
-	 * The counts are kept by events between recounts: right after
-	 * registration, before the first recount, promotions take them below
-	 * zero for a moment.  Shown as the policy reads them, at least 0.
-	 */
+	/* As the policy reads them (dn_target_split()). */
+	dn_target_split(t, &split);
 	if (ta->stat == -1)
-		return sysfs_emit(buf, "%ld\n", max(atomic_long_read(&t->local), 0L));
+		return sysfs_emit(buf, "%lu\n", split.local);
 	if (ta->stat == -2)
-		return sysfs_emit(buf, "%ld\n", max(atomic_long_read(&t->remote), 0L));
+		return sysfs_emit(buf, "%lu\n", split.remote);
 	return sysfs_emit(buf, "%lld\n", atomic64_read(&t->stat[ta->stat]));
 }
 
@@ -146,6 +195,7 @@ static void dn_target_release(struct kobject *kobj)
 	struct dn_target *t = container_of(kobj, struct dn_target, kobj);
 
 	mmdrop(t->mm);
+	kvfree(t->ring.slot);
 	kfree_rcu(t, rcu);
 }
 
@@ -259,26 +309,80 @@ void dn_targets_reap(void)
 	mutex_unlock(&dn_targets_lock);
 }
 
+/*
+ * A new target for @mm, its notifier registered, not listed yet.  Its
+ * memory is charged to @mm's memory cgroup, whoever registers it.  Takes
+ * @mm's mmap lock for writing, killably, and no module lock.
+ */
+static struct dn_target *dn_target_new(struct mm_struct *mm, pid_t tgid)
+{
+	struct mem_cgroup *memcg, *old;
+	struct dn_target *t;
+	int i, ret;
+
+	memcg = get_mem_cgroup_from_mm(mm);
+	old = set_active_memcg(memcg);
+	t = kzalloc(sizeof(*t), GFP_KERNEL_ACCOUNT);
+	set_active_memcg(old);
+	mem_cgroup_put(memcg);
+	if (!t)
+		return ERR_PTR(-ENOMEM);
+	t->mm = mm;
+	mmgrab(mm);	/* dropped by dn_target_release() */
+	t->tgid = tgid;
+	for (i = 0; i < DN_NR_TSTATS; i++)
+		atomic64_set(&t->stat[i], 0);
+	spin_lock_init(&t->ring_lock);
+	t->recount = true;	/* kzalloc() zeroed the counts and the ring */
+	INIT_HLIST_NODE(&t->hnode);
+	INIT_LIST_HEAD(&t->list);
+	kobject_init(&t->kobj, &dn_target_ktype);
+	t->mn.ops = &dn_mn_ops;
+	ret = mmap_write_lock_killable(mm);
+	if (!ret) {
+		ret = __mmu_notifier_register(&t->mn, mm);
+		mmap_write_unlock(mm);
+	}
+	if (ret) {
+		kobject_put(&t->kobj);	/* frees @t and drops @mm */
+		return ERR_PTR(ret);
+	}
+	return t;
+}
+
 /**
  * dn_target_add - make an address space a target
  * @mm: the address space, with a user reference (mm_users) held
  * @tgid: its owner's thread-group id, names targets/TGID
- * @out: the target, if not NULL
  *
- * Sleeps (takes @mm's mmap lock for writing): process context only, with
- * no mmap lock held.  Adding an existing target is not an error.
+ * Sleeps: takes @mm's mmap lock for writing (killable: a fatal signal
+ * ends the wait with -EINTR) before dn_targets_lock, never under it, so a
+ * process whose mmap lock stays held delays only its own registration.
+ * Process context only, with no mmap lock held.  Adding an existing target
+ * is not an error.
  *
  * Return: 0 or a negative error.
  */
-int dn_target_add(struct mm_struct *mm, pid_t tgid, struct dn_target **out)
+int dn_target_add(struct mm_struct *mm, pid_t tgid)
 {
-	struct dn_target *t, *tmp;
-	int i, ret;
+	struct dn_target *t, *tmp, *new;
+	int ret;
+
+	mutex_lock(&dn_targets_lock);
+	t = __dn_target_find(mm);
+	mutex_unlock(&dn_targets_lock);
+	if (t)
+		return 0;
+	new = dn_target_new(mm, tgid);
+	if (IS_ERR(new))
+		return PTR_ERR(new);
 
 	mutex_lock(&dn_targets_lock);
 	list_for_each_entry_safe(t, tmp, &dn_targets, list) {
-		if (t->mm == mm && !READ_ONCE(t->dead))
-			goto found;
+		if (t->mm == mm && !READ_ONCE(t->dead)) {
+			ret = 0;	/* added meanwhile by another thread */
+			goto err_unlock;
+		}
 		/*
 		 * The same process with another address space: it has
 		 * exec'd, and the old one is gone or going (its release may
@@ -288,44 +392,22 @@ int dn_target_add(struct mm_struct *mm, pid_t tgid, struct dn_target **out)
 		if (t->tgid == tgid)
 			__dn_target_free(t);
 	}
-	t = kzalloc(sizeof(*t), GFP_KERNEL);
-	if (!t) {
-		ret = -ENOMEM;
+	new->seq = ++dn_target_seq;
+	ret = kobject_add(&new->kobj, dn_dev.targets_kobj, "%d", tgid);
+	if (ret)
 		goto err_unlock;
-	}
-	t->mm = mm;
-	mmgrab(mm);	/* dropped by dn_target_release() */
-	t->tgid = tgid;
-	t->seq = ++dn_target_seq;
-	for (i = 0; i < DN_NR_TSTATS; i++)
-		atomic64_set(&t->stat[i], 0);
-	spin_lock_init(&t->pool_lock);
-	t->recount = true;	/* kzalloc() zeroed the counts and the pool */
-	INIT_HLIST_NODE(&t->hnode);
-	kobject_init(&t->kobj, &dn_target_ktype);
-	ret = kobject_add(&t->kobj, dn_dev.targets_kobj, "%d", tgid);
-	if (ret)
-		goto err_kobj;	/* kobject_put() frees @t and drops @mm */
-	t->mn.ops = &dn_mn_ops;
-	ret = mmu_notifier_register(&t->mn, mm);
-	if (ret)
-		goto err_notifier;
-	list_add_tail(&t->list, &dn_targets);
+	list_add_tail(&new->list, &dn_targets);
 	spin_lock(&dn_target_hash_lock);
-	hash_add_rcu(dn_target_hash, &t->hnode, (unsigned long)mm);
+	hash_add_rcu(dn_target_hash, &new->hnode, (unsigned long)mm);
 	spin_unlock(&dn_target_hash_lock);
-found:
-	if (out)
-		*out = t;
 	mutex_unlock(&dn_targets_lock);
 	return 0;
 
-err_notifier:
-	kobject_del(&t->kobj);
-err_kobj:
-	kobject_put(&t->kobj);
 err_unlock:
 	mutex_unlock(&dn_targets_lock);
+	/* Calls release() if the address space is alive: @new is unlisted. */
+	mmu_notifier_unregister(&new->mn, mm);
+	kobject_put(&new->kobj);
 	return ret;
 }
 
@@ -359,7 +441,7 @@ int dn_target_add_pid(pid_t pid)
 	mm = dn_pid_mm(pid, &tgid);
 	if (IS_ERR(mm))
 		return PTR_ERR(mm);
-	ret = dn_target_add(mm, tgid, NULL);
+	ret = dn_target_add(mm, tgid);
 	mmput(mm);
 	if (!ret)
 		dn_evict_kick();
@@ -412,6 +494,26 @@ void dn_targets_exit(struct dn_dev *dn)
 void dn_target_moved(struct dn_target *t, long to_remote)
 {
 	atomic_long_add(to_remote, &t->remote);
-	atomic_long_sub(to_remote, &t->local);
 	atomic_long_add(abs(to_remote), &t->moved);
+}
+
+/**
+ * dn_target_split - @t's split as the policy sees it, in O(1)
+ * @t: the target (a reference is held: its mm_struct is allocated)
+ * @split: out: local and remote anonymous pages, remote_pct
+ *
+ * Remote: the count kept by the module's moves and the mmu notifier.
+ * Local: the anonymous pages the mm's RSS counters hold now, less the
+ * remote ones and the local ones outside evictable VMAs at the last
+ * recount.  Both at least 0 (the counters are per-CPU and lag a little).
+ */
+void dn_target_split(struct dn_target *t, struct dn_split *split)
+{
+	long anon = get_mm_counter(t->mm, MM_ANONPAGES);
+	long remote = max(atomic_long_read(&t->remote), 0L);
+	long local = anon - remote - (long)READ_ONCE(t->other);
+
+	split->local = max(local, 0L);
+	split->remote = remote;
+	split->remote_pct = READ_ONCE(dn_dev.remote_pct);
 }

@@ -229,7 +229,9 @@ static inline long dn_count_on_node(void *p, size_t len, int nid)
 
 /*
  * Pages on node nid from /proc/self/numa_maps: of the mapping that starts
- * at addr, or of the whole process if addr is NULL.
+ * at addr, or, if addr is NULL, of the whole process's anonymous mappings
+ * (heap, stack, anonymous mmap: what remote_pct applies to; program text,
+ * libraries and other file mappings are not part of the split).
  */
 static inline long dn_numa_maps_count(void *addr, int nid)
 {
@@ -245,6 +247,8 @@ static inline long dn_numa_maps_count(void *addr, int nid)
 	while (fgets(line, sizeof(line), f)) {
 		if (addr && (sscanf(line, "%lx", &start) != 1 ||
 			     start != (unsigned long)addr))
+			continue;
+		if (!addr && (!strstr(line, " anon=") || strstr(line, " file=")))
 			continue;
 		s = strstr(line, key);
 		if (s)

@@ -106,8 +106,13 @@ static long dn_wait_split(int nid, int pct, long timeout_ms)
 		share = dn_process_share(nid);
 		if (share >= 0 && share >= pct - 1.0 && share <= pct + 1.0)
 			return (dn_now_ns() - t0) / 1000000;
-		if ((dn_now_ns() - t0) / 1000000 > timeout_ms)
+		if ((dn_now_ns() - t0) / 1000000 > timeout_ms) {
+			fprintf(stderr, "# dn_wait_split: share %.2f %% (remote %ld, local %ld anonymous pages), module local_pages %lld remote_pages %lld, not within 1 point of %d %% after %ld ms\n",
+				share, dn_numa_maps_total(nid), dn_numa_maps_total(0),
+				dn_target_stat(getpid(), "local_pages"),
+				dn_target_stat(getpid(), "remote_pages"), pct, timeout_ms);
 			return -1;
+		}
 		dn_sleep_ms(20);
 	}
 }

@@ -445,7 +445,7 @@ static int run(char **argv, const char *pct, const char *lat)
 	for (i = 0; i < DN_NG; i++)
 		g0[i] = read_ll(DN_SYSFS "/stats/%s", gcounters[i]);
 	t0 = now_s();
-	child = dn_launch("dnctl run", argv, 1, 1);
+	child = dn_launch("dnctl run", argv, 1, 1, 1);
 	if (child < 0)
 		return 127;
 	snprintf(fmt, sizeof(fmt), DN_SYSFS "/targets/%d/%%s", child);

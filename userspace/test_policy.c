@@ -421,6 +421,7 @@ static const struct dn_exchange_case dn_exchange_cases[] = {
 	{ "pct 50, three owed, off by one", 501, 499, 50, 3, 1 },
 	{ "pct 50, balanced", 500, 500, 50, 1, 0 },
 	{ "pct 50, nothing owed", 600, 400, 50, 0, 0 },
+	{ "pct 50, growth since the last trap", 504, 496, 50, 1, 4 },
 	{ "pct 0: never", 1000, 0, 0, 5, 0 },
 	{ "pct lowered: never", 200, 800, 25, 5, 0 },
 	{ "capped at DN_EXCHANGE_MAX", 1000, 0, 50, 40, DN_EXCHANGE_MAX },
@@ -501,13 +502,131 @@ TEST(recount_due)
 	}
 }
 
-TEST(pool_refill)
+/* The victim ring and the pick */
+
+TEST(ring_fifo)
 {
-	EXPECT_EQ(0UL, dn_pool_refill(DN_POOL_SIZE));
-	EXPECT_EQ(0UL, dn_pool_refill(DN_POOL_SIZE / 2 + 1));
-	EXPECT_EQ((unsigned long)(DN_POOL_SIZE / 2), dn_pool_refill(DN_POOL_SIZE / 2));
-	EXPECT_EQ((unsigned long)(DN_POOL_SIZE - 1), dn_pool_refill(1));
-	EXPECT_EQ((unsigned long)(DN_POOL_SIZE), dn_pool_refill(0));
+	unsigned long slot[4], key = 0;
+	struct dn_ring r, big;
+	unsigned long more[8];
+	int i;
+
+	dn_ring_init(&r, slot, 4);
+	EXPECT_EQ(0UL, dn_ring_count(&r));
+	EXPECT_FALSE(dn_ring_pop(&r, &key));
+	for (i = 0; i < 4; i++)
+		EXPECT_TRUE(dn_ring_push(&r, 10 + i));
+	EXPECT_FALSE(dn_ring_push(&r, 99)) TH_LOG("a full ring refuses");
+	EXPECT_EQ(4UL, dn_ring_count(&r));
+	EXPECT_TRUE(dn_ring_pop(&r, &key));
+	EXPECT_EQ(10UL, key);
+	/* Wraps around: the slot freed by the pop is reused. */
+	EXPECT_TRUE(dn_ring_push(&r, 14));
+	dn_ring_init(&big, more, 8);
+	dn_ring_move(&big, &r);
+	EXPECT_EQ(0UL, dn_ring_count(&r));
+	EXPECT_EQ(4UL, dn_ring_count(&big));
+	for (i = 0; i < 4; i++) {
+		EXPECT_TRUE(dn_ring_pop(&big, &key));
+		EXPECT_EQ((unsigned long)(11 + i), key) TH_LOG("oldest first");
+	}
+	dn_ring_init(&r, NULL, 0);
+	EXPECT_FALSE(dn_ring_push(&r, 1)) TH_LOG("no slots yet");
+}
+
+TEST(pick_room)
+{
+	EXPECT_TRUE(dn_pick_room(17, 16));
+	EXPECT_FALSE(dn_pick_room(16, 16));
+	EXPECT_FALSE(dn_pick_room(0, 16));
+	EXPECT_TRUE(dn_pick_room(1, 0));
+	EXPECT_FALSE(dn_pick_room(0, 0));
+}
+
+TEST(ring_capacity)
+{
+	EXPECT_EQ((unsigned long)DN_RING_MIN, dn_ring_capacity(0));
+	EXPECT_EQ((unsigned long)DN_RING_MIN, dn_ring_capacity(DN_RING_MIN / 2));
+	EXPECT_EQ((unsigned long)(2 * DN_RING_MIN),
+		  dn_ring_capacity(DN_RING_MIN / 2 + 1));
+	EXPECT_EQ(8192UL, dn_ring_capacity(3000));
+}
+
+struct dn_pick_case {
+	const char *name;
+	const char *state;	/* per key, in ring order: g(one) o(ld) y(oung) */
+	size_t want;
+	unsigned long reserve;
+	const char *victims;	/* expected keys, in pick order */
+	const char *left;	/* expected ring after, oldest first */
+};
+
+static const struct dn_pick_case dn_pick_cases[] = {
+	{ "worked example", "yoyo", 2, 0, "13", "02" },
+	{ "all old: the oldest", "oooo", 1, 0, "0", "123" },
+	{ "stale ones dropped", "ggoo", 1, 0, "2", "3" },
+	{ "all gone: nothing", "gggg", 1, 0, "", "" },
+	{ "all hot: 8 chances, then the oldest", "yyyyyyyyyy", 1, 0, "8", "901234567" },
+	{ "one hot page: taken anyway", "y", 1, 0, "0", "" },
+	{ "want more than live", "goy", 3, 0, "12", "" },
+	{ "empty ring", "", 1, 0, "", "" },
+	{ "reserve: the newest stay", "oooo", 4, 2, "01", "23" },
+	{ "reserve: nothing above it", "oo", 1, 2, "", "01" },
+	{ "reserve: a second chance goes behind it", "yooo", 1, 3, "1", "230" },
+	{ "reserve 16 of 17 old", "ooooooooooooooooo", 2, 16, "0", "123456789:;<=>?@" },
+};
+
+static void dn_keys(char *out, const unsigned long *k, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		out[i] = '0' + (char)k[i];
+	out[n] = '\0';
+}
+
+TEST(ring_select)
+{
+	size_t k, i, n;
+
+	for (k = 0; k < ARRAY_SIZE(dn_pick_cases); k++) {
+		const struct dn_pick_case *t = &dn_pick_cases[k];
+		enum dn_page_state state[32];
+		unsigned long slot[32], victims[32], left[32], key;
+		char got[33], rest[33];
+		struct dn_ring r;
+		size_t nleft = 0;
+
+		dn_ring_init(&r, slot, 32);
+		for (i = 0; t->state[i]; i++) {
+			state[i] = t->state[i] == 'g' ? DN_PAGE_GONE :
+				   t->state[i] == 'y' ? DN_PAGE_YOUNG : DN_PAGE_OLD;
+			dn_ring_push(&r, i);
+		}
+		n = dn_ring_select(&r, state, t->want, t->reserve, victims);
+		dn_keys(got, victims, n);
+		while (dn_ring_pop(&r, &key))
+			left[nleft++] = key;
+		dn_keys(rest, left, nleft);
+		EXPECT_STREQ(t->victims, got) TH_LOG("case '%s'", t->name);
+		EXPECT_STREQ(t->left, rest) TH_LOG("case '%s'", t->name);
+	}
+}
+
+/* A pick looks at a bounded number of entries, however stale the ring. */
+TEST(pick_bounded)
+{
+	struct dn_pick p;
+	unsigned long looked = 0;
+
+	dn_pick_begin(&p, 2);
+	while (!dn_pick_done(&p)) {
+		EXPECT_EQ((int)DN_PICK_DROP, (int)dn_pick_visit(&p, DN_PAGE_GONE));
+		looked++;
+		if (looked > 10 * DN_PICK_LOOK)
+			break;
+	}
+	EXPECT_EQ((unsigned long)(2 * DN_PICK_LOOK), looked);
 }
 
 TEST(idle_delay)

@@ -1,0 +1,302 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * disagg_node: the exchange on the fault path, and each target's ring of
+ * local pages it takes its victims from.
+ *
+ * The seed's semantics: a target's local memory is a cache of fixed
+ * capacity C = (100 - remote_pct) % of its resident anonymous pages.  A
+ * trap brings a remote page home; before the faulting thread returns to
+ * user mode, its task_work (hook.c) calls dn_exchange(), which sends local
+ * pages remote while the target's local pages exceed C (one per promotion
+ * when the split holds), whatever their temperature: hot victims make the
+ * program trap again, and it pays for that, which is the cost the emulator
+ * exists to show.
+ *
+ * Victims come from the target's ring (policy.h): the local pages in the
+ * order they became local, fed by the promotions themselves (the page the
+ * trap brought home goes to the tail) and by the worker's recounts (every
+ * local page found).  A pick costs O(1) page lookups per victim: young
+ * entries get a bounded number of second chances, then the oldest is taken
+ * (dn_pick_visit()).  Entries whose page is gone (freed, already remote,
+ * shared with another process) are dropped as they are met.  A debt the
+ * exchange cannot pay (an empty ring, a victim that would not move) stays
+ * owed: the same target's next trap pays it, and the worker is asked for a
+ * recount, which refills the ring.
+ */
+#define pr_fmt(fmt) "disagg_node: " fmt
+
+#include <linux/memcontrol.h>
+#include <linux/mm.h>
+#include <linux/sched/mm.h>
+#include <linux/slab.h>
+
+#include "internal.h"
+#include "policy.h"
+#include "trace.h"
+
+/* An exchange that misses asks for a recount at most this often. */
+#define DN_MISS_RECOUNT_MS	1000
+
+/*
+ * A page the module may send remote: anonymous, small and mapped by one
+ * address space only (pages shared with a non-target, by COW after fork or
+ * by KSM, are not moved on a target's behalf).
+ */
+bool dn_page_evictable(struct page *page)
+{
+	struct folio *folio = page_folio(page);
+
+	return PageAnon(page) && !folio_test_large(folio) &&
+	       atomic_read(&folio->_mapcount) <= 0;
+}
+
+/**
+ * dn_ring_reserve - make room for @count entries in @t's ring
+ * @t: the target
+ * @count: entries the ring must hold
+ *
+ * Allocates, charged to the target's memory cgroup: process context with
+ * no spinlock held.
+ *
+ * Return: 0, or -ENOMEM with the ring unchanged.
+ */
+int dn_ring_reserve(struct dn_target *t, unsigned long count)
+{
+	unsigned long cap, *slot, *old;
+	struct mem_cgroup *memcg, *prev;
+	struct dn_ring r;
+	bool room;
+
+	might_sleep();
+	spin_lock(&t->ring_lock);
+	room = t->ring.slot && t->ring.mask >= count;
+	spin_unlock(&t->ring_lock);
+	if (room)
+		return 0;
+	cap = dn_ring_capacity(count);
+	memcg = get_mem_cgroup_from_mm(t->mm);
+	prev = set_active_memcg(memcg);
+	slot = kvmalloc_array(cap, sizeof(*slot),
+			      GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
+	set_active_memcg(prev);
+	mem_cgroup_put(memcg);
+	if (!slot)
+		return -ENOMEM;
+	dn_ring_init(&r, slot, cap);
+	spin_lock(&t->ring_lock);
+	if (t->ring.slot && t->ring.mask >= count) {
+		/* Grown meanwhile by another thread. */
+		spin_unlock(&t->ring_lock);
+		kvfree(slot);
+		return 0;
+	}
+	dn_ring_move(&r, &t->ring);
+	old = t->ring.slot;
+	t->ring = r;
+	spin_unlock(&t->ring_lock);
+	kvfree(old);
+	return 0;
+}
+
+/* Add @addr at the ring's tail; false if the ring is full. */
+bool dn_ring_try_add(struct dn_target *t, unsigned long addr)
+{
+	bool ok;
+
+	spin_lock(&t->ring_lock);
+	ok = dn_ring_push(&t->ring, addr);
+	spin_unlock(&t->ring_lock);
+	return ok;
+}
+
+/**
+ * dn_ring_add - add a local page of @t to its ring, growing it if full
+ * @t: the target
+ * @addr: the page's user address
+ *
+ * Process context, may sleep.  If the ring cannot grow, the page is left
+ * to the next recount.
+ */
+void dn_ring_add(struct dn_target *t, unsigned long addr)
+{
+	unsigned long n;
+
+	if (dn_ring_try_add(t, addr))
+		return;
+	spin_lock(&t->ring_lock);
+	n = dn_ring_count(&t->ring);
+	spin_unlock(&t->ring_lock);
+	if (!dn_ring_reserve(t, n + 1))
+		dn_ring_try_add(t, addr);
+}
+
+/* Forget every entry: a recount adds the local pages it finds again. */
+void dn_ring_clear(struct dn_target *t)
+{
+	spin_lock(&t->ring_lock);
+	t->ring.head = t->ring.tail;
+	spin_unlock(&t->ring_lock);
+}
+
+/*
+ * What a ring entry's page is now, for dn_pick_visit(); a young page's
+ * accessed bit is cleared (its second chance, or it is taken and about to
+ * move: either way the bit has been read).  Clearing the accessed bit needs
+ * no TLB flush on x86: a stale entry only delays its setting again.  A
+ * local PROT_NONE PTE (the kernel's NUMA scanner) is old.
+ */
+static int dn_look_pte(pte_t *ptep, unsigned long addr, void *data)
+{
+	enum dn_page_state *state = data;
+	pte_t pte = ptep_get(ptep);
+	struct page *page = dn_pte_page(pte);
+
+	if (!page || dn_page_remote(page) || !dn_page_evictable(page)) {
+		*state = DN_PAGE_GONE;
+	} else if (!pte_protnone(pte) && pte_young(pte)) {
+		*state = DN_PAGE_YOUNG;
+		test_and_clear_bit(_PAGE_BIT_ACCESSED,
+				   (unsigned long *)&ptep->pte);
+	} else {
+		*state = DN_PAGE_OLD;
+	}
+	return 0;
+}
+
+/* The state of the page at @addr; caller holds the mmap read lock. */
+static enum dn_page_state dn_look(struct mm_struct *mm, unsigned long addr)
+{
+	enum dn_page_state state = DN_PAGE_GONE;
+	struct vm_area_struct *vma = vma_lookup(mm, addr);
+
+	if (vma && dn_vma_evictable(vma))
+		dn_walk_range(mm, addr, addr + PAGE_SIZE, dn_look_pte, &state);
+	return state;
+}
+
+/**
+ * dn_ring_pick - take up to @want victims from @t's ring
+ * @t: the target
+ * @mm: its address space; caller holds its mmap read lock
+ * @victims: out: the victims' addresses, in pick order
+ * @want: victims wanted
+ * @keep: an address never to take (the page a trap just brought home, so
+ *	that the access it trapped on completes), or 0
+ *
+ * The policy's pick (dn_pick_visit()) over the ring, oldest first; the
+ * newest DN_LOCAL_WINDOW entries are never taken (dn_pick_room()).
+ *
+ * Return: the number of victims, fewer than @want only if the ring ran out
+ * of live entries or the pick looked at its bound of entries.
+ */
+unsigned long dn_ring_pick(struct dn_target *t, struct mm_struct *mm,
+			   unsigned long *victims, unsigned long want,
+			   unsigned long keep)
+{
+	unsigned long addr;
+	struct dn_pick p;
+	bool got;
+
+	dn_pick_begin(&p, want);
+	while (!dn_pick_done(&p)) {
+		spin_lock(&t->ring_lock);
+		got = dn_pick_room(dn_ring_count(&t->ring), DN_LOCAL_WINDOW) &&
+		      dn_ring_pop(&t->ring, &addr);
+		spin_unlock(&t->ring_lock);
+		if (!got)
+			break;
+		if (addr == keep) {
+			/* Looked at, not taken: the walk stays bounded. */
+			p.looked++;
+			dn_ring_add(t, addr);
+			continue;
+		}
+		switch (dn_pick_visit(&p, dn_look(mm, addr))) {
+		case DN_PICK_DROP:
+			break;
+		case DN_PICK_AGAIN:
+			dn_ring_add(t, addr);
+			break;
+		case DN_PICK_TAKE:
+			victims[p.taken - 1] = addr;
+			break;
+		}
+	}
+	return p.taken;
+}
+
+/**
+ * dn_exchange - the other half of a promotion: send local pages remote
+ * @t: the target whose trap brought a page home (a reference is held)
+ * @mm: its address space, current->mm (the caller is its task)
+ * @addr: the address that trapped, or 0
+ *
+ * Runs in the task_work of a thread that trapped, before it returns to
+ * user mode, with no lock held.  If a promotion is owed, as many pages as
+ * the target's local pages exceed its capacity (at most DN_EXCHANGE_MAX,
+ * see dn_exchange_count()) are picked from the ring and moved; a victim
+ * that does not move is replaced by the next one, once.  The page at
+ * @addr is never one of them: the access that trapped on it must complete
+ * when the thread returns to user mode (else a target whose only local
+ * page it is would trap on it forever).  It joins the ring's tail last, if
+ * it is local now.  What is not paid stays owed, for the target's next
+ * trap.
+ *
+ * Return: the pages sent to the remote node.
+ */
+unsigned long dn_exchange(struct dn_target *t, struct mm_struct *mm,
+			  unsigned long addr)
+{
+	unsigned long victims[DN_EXCHANGE_MAX], src[DN_EXCHANGE_MAX];
+	unsigned long dst[DN_EXCHANGE_MAX];
+	struct dn_move_buf buf = { src, dst, DN_EXCHANGE_MAX };
+	unsigned long owed, want = 0, n, moved = 0;
+	struct dn_split split;
+	bool full = false;
+	int round;
+
+	owed = atomic_long_xchg(&t->owed, 0);
+	if (!addr && !owed)
+		return 0;
+	if (mmap_read_lock_killable(mm)) {
+		atomic_long_add(owed, &t->owed);
+		return 0;
+	}
+	dn_target_split(t, &split);
+	want = dn_exchange_count(&split, owed);
+	for (round = 0; round < 2 && moved < want && !full; round++) {
+		n = dn_ring_pick(t, mm, victims, want - moved, addr);
+		if (!n)
+			break;
+		dn_sort_addrs(victims, n);
+		moved += dn_move_pages(mm, victims, n, dn_dev.nid, &full, &buf);
+	}
+	if (addr && dn_look(mm, addr) != DN_PAGE_GONE)
+		dn_ring_add(t, addr);
+	mmap_read_unlock(mm);
+	if (moved) {
+		/* Put them on the LRU, or a trap on one cannot promote it. */
+		dn_lru_drain_local();
+		dn_target_moved(t, moved);
+		dn_stat_add(DN_STAT_EXCHANGES, moved);
+		atomic64_add(moved, &t->stat[DN_TSTAT_EXCHANGES]);
+	}
+	if (full)
+		dn_stat_add(DN_STAT_REMOTE_FULL, 1);
+	if (moved < want) {
+		/*
+		 * The next trap pays it; a recount refills the ring, at most
+		 * once per DN_MISS_RECOUNT_MS (a target whose local pages
+		 * cannot move would otherwise cost a walk per trap).
+		 */
+		atomic_long_inc(&t->owed);
+		dn_stat_add(DN_STAT_EXCHANGE_MISSES, want - moved);
+		if (time_after(jiffies, READ_ONCE(t->counted_at) +
+			       msecs_to_jiffies(DN_MISS_RECOUNT_MS))) {
+			WRITE_ONCE(t->recount, true);
+			dn_evict_kick();
+		}
+	}
+	trace_dn_exchange(t->tgid, owed, moved, want - moved);
+	return moved;
+}
