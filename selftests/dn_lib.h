@@ -270,6 +270,69 @@ static inline long dn_numa_maps_total(int nid)
 	return dn_numa_maps_count(NULL, nid);
 }
 
+/*
+ * The anonymous resident pages of this process from its page tables: over
+ * the lines of /proc/self/numa_maps that have "anon=" and no "file="
+ * (private anonymous mappings: heap, stack, mmap), the N<node>= counts
+ * summed into *all and the N<nid>= counts into *remote, in base pages (a
+ * line counts in units of its kernelpagesize_kB).  0, or -1 if unreadable.
+ * userspace/dnctl.c (dnctl run) measures a target the same way.
+ */
+static inline int dn_numa_maps_anon(int nid, long *all, long *remote)
+{
+	char line[4096], *tok, *save, *end;
+	FILE *f = fopen("/proc/self/numa_maps", "r");
+	long l_all, l_rem, kb, node, n;
+	bool anon, file;
+
+	*all = 0;
+	*remote = 0;
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		l_all = 0;
+		l_rem = 0;
+		kb = DN_PAGE / 1024;
+		anon = false;
+		file = false;
+		for (tok = strtok_r(line, " \n", &save); tok;
+		     tok = strtok_r(NULL, " \n", &save)) {
+			if (!strncmp(tok, "file=", 5)) {
+				file = true;
+				break;	/* a path may hold anything: stop */
+			} else if (!strncmp(tok, "anon=", 5)) {
+				anon = true;
+			} else if (!strncmp(tok, "kernelpagesize_kB=", 18)) {
+				kb = strtol(tok + 18, NULL, 10);
+			} else if (tok[0] == 'N' && tok[1] >= '0' && tok[1] <= '9') {
+				node = strtol(tok + 1, &end, 10);
+				if (*end != '=')
+					continue;
+				n = strtol(end + 1, NULL, 10);
+				l_all += n;
+				if (node == nid)
+					l_rem += n;
+			}
+		}
+		if (!anon || file || kb <= 0)
+			continue;
+		*all += l_all * (kb / (DN_PAGE / 1024));
+		*remote += l_rem * (kb / (DN_PAGE / 1024));
+	}
+	fclose(f);
+	return 0;
+}
+
+/* This process's remote share in percent of its anonymous pages; -1 if none. */
+static inline double dn_anon_share(int nid)
+{
+	long all, remote;
+
+	if (dn_numa_maps_anon(nid, &all, &remote) || all <= 0)
+		return -1;
+	return 100.0 * remote / all;
+}
+
 /* A "Key: N kB" field of the /proc/self/smaps entry starting at addr; -1 if none. */
 static inline long long dn_smaps_kb(void *addr, const char *key)
 {

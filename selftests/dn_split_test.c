@@ -7,11 +7,19 @@
  * remote latency, or is counted as the one window no exported interface
  * closes (stats/evict_window_accessed).
  *
+ * The "shape" cases measure the split from the page tables (the anonymous
+ * pages of /proc/self/numa_maps) while the process accesses its memory as
+ * real programs do: a heap growing while it is read, sequential passes
+ * over an all-hot buffer, a small hot set in a large buffer; at remote_pct
+ * 25, 50 and 90, the memory born local or remote (fixture variants).
+ *
  * Every case runs with the worker on (debugfs pause=0), THP off and the
  * test process registered as a target.  Needs the normal test machine
  * (memmap= reservation, empty possible node) and the module's debugfs;
  * skips otherwise.  Figures are printed as "DN-SPLIT ..." lines.
- * DN_SPLIT_ONLY="case ..." runs only the cases named (the others skip).
+ * DN_SPLIT_ONLY="case ..." runs only the cases named (the others skip);
+ * a shape case is named alone ("growing_heap": every variant) or with its
+ * variant ("born_local_50.growing_heap").
  */
 #include "kselftest_harness.h"
 
@@ -138,10 +146,14 @@ static bool dn_split_selected(const char *name)
 	return false;
 }
 
-FIXTURE_SETUP(split)
+/*
+ * The setup of both fixtures: the module loaded, the worker on, latency 0,
+ * remote_pct @pct, THP off, this process a target.  *@loaded once loaded,
+ * *@ready once everything is set; a SKIP leaves *@ready false.
+ */
+static void dn_split_setup(struct __test_metadata *_metadata, int pct,
+			   bool *loaded, bool *ready, int *nid)
 {
-	if (!dn_split_selected(_metadata->name))
-		SKIP(return, "not in DN_SPLIT_ONLY");
 	if (!dn_file_has("/proc/cmdline", "memmap="))
 		SKIP(return, "machine booted without memmap=: no remote node");
 	if (dn_loaded())
@@ -153,19 +165,26 @@ FIXTURE_SETUP(split)
 		dn_unload();
 		SKIP(return, DN_NOT_BUILT);
 	}
-	self->loaded = true;
-	self->nid = dn_read_ll(DN_SYSFS "/node_id");
-	if (self->nid <= 0 || dn_set("remote_pct", 0) ||
+	*loaded = true;
+	*nid = dn_read_ll(DN_SYSFS "/node_id");
+	if (*nid <= 0 || dn_set("remote_pct", pct) ||
 	    dn_set("latency_ns", 0) || dn_debugfs_set("pause", 0) ||
 	    prctl(PR_SET_THP_DISABLE, 1, 0, 0, 0) ||
 	    dn_target_add(getpid())) {
 		TH_LOG("setup: node_id %d, or writing remote_pct/latency_ns/pause/target_add, or PR_SET_THP_DISABLE failed",
-		       self->nid);
+		       *nid);
 		dn_unload();
-		self->loaded = false;
+		*loaded = false;
 		ASSERT_TRUE(false);
 	}
-	self->ready = true;
+	*ready = true;
+}
+
+FIXTURE_SETUP(split)
+{
+	if (!dn_split_selected(_metadata->name))
+		SKIP(return, "not in DN_SPLIT_ONLY");
+	dn_split_setup(_metadata, 0, &self->loaded, &self->ready, &self->nid);
 }
 
 FIXTURE_TEARDOWN(split)
@@ -313,6 +332,346 @@ TEST_F_TIMEOUT(split, random_access_75, 300)
 {
 	DN_NEED_SETUP();
 	dn_split_run(_metadata, self->nid, 75);
+}
+
+/*
+ * The split of a target whose accesses have the shapes of real programs,
+ * measured from its page tables: the test process's anonymous pages
+ * (/proc/self/numa_maps, dn_anon_share()), sampled between its accesses.
+ * Fixture variants: remote_pct 25, 50 and 90, each with the memory born
+ * on the local node (a program under dnctl run or dn_run: the worker must
+ * evict to make the split) and born on the remote node (mbind, as under
+ * numactl --membind: the first touch protects each page, and its trap
+ * makes the split).  The mean of the samples must be within
+ * DN_SHAPE_MEAN_ERR points of the setting and, where said, every sample
+ * within DN_SHAPE_MAX_ERR; every word is checked against the value it
+ * must hold (lost writes detected by construction).  Figures are printed
+ * as "DN-SPLIT case=..." lines, the samples (anonymous share, and the
+ * module's view: local:remote pages) as "DN-SPLIT-SAMPLES".
+ */
+#define DN_SHAPE_MEAN_ERR	3.0
+#define DN_SHAPE_MAX_ERR	5.0
+
+/* Growing heap: grown by mremap() in steps, read whole after each step. */
+#define DN_GROW_BYTES		(24 * MB)
+#define DN_GROW_STEP		MB
+#define DN_GROW_FROM		(4 * MB)	/* sampled from this size on */
+
+/* All-hot sequential passes: each word read, checked and rewritten. */
+#define DN_SEQ_BYTES		(32 * MB)
+#define DN_SEQ_PASSES		8
+#define DN_SEQ_SAMPLE		(4 * MB)	/* sampled every 4 MiB of a pass */
+
+/* Small hot set in a large buffer, with occasional cold accesses. */
+#define DN_HOT_BYTES		(64 * MB)
+#define DN_HOT_SET		MB
+#define DN_HOT_PASSES		2000
+#define DN_HOT_COLD_EVERY	4	/* one cold page access per 4 passes */
+#define DN_HOT_SAMPLE_EVERY	50	/* passes between samples */
+#define DN_HOT_MAX_S		40	/* passes stop after this, if not done */
+
+FIXTURE(shape) {
+	bool loaded;
+	bool ready;
+	int nid;
+};
+
+FIXTURE_VARIANT(shape) {
+	int pct;
+	bool born_remote;
+};
+
+FIXTURE_VARIANT_ADD(shape, born_local_25) { .pct = 25, .born_remote = false };
+FIXTURE_VARIANT_ADD(shape, born_local_50) { .pct = 50, .born_remote = false };
+FIXTURE_VARIANT_ADD(shape, born_local_90) { .pct = 90, .born_remote = false };
+FIXTURE_VARIANT_ADD(shape, born_remote_25) { .pct = 25, .born_remote = true };
+FIXTURE_VARIANT_ADD(shape, born_remote_50) { .pct = 50, .born_remote = true };
+FIXTURE_VARIANT_ADD(shape, born_remote_90) { .pct = 90, .born_remote = true };
+
+FIXTURE_SETUP(shape)
+{
+	char full[96];
+
+	/* DN_SPLIT_ONLY names a case ("growing_heap") or one variant of it. */
+	snprintf(full, sizeof(full), "born_%s_%d.%s",
+		 variant->born_remote ? "remote" : "local", variant->pct,
+		 _metadata->name);
+	if (!dn_split_selected(_metadata->name) && !dn_split_selected(full))
+		SKIP(return, "not in DN_SPLIT_ONLY");
+	dn_split_setup(_metadata, variant->pct, &self->loaded, &self->ready,
+		       &self->nid);
+}
+
+FIXTURE_TEARDOWN(shape)
+{
+	if (!self->loaded)
+		return;
+	EXPECT_EQ(0, dn_unload());
+}
+
+/* An anonymous mapping, its pages born on the remote node if @remote. */
+static void *dn_map_born(size_t len, int nid, bool remote)
+{
+	void *p;
+
+	if (remote)
+		return dn_map_on_node(len, nid);
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+		 -1, 0);
+	return p == MAP_FAILED ? NULL : p;
+}
+
+/* The anonymous share sampled over a run, against the setting. */
+struct dn_shape {
+	const char *name;
+	int nid, pct;
+	bool born_remote;
+	long n;
+	double sum, min, max, maxerr;
+	long long t0, misses0;
+	struct dn_counters c0;
+	char series[6144];
+	size_t slen;
+};
+
+static void dn_shape_begin(struct __test_metadata *_metadata,
+			   struct dn_shape *s, const char *name, int nid,
+			   const FIXTURE_VARIANT(shape) *variant)
+{
+	memset(s, 0, sizeof(*s));
+	s->name = name;
+	s->nid = nid;
+	s->pct = variant->pct;
+	s->born_remote = variant->born_remote;
+	s->t0 = dn_now_ns();
+	s->misses0 = dn_stat("exchange_misses");
+	ASSERT_EQ(0, dn_counters_read(&s->c0));
+}
+
+/* One sample of the anonymous share, and the module's view beside it. */
+static void dn_shape_sample(struct __test_metadata *_metadata,
+			    struct dn_shape *s)
+{
+	double share = dn_anon_share(s->nid), err;
+
+	ASSERT_LE(0, share);
+	err = share > s->pct ? share - s->pct : s->pct - share;
+	if (!s->n || share < s->min)
+		s->min = share;
+	if (!s->n || share > s->max)
+		s->max = share;
+	if (err > s->maxerr)
+		s->maxerr = err;
+	s->sum += share;
+	s->n++;
+	if (s->slen < sizeof(s->series) - 64)
+		s->slen += snprintf(s->series + s->slen,
+				    sizeof(s->series) - s->slen, " %.1f:%lld:%lld",
+				    share,
+				    dn_target_stat(getpid(), "local_pages"),
+				    dn_target_stat(getpid(), "remote_pages"));
+}
+
+/*
+ * Print the run's figures and check its samples: at least @min_samples,
+ * their mean within DN_SHAPE_MEAN_ERR points of the setting and, if
+ * @each, every one within DN_SHAPE_MAX_ERR.
+ */
+static void dn_shape_end(struct __test_metadata *_metadata, struct dn_shape *s,
+			 long min_samples, bool each, const char *extra)
+{
+	double secs = (dn_now_ns() - s->t0) / 1e9, mean, err;
+	struct dn_counters c;
+
+	ASSERT_EQ(0, dn_counters_read(&c));
+	mean = s->n ? s->sum / s->n : -1;
+	err = mean > s->pct ? mean - s->pct : s->pct - mean;
+	printf("DN-SPLIT case=%s pct=%d born=%s seconds=%.1f samples=%ld mean=%.2f min=%.2f max=%.2f max_err=%.2f traps=%lld promotions=%lld exchanges=%lld exchange_misses=%lld worker_evictions=%lld homecomings=%lld remote_full=%lld %s\n",
+	       s->name, s->pct, s->born_remote ? "remote" : "local", secs,
+	       s->n, mean, s->min, s->max, s->maxerr,
+	       c.remote_faults - s->c0.remote_faults,
+	       c.promotions - s->c0.promotions, c.exchanges - s->c0.exchanges,
+	       dn_stat("exchange_misses") - s->misses0,
+	       c.evictions - s->c0.evictions, c.homecomings - s->c0.homecomings,
+	       c.remote_full - s->c0.remote_full, extra);
+	printf("DN-SPLIT-SAMPLES case=%s pct=%d born=%s share:local:remote%s\n",
+	       s->name, s->pct, s->born_remote ? "remote" : "local", s->series);
+	fflush(stdout);
+	TH_LOG("%s: %.1f s, %ld samples, anonymous share mean %.2f %% (min %.2f, max %.2f) at remote_pct %d",
+	       s->name, secs, s->n, mean, s->min, s->max, s->pct);
+	EXPECT_LE(min_samples, s->n);
+	EXPECT_GE(DN_SHAPE_MEAN_ERR, err) {
+		TH_LOG("%s: the mean is %.2f points off remote_pct %d",
+		       s->name, err, s->pct);
+	}
+	if (each)
+		EXPECT_GE(DN_SHAPE_MAX_ERR, s->maxerr) {
+			TH_LOG("%s: a sample is %.2f points off remote_pct %d",
+			       s->name, s->maxerr, s->pct);
+		}
+}
+
+/*
+ * A heap that grows while it is read (a program building its data, e.g. a
+ * vector reallocated as it grows): 24 MiB grown 1 MiB at a time by
+ * mremap(MREMAP_MAYMOVE), as realloc() grows a large block, each new MiB
+ * written once, then everything so far read and checked.  The share is
+ * sampled after each step from 4 MiB on: the mean within 3 points of the
+ * setting, every sample within 5, and no word ever read with another value
+ * than the one written.
+ */
+TEST_F_TIMEOUT(shape, growing_heap, 300)
+{
+	struct dn_shape s;
+	uint64_t *p, *q;
+	size_t len, i;
+	char extra[64];
+	long bad = 0;
+
+	DN_NEED_SETUP();
+	dn_shape_begin(_metadata, &s, "growing_heap", self->nid, variant);
+	p = dn_map_born(DN_GROW_STEP, self->nid, variant->born_remote);
+	ASSERT_NE(NULL, p);
+	for (len = DN_GROW_STEP;; len += DN_GROW_STEP) {
+		if (len > DN_GROW_STEP) {
+			q = mremap(p, len - DN_GROW_STEP, len, MREMAP_MAYMOVE);
+			ASSERT_NE(MAP_FAILED, q);
+			p = q;
+		}
+		for (i = (len - DN_GROW_STEP) / 8; i < len / 8; i++)
+			p[i] = dn_pattern(i, DN_SEED);
+		bad += dn_check(p, len, DN_SEED);	/* the full pass */
+		if (len >= DN_GROW_FROM)
+			dn_shape_sample(_metadata, &s);
+		if (len == DN_GROW_BYTES)
+			break;
+	}
+	bad += dn_check(p, len, DN_SEED);
+	snprintf(extra, sizeof(extra), "bad_words=%ld", bad);
+	dn_shape_end(_metadata, &s,
+		     (DN_GROW_BYTES - DN_GROW_FROM) / DN_GROW_STEP + 1, true,
+		     extra);
+	EXPECT_EQ(0, bad);
+	munmap(p, len);
+}
+
+/*
+ * Every page hot: a 32 MiB buffer written once, then at once (no pause in
+ * which the worker would find cold pages) 8 sequential passes over all of
+ * it, each reading every word, checking that it holds the value of the
+ * previous pass and writing the next.  The share is sampled every 4 MiB
+ * of a pass: the mean within 3 points of the setting, every sample within
+ * 5; every word right at the end.
+ */
+TEST_F_TIMEOUT(shape, hot_sequential_passes, 300)
+{
+	size_t words = DN_SEQ_BYTES / 8, per = DN_SEQ_SAMPLE / 8, i;
+	struct dn_shape s;
+	uint64_t *p, v;
+	char extra[96];
+	double filled;
+	long bad = 0;
+	int k;
+
+	DN_NEED_SETUP();
+	dn_shape_begin(_metadata, &s, "hot_sequential_passes", self->nid,
+		       variant);
+	p = dn_map_born(DN_SEQ_BYTES, self->nid, variant->born_remote);
+	ASSERT_NE(NULL, p);
+	dn_fill(p, DN_SEQ_BYTES, DN_SEED);
+	filled = dn_anon_share(self->nid);
+	for (k = 0; k < DN_SEQ_PASSES; k++) {
+		for (i = 0; i < words; i++) {
+			v = dn_pattern(i, DN_SEED) + k;
+			bad += p[i] != v;
+			p[i] = v + 1;
+			if ((i + 1) % per == 0)
+				dn_shape_sample(_metadata, &s);
+		}
+	}
+	for (i = 0; i < words; i++)
+		bad += p[i] != dn_pattern(i, DN_SEED) + DN_SEQ_PASSES;
+	snprintf(extra, sizeof(extra), "share_after_fill=%.1f passes=%d bad_words=%ld",
+		 filled, DN_SEQ_PASSES, bad);
+	dn_shape_end(_metadata, &s, DN_SEQ_PASSES * (words / per), true, extra);
+	EXPECT_EQ(0, bad);
+	munmap(p, DN_SEQ_BYTES);
+}
+
+/*
+ * A small hot set in a large buffer (an index over a big table): 64 MiB
+ * written once, then at once 2,000 passes (at most 40 s of them) over a
+ * 1 MiB hot set in its middle, each reading, checking and incrementing one
+ * word of each of its pages, and every 4 passes one access of the same
+ * kind to a random page outside it.  The share is sampled every 50
+ * passes: the mean within 3 points of the setting.  The traps the hot set
+ * takes per pass are reported (a hot set kept local takes none).  Every
+ * word right at the end.
+ */
+TEST_F_TIMEOUT(shape, small_hot_set, 300)
+{
+	size_t npages = DN_HOT_BYTES / DN_PAGE, nhot = DN_HOT_SET / DN_PAGE;
+	long long f0, f1, c0, cold_traps = 0, hot_traps, t0;
+	long bad = 0, pass, cold = 0;
+	uint64_t *p, v, rnd = DN_SEED;
+	size_t i, pg, hot0;
+	struct dn_shape s;
+	char extra[256];
+	double filled;
+	uint16_t *cnt;
+
+	DN_NEED_SETUP();
+	dn_shape_begin(_metadata, &s, "small_hot_set", self->nid, variant);
+	p = dn_map_born(DN_HOT_BYTES, self->nid, variant->born_remote);
+	ASSERT_NE(NULL, p);
+	cnt = calloc(npages, sizeof(*cnt));	/* increments per page */
+	ASSERT_NE(NULL, cnt);
+	dn_fill(p, DN_HOT_BYTES, DN_SEED);
+	filled = dn_anon_share(self->nid);
+	hot0 = (npages - nhot) / 2;
+	f0 = dn_target_stat(getpid(), "remote_faults");
+	t0 = dn_now_ns();
+	for (pass = 0; pass < DN_HOT_PASSES &&
+	     dn_now_ns() - t0 < DN_HOT_MAX_S * 1000000000LL; pass++) {
+		for (pg = hot0; pg < hot0 + nhot; pg++) {
+			i = pg * DN_PAGE_WORDS + 1;
+			v = dn_pattern(i, DN_SEED) + cnt[pg];
+			bad += p[i] != v;
+			p[i] = v + 1;
+			cnt[pg]++;
+		}
+		if (pass % DN_HOT_COLD_EVERY == DN_HOT_COLD_EVERY - 1) {
+			do
+				pg = dn_xorshift(&rnd) % npages;
+			while (pg >= hot0 && pg < hot0 + nhot);
+			c0 = dn_target_stat(getpid(), "remote_faults");
+			i = pg * DN_PAGE_WORDS + 1;
+			v = dn_pattern(i, DN_SEED) + cnt[pg];
+			bad += p[i] != v;
+			p[i] = v + 1;
+			cnt[pg]++;
+			cold++;
+			cold_traps += dn_target_stat(getpid(), "remote_faults") - c0;
+		}
+		if (pass % DN_HOT_SAMPLE_EVERY == DN_HOT_SAMPLE_EVERY - 1)
+			dn_shape_sample(_metadata, &s);
+	}
+	f1 = dn_target_stat(getpid(), "remote_faults");
+	for (i = 0; i < DN_HOT_BYTES / 8; i++)
+		bad += p[i] != dn_pattern(i, DN_SEED) +
+			       (i % DN_PAGE_WORDS == 1 ? cnt[i / DN_PAGE_WORDS] : 0);
+	hot_traps = f1 - f0 - cold_traps;
+	snprintf(extra, sizeof(extra),
+		 "share_after_fill=%.1f passes=%ld hot_traps=%lld hot_traps_per_pass=%.2f cold_accesses=%ld cold_traps=%lld bad_words=%ld",
+		 filled, pass, hot_traps, pass ? (double)hot_traps / pass : 0.0,
+		 cold, cold_traps, bad);
+	TH_LOG("small_hot_set: %ld passes over the 1 MiB hot set, %.2f traps per pass (%lld in all); %ld cold accesses, %lld traps",
+	       pass, pass ? (double)hot_traps / pass : 0.0, hot_traps, cold,
+	       cold_traps);
+	dn_shape_end(_metadata, &s, 10, false, extra);
+	EXPECT_EQ(0, bad);
+	free(cnt);
+	munmap(p, DN_HOT_BYTES);
 }
 
 /*

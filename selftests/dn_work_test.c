@@ -4,14 +4,18 @@
  * slowdown sweep (userspace/dn-workload.sh: the seed's quicksort,
  * blackscholes, sqlite3 answering TPC-H-style Q1 and Q6, redis-server under
  * redis-benchmark, sysbench memory, xz) gives the right answer as a target
- * at remote_pct 50 while its accesses trap, a wrong answer does fail a
- * run, stress-ng verifies its memory on the node, perf counts every trap
- * stats/ counts (perf stat and perf record of the module's tracepoints),
- * and the tools refuse bad input.
+ * at remote_pct 25, 50 and 90 (fixture variants) while its accesses trap,
+ * and runs at the split it is set to (measured by dnctl run from its page
+ * tables); a wrong answer does fail a run, stress-ng verifies its memory on
+ * the node, perf counts every trap stats/ counts (perf stat and perf record
+ * of the module's tracepoints), and the tools refuse bad input.
  *
  * Needs the normal test machine (memmap= reservation, empty possible node)
  * and the guest's Debian programs (perf, sqlite3, redis, sysbench, xz,
  * stress-ng: see scripts/initramfs.sh); skips otherwise.
+ * DN_WORK_ONLY="case ..." runs only the cases named (the others skip); a
+ * workload case is named alone ("qsort": every variant) or with its
+ * variant ("pct90.qsort").
  */
 #include "kselftest_harness.h"
 
@@ -25,13 +29,41 @@
 
 #define DN_WORK_DIR	"/tmp/dn-work"
 #define DN_WORK_LAT_NS	1000
+/* Largest distance of a workload's mean split from the setting, in points. */
+#define DN_WORK_SPLIT_ERR	3.0
 
 FIXTURE(work) {
 	bool loaded;
+	bool ready;
 	int nid;
 };
 
-FIXTURE_SETUP(work)
+/* DN_WORK_ONLY="case ...": is this case (or its full name) among them? */
+static bool dn_work_selected(const char *name, const char *full)
+{
+	const char *only = getenv("DN_WORK_ONLY"), *p;
+	const char *names[] = { name, full };
+	size_t i, n;
+
+	if (!only || !*only)
+		return true;
+	for (i = 0; i < 2; i++) {
+		if (!names[i])
+			continue;
+		n = strlen(names[i]);
+		for (p = strstr(only, names[i]); p; p = strstr(p + 1, names[i]))
+			if ((p == only || p[-1] == ' ') && (p[n] == ' ' || !p[n]))
+				return true;
+	}
+	return false;
+}
+
+/*
+ * The setup of both fixtures: the module loaded, remote_pct @pct, latency
+ * DN_WORK_LAT_NS.  *@loaded once loaded, *@ready once everything is set.
+ */
+static void dn_work_setup(struct __test_metadata *_metadata, int pct,
+			  bool *loaded, bool *ready, int *nid)
 {
 	if (!dn_file_has("/proc/cmdline", "memmap="))
 		SKIP(return, "machine booted without memmap=: no remote node");
@@ -40,11 +72,19 @@ FIXTURE_SETUP(work)
 	ASSERT_EQ(0, dn_load("")) {
 		TH_LOG("modprobe disagg_node failed; see dmesg");
 	}
-	self->loaded = true;
-	self->nid = dn_read_ll(DN_SYSFS "/node_id");
-	ASSERT_LT(0, self->nid);
-	ASSERT_EQ(0, dn_set("remote_pct", 50));
+	*loaded = true;
+	*nid = dn_read_ll(DN_SYSFS "/node_id");
+	ASSERT_LT(0, *nid);
+	ASSERT_EQ(0, dn_set("remote_pct", pct));
 	ASSERT_EQ(0, dn_set("latency_ns", DN_WORK_LAT_NS));
+	*ready = true;
+}
+
+FIXTURE_SETUP(work)
+{
+	if (!dn_work_selected(_metadata->name, NULL))
+		SKIP(return, "not in DN_WORK_ONLY");
+	dn_work_setup(_metadata, 50, &self->loaded, &self->ready, &self->nid);
 }
 
 FIXTURE_TEARDOWN(work)
@@ -53,6 +93,45 @@ FIXTURE_TEARDOWN(work)
 		return;
 	EXPECT_EQ(0, dn_unload());
 }
+
+/* The workloads' fixture: one variant per remote_pct. */
+FIXTURE(workload) {
+	bool loaded;
+	bool ready;
+	int nid;
+};
+
+FIXTURE_VARIANT(workload) {
+	int pct;
+};
+
+FIXTURE_VARIANT_ADD(workload, pct25) { .pct = 25 };
+FIXTURE_VARIANT_ADD(workload, pct50) { .pct = 50 };
+FIXTURE_VARIANT_ADD(workload, pct90) { .pct = 90 };
+
+FIXTURE_SETUP(workload)
+{
+	char full[96];
+
+	snprintf(full, sizeof(full), "pct%d.%s", variant->pct, _metadata->name);
+	if (!dn_work_selected(_metadata->name, full))
+		SKIP(return, "not in DN_WORK_ONLY");
+	dn_work_setup(_metadata, variant->pct, &self->loaded, &self->ready,
+		      &self->nid);
+}
+
+FIXTURE_TEARDOWN(workload)
+{
+	if (!self->loaded)
+		return;
+	EXPECT_EQ(0, dn_unload());
+}
+
+/* A case's body runs only once its fixture is set up (a SKIP returns early). */
+#define DN_NEED_SETUP() do {		\
+	if (!self->ready)		\
+		return;			\
+} while (0)
 
 /* The fields of a dn-workload.sh CSV line. */
 struct dn_wl_line {
@@ -100,25 +179,28 @@ static bool dn_have(const char *prog)
 }
 
 /*
- * One workload, quick size, at remote_pct 50 and 1 us: its answer is right
- * (dn-workload.sh exits 0 and says ok), the program trapped on remote
+ * One workload, quick size, at remote_pct @pct and 1 us: its answer is
+ * right (dn-workload.sh exits 0 and says ok), the program trapped on remote
  * pages (the target's remote_faults and perf's count of dn_fault are not
- * zero).  The split dnctl run measured is printed, not checked (that the
- * split holds is dn_split_test's): a short program whose memory grows fast,
- * or whose every local page is hot, runs below the configured share while
- * the worker catches up.
+ * zero), and it ran at the split it is set to: the mean of the split dnctl
+ * run measured every 100 ms from its page tables (the anonymous pages of
+ * /proc/PID/numa_maps) within DN_WORK_SPLIT_ERR points of @pct.
  */
-static void dn_workload_at_50(struct __test_metadata *_metadata,
-			      const char *name)
+static void dn_workload_at(struct __test_metadata *_metadata,
+			   const char *name, int pct)
 {
 	char cmd[256], out[4096], *line;
 	struct dn_wl_line l;
+	long long t0;
+	double wall;
 	int st;
 
 	snprintf(cmd, sizeof(cmd),
 		 "/dn/bin/dn-workload.sh --size quick %s " DN_WORK_DIR " 2>&1",
 		 name);
+	t0 = dn_now_ns();
 	st = dn_capture(cmd, out, sizeof(out));
+	wall = (dn_now_ns() - t0) / 1e9;
 	printf("%s", out);
 	ASSERT_EQ(0, st);
 	snprintf(cmd, sizeof(cmd), "%s,", name);	/* the CSV line */
@@ -130,29 +212,44 @@ static void dn_workload_at_50(struct __test_metadata *_metadata,
 	ASSERT_TRUE(line && !dn_wl_parse(line, &l)) {
 		TH_LOG("no CSV line from dn-workload.sh: %s", out);
 	}
+	/* dnctl run's report: the split from numa_maps and the module's. */
+	snprintf(cmd, sizeof(cmd), "sed 's/^/# /' " DN_WORK_DIR "/%s.dnctl 2>&1",
+		 name);
+	if (!dn_capture(cmd, out, sizeof(out)))
+		printf("%s", out);
 	EXPECT_STREQ("ok", l.status);
 	EXPECT_LT(0, l.remote_faults);
 	EXPECT_LT(0, l.perf_fault);
-	TH_LOG("%s: %.3f s, split mean %.1f %% (min %.1f, max %.1f), %lld traps, %lld exchanges",
-	       name, l.seconds, l.remote_mean, l.remote_min, l.remote_max,
-	       l.remote_faults, l.exchanges);
+	TH_LOG("%s at remote_pct %d: %.3f s (run %.1f s), split mean %.2f %% (min %.2f, max %.2f), %lld traps, %lld exchanges",
+	       name, pct, l.seconds, wall, l.remote_mean, l.remote_min,
+	       l.remote_max, l.remote_faults, l.exchanges);
+	/* No split line: dnctl run found the program with 64 pages at no sample. */
+	ASSERT_LE(0, l.remote_mean) {
+		TH_LOG("%s: dnctl run measured no split", name);
+	}
+	EXPECT_GE(DN_WORK_SPLIT_ERR, l.remote_mean > pct ? l.remote_mean - pct :
+						       pct - l.remote_mean) {
+		TH_LOG("%s: split mean %.2f %%, set to %d %%", name,
+		       l.remote_mean, pct);
+	}
 }
 
 /* A workload's case: skipped when the guest lacks the Debian program it runs. */
 #define DN_WORKLOAD_TEST(test, name, prog)				\
-TEST_F_TIMEOUT(work, test, 600)						\
+TEST_F_TIMEOUT(workload, test, 600)					\
 {									\
+	DN_NEED_SETUP();						\
 	if (!dn_have(prog))						\
 		SKIP(return, "no %s in this guest", prog);		\
-	dn_workload_at_50(_metadata, name);				\
+	dn_workload_at(_metadata, name, variant->pct);			\
 }
 
-DN_WORKLOAD_TEST(qsort_answer_at_50, "qsort", "/dn/bin/dn_qsort")
-DN_WORKLOAD_TEST(blackscholes_answer_at_50, "blackscholes", "/dn/bin/dn_blackscholes")
-DN_WORKLOAD_TEST(sqlite_tpch_answers_at_50, "tpch", "/usr/bin/sqlite3")
-DN_WORKLOAD_TEST(redis_answer_at_50, "redis", "/usr/bin/redis-server")
-DN_WORKLOAD_TEST(sysbench_answer_at_50, "sysbench", "/usr/bin/sysbench")
-DN_WORKLOAD_TEST(xz_answer_at_50, "xz", "/usr/bin/xz")
+DN_WORKLOAD_TEST(qsort, "qsort", "/dn/bin/dn_qsort")
+DN_WORKLOAD_TEST(blackscholes, "blackscholes", "/dn/bin/dn_blackscholes")
+DN_WORKLOAD_TEST(sqlite_tpch, "tpch", "/usr/bin/sqlite3")
+DN_WORKLOAD_TEST(redis, "redis", "/usr/bin/redis-server")
+DN_WORKLOAD_TEST(sysbench, "sysbench", "/usr/bin/sysbench")
+DN_WORKLOAD_TEST(xz, "xz", "/usr/bin/xz")
 
 /*
  * A wrong answer fails the run: DN_WL_CORRUPT=1 makes the program flip one
@@ -165,6 +262,7 @@ TEST_F_TIMEOUT(work, wrong_answer_fails, 600)
 	char cmd[256], out[4096];
 	size_t i;
 
+	DN_NEED_SETUP();
 	for (i = 0; i < sizeof(wl) / sizeof(wl[0]); i++) {
 		snprintf(cmd, sizeof(cmd),
 			 "DN_WL_CORRUPT=1 /dn/bin/dn-workload.sh --size quick %s " DN_WORK_DIR " 2>&1",
@@ -188,6 +286,7 @@ TEST_F_TIMEOUT(work, stress_ng_verifies_on_node, 600)
 	long long f0, f1;
 	int st;
 
+	DN_NEED_SETUP();
 	if (!dn_have("/usr/bin/stress-ng"))
 		SKIP(return, "no /usr/bin/stress-ng in this guest");
 	snprintf(cmd, sizeof(cmd),
@@ -233,6 +332,7 @@ TEST_F_TIMEOUT(work, perf_counts_traps, 600)
 	long long f0, f1, p0, p1, n;
 	char out[256];
 
+	DN_NEED_SETUP();
 	if (!dn_have("/usr/bin/perf"))
 		SKIP(return, "no /usr/bin/perf in this guest");
 	f0 = dn_stat("remote_faults");
@@ -281,6 +381,7 @@ TEST_F(work, tools_refuse_bad_input)
 	char cmd[300], out[1024];
 	size_t i;
 
+	DN_NEED_SETUP();
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		snprintf(cmd, sizeof(cmd), "%s 2>&1", bad[i]);
 		EXPECT_EQ(2, dn_capture(cmd, out, sizeof(out))) {

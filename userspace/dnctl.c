@@ -12,7 +12,10 @@
  *   dnctl run [--remote-pct P] [--latency NS] -- CMD [ARG...]
  *                             set the knobs given, run CMD as a target
  *                             (THP off), then print its wall time, exit
- *                             status, split and counters to stderr
+ *                             status, split and counters to stderr; the
+ *                             split is measured from its page tables
+ *                             (/proc/PID/numa_maps), with the module's
+ *                             own figure beside it
  *   dnctl watch [MS [COUNT]]  every MS milliseconds (default 1000), one
  *                             line per target: its local and remote pages,
  *                             remote share, and the traps, exchanges and
@@ -423,22 +426,110 @@ static const char * const gcounters[] = {
 #define DN_NG	(sizeof(gcounters) / sizeof(gcounters[0]))
 #define DN_NT	(sizeof(tcounters) / sizeof(tcounters[0]))
 
+/* A target with fewer anonymous pages is starting up: its sample is skipped. */
+#define DN_RUN_MIN_PAGES	64
+
+/*
+ * The anonymous resident pages of process @pid from its page tables, as
+ * /proc/PID/numa_maps gives them: over the mappings whose line has "anon="
+ * and no "file=" (private anonymous memory: heap, stack, mmap), the sum of
+ * the N<node>= counts into *@all and the N<@nid>= counts into *@remote, in
+ * base pages (a line counts in units of its kernelpagesize_kB).
+ * Return: 0, or -1 if the file could not be read (the process is gone).
+ */
+static int numa_maps_anon(pid_t pid, long long nid, long long *all,
+			  long long *remote)
+{
+	char path[64], *line = NULL, *tok, *save;
+	long long base_kb = sysconf(_SC_PAGESIZE) / 1024;
+	size_t cap = 0;
+	int ret = 0;
+	FILE *f;
+
+	*all = 0;
+	*remote = 0;
+	snprintf(path, sizeof(path), "/proc/%d/numa_maps", (int)pid);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	while (getline(&line, &cap, f) > 0) {
+		long long l_all = 0, l_rem = 0, kb = base_kb, node, n;
+		int anon = 0, file = 0;
+		char *end;
+
+		for (tok = strtok_r(line, " \n", &save); tok;
+		     tok = strtok_r(NULL, " \n", &save)) {
+			if (!strncmp(tok, "file=", 5)) {
+				file = 1;
+				break;	/* a path may hold anything: stop */
+			} else if (!strncmp(tok, "anon=", 5)) {
+				anon = 1;
+			} else if (!strncmp(tok, "kernelpagesize_kB=", 18)) {
+				kb = strtoll(tok + 18, NULL, 10);
+			} else if (tok[0] == 'N' && tok[1] >= '0' && tok[1] <= '9') {
+				node = strtoll(tok + 1, &end, 10);
+				if (*end != '=')
+					continue;
+				n = strtoll(end + 1, NULL, 10);
+				l_all += n;
+				if (node == nid)
+					l_rem += n;
+			}
+		}
+		if (!anon || file || kb <= 0)
+			continue;
+		*all += l_all * (kb / base_kb);
+		*remote += l_rem * (kb / base_kb);
+	}
+	if (ferror(f))
+		ret = -1;
+	free(line);
+	fclose(f);
+	return ret;
+}
+
+/* Mean, minimum and maximum of a series of shares (percent). */
+struct share_acc {
+	int n;
+	double sum, min, max;
+};
+
+static void share_add(struct share_acc *a, double v)
+{
+	if (!a->n || v < a->min)
+		a->min = v;
+	if (!a->n || v > a->max)
+		a->max = v;
+	a->sum += v;
+	a->n++;
+}
+
 /*
  * Run argv as a target; report on stderr, when it ends, its wall time,
  * exit status, its counters at the last sample (every 100 ms while it runs:
  * the target is gone once it has exited), the remote share's mean, min and
  * max over the samples, and the system-wide counters' change over the run.
+ *
+ * The split is measured from the target's page tables, not from the
+ * module's counters: at each sample, its anonymous pages on the remote
+ * node over all its anonymous pages (/proc/PID/numa_maps, numa_maps_anon()),
+ * samples with fewer than DN_RUN_MIN_PAGES anonymous pages (startup) left
+ * out.  The module's own figure at the same samples (targets/PID/
+ * local_pages and remote_pages: every resident page, file pages too, at the
+ * worker's last pass) is reported beside it.
  */
 static int run(char **argv, const char *pct, const char *lat)
 {
-	long long g0[DN_NG], g1[DN_NG], last[DN_NT] = { 0 };
-	double t0, t1, pct_sum = 0, pct_min = 100, pct_max = 0;
-	int status, sampled = 0, nsplit = 0;
+	long long g0[DN_NG], g1[DN_NG], last[DN_NT] = { 0 }, nid;
+	int status, sampled = 0, skipped = 0, unreadable = 0, uncounted = 0;
+	struct share_acc pages = { 0 }, mod = { 0 };
+	double t0, t1, mod_local = 0, mod_remote = 0;
 	char fmt[300];
 	size_t i;
 	pid_t child, w;
 
-	if (read_ll(DN_SYSFS "/%s", "node_id") < 0)
+	nid = read_ll(DN_SYSFS "/%s", "node_id");
+	if (nid < 0)
 		return not_loaded();
 	if ((pct && set("remote_pct", pct)) || (lat && set("latency_ns", lat)))
 		return 1;
@@ -451,7 +542,8 @@ static int run(char **argv, const char *pct, const char *lat)
 	snprintf(fmt, sizeof(fmt), DN_SYSFS "/targets/%d/%%s", child);
 	while ((w = waitpid(child, &status, WNOHANG)) == 0) {
 		int whole = 1;	/* every file read: the target did not go meanwhile */
-		long long v[DN_NT];
+		long long v[DN_NT], all, rem;
+		int mapped = !numa_maps_anon(child, nid, &all, &rem);
 
 		for (i = 0; i < DN_NT; i++) {
 			v[i] = read_ll(fmt, tcounters[i]);
@@ -460,13 +552,19 @@ static int run(char **argv, const char *pct, const char *lat)
 		if (whole) {
 			memcpy(last, v, sizeof(v));
 			sampled = 1;
-			if (v[0] + v[1] > 0) {	/* the split, once it has pages */
-				double r = 100.0 * v[1] / (v[0] + v[1]);
-
-				pct_sum += r;
-				pct_min = r < pct_min ? r : pct_min;
-				pct_max = r > pct_max ? r : pct_max;
-				nsplit++;
+		}
+		if (!mapped) {
+			unreadable++;
+		} else if (all < DN_RUN_MIN_PAGES) {
+			skipped++;
+		} else {
+			share_add(&pages, 100.0 * rem / all);
+			if (whole && v[0] + v[1] > 0) {
+				share_add(&mod, 100.0 * v[1] / (v[0] + v[1]));
+				mod_local += v[0];
+				mod_remote += v[1];
+			} else {
+				uncounted++;
 			}
 		}
 		usleep(100000);
@@ -491,12 +589,23 @@ static int run(char **argv, const char *pct, const char *lat)
 		for (i = 0; i < DN_NT; i++)
 			fprintf(stderr, " %s=%lld", tcounters[i], last[i]);
 		fprintf(stderr, "\n");
-		if (nsplit)
-			fprintf(stderr, "dnctl run: split over %d samples: remote mean %.2f %%, min %.2f %%, max %.2f %%\n",
-				nsplit, pct_sum / nsplit, pct_min, pct_max);
 	} else {
 		fprintf(stderr, "dnctl run: no sample of the target (it ended within 100 ms)\n");
 	}
+	if (pages.n) {
+		fprintf(stderr, "dnctl run: split over %d samples: remote mean %.2f %%, min %.2f %%, max %.2f %%\n",
+			pages.n, pages.sum / pages.n, pages.min, pages.max);
+		if (mod.n)
+			fprintf(stderr, "dnctl run: the module's split over the same samples: remote mean %.2f %%, min %.2f %%, max %.2f %% (targets/%d/ local_pages mean %.0f, remote_pages mean %.0f), %d of the %d samples without its count\n",
+				mod.sum / mod.n, mod.min, mod.max, child,
+				mod_local / mod.n, mod_remote / mod.n,
+				uncounted, pages.n);
+		else
+			fprintf(stderr, "dnctl run: the module's split over the same samples: none (targets/%d/ had no count at any of the %d samples)\n",
+				child, pages.n);
+	}
+	fprintf(stderr, "dnctl run: the split is node %lld's share of the anonymous pages in /proc/%d/numa_maps: %d samples counted, %d skipped (fewer than %d anonymous pages), %d unreadable\n",
+		nid, child, pages.n, skipped, DN_RUN_MIN_PAGES, unreadable);
 	fprintf(stderr, "dnctl run: system-wide during the run:");
 	for (i = 0; i < DN_NG; i++)
 		fprintf(stderr, " %s=%lld", gcounters[i], g1[i] - g0[i]);
