@@ -14,6 +14,10 @@
 #             it would allow (userspace/dn-consolidate.sh):
 #             results/cbps.csv (per group of workloads placed on the node),
 #             results/consolidation.csv, results/consolidation.png
+# A Figure C point is plotted at its remote_pct: a run whose split, measured
+# from the page tables while it ran, is more than 3 points off its setting
+# (or was not measured) makes the figure an error: it is not drawn, the
+# runs at fault are named, and the command exits 1.
 # Each figure runs in its own VM.  Timings inside QEMU TCG are emulated:
 # read the figures as ratios within one run, not as absolute times.  Plots
 # are drawn on the host with gnuplot.
@@ -47,6 +51,7 @@ while [ $# -gt 0 ]; do
 	esac
 done
 want() { case ",$only," in *",$1,"*) return 0 ;; esac; return 1; }
+figure_failed=0
 
 out=${DN_RESULTS:-$top/results}	# another folder: scripts/test-figures.sh
 mkdir -p "$out"
@@ -99,6 +104,17 @@ if want C; then
 	log=$out/sweep-vm.log
 	guest "$log" 28800 "modprobe disagg_node && dn-sweep.sh --size $size --reps $reps"
 	guest_csv "$log" rep, > "$out/sweep.csv"
+	# Every run's split within DN_SPLIT_TOL points of its setting.
+	offsplit=$(awk -F, -v tol="${DN_SPLIT_TOL:-3}" '
+	NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; next }
+	$col["status"] == "ok" && $col["remote_pct"] > 0 {
+		m = $col["remote_mean"]
+		what = $col["workload"] " at remote_pct " $col["remote_pct"] ", latency " $col["latency_ns"] " ns, rep " $col["rep"]
+		if (m == "")
+			print what ": split not measured"
+		else if (m - $col["remote_pct"] > tol || $col["remote_pct"] - m > tol)
+			print what ": ran at " m " % remote"
+	}' "$out/sweep.csv")
 	# Each run's performance relative to remote_pct 0 of the same
 	# repetition and latency (time: base / t; throughput: x / base), then
 	# the median over repetitions.
@@ -146,6 +162,12 @@ if want C; then
 	wls=$(awk -F, 'NR > 1 { print $3 }' "$out/sweep-summary.csv" | sort -u | tr '\n' ' ')
 	nl=$(echo "$lats" | wc -w)
 	nreps=$(awk -F, 'NR > 1 { print $1 }' "$out/sweep.csv" | sort -un | wc -l)
+	rm -f "$out/slowdown.png"
+	if [ -n "$offsplit" ]; then
+		echo "figures: Figure C not drawn: runs whose split is not their setting (within ${DN_SPLIT_TOL:-3} points):" >&2
+		echo "$offsplit" | sed 's/^/figures:   /' >&2
+		figure_failed=1
+	else
 	{
 		echo "set terminal png size $((620 * nl)),560"
 		echo "set output \"$out/slowdown.png\""
@@ -171,6 +193,7 @@ if want C; then
 		done
 		echo 'unset multiplot'
 	} | gnuplot
+	fi
 fi
 
 if want E; then
@@ -233,4 +256,8 @@ if want E; then
 	echo "Figure E: content on the node (cbps.csv, consolidation.csv, consolidation.png)"
 	awk -F, 'NR > 1 { printf "  %d groups: %d pages, %d zero, %d duplicate, %d unique; sharing saves %d pages (%.1f %%)\n", $1, $2, $3, $4, $5, $7, ($2 ? 100 * $7 / $2 : 0) }' "$out/cbps.csv"
 	awk -F, 'NR > 1 && ($1 == 512 || $1 == 8192) { printf "  blade %5d MiB: %d groups without sharing, %d with\n", $1, $2, $3 }' "$out/consolidation.csv"
+fi
+if [ "$figure_failed" = 1 ]; then
+	echo "figures: Figure C is in error: see above" >&2
+	exit 1
 fi
