@@ -93,15 +93,14 @@ void dn_evict_kick(void)
  */
 
 /*
- * The recount: anonymous pages by node, the ring refilled with the local
- * ones that may move, and a protection for what hooks missed.
+ * The recount: the remote anonymous pages counted, the ring refilled with
+ * the local ones that may move, and a protection for what hooks missed.
  */
 struct dn_count_walk {
 	struct dn_protect_batch *protect;
 	struct dn_target *t;
 	bool evictable;
-	unsigned long local;	/* local anonymous pages of evictable VMAs */
-	unsigned long remote;	/* remote anonymous pages */
+	unsigned long remote;	/* remote anonymous pages, of any VMA */
 	unsigned long shared;	/* remote pages not evictable */
 };
 
@@ -113,11 +112,8 @@ static int dn_count_pte(pte_t *ptep, unsigned long addr, void *data)
 	if (!page)
 		return 0;
 	if (!dn_page_remote(page)) {
-		if (w->evictable && PageAnon(page)) {
-			w->local++;
-			if (dn_page_evictable(page))
-				dn_ring_try_add(w->t, addr);
-		}
+		if (w->evictable && dn_page_evictable(page))
+			dn_ring_try_add(w->t, addr);
 		return 0;
 	}
 	if (PageAnon(page))
@@ -307,7 +303,6 @@ static void dn_recount(struct dn_target *t, struct mm_struct *mm,
 {
 	struct dn_count_walk c = { .t = t };
 	struct dn_protect_batch b;
-	long anon;
 
 	lockdep_assert_held(&dn_move_lock);
 	WRITE_ONCE(t->recount, false);
@@ -319,9 +314,7 @@ static void dn_recount(struct dn_target *t, struct mm_struct *mm,
 	dn_scan_mm(mm, 0, TASK_SIZE, false, &c.evictable, dn_count_pte, &c);
 	dn_stat_add(DN_STAT_REPROTECTED, dn_protect_finish(&b));
 	dn_stat_add(DN_STAT_RECOUNTS, 1);
-	anon = get_mm_counter(mm, MM_ANONPAGES);
 	atomic_long_set(&t->remote, c.remote);
-	WRITE_ONCE(t->other, max(anon - (long)(c.local + c.remote), 0L));
 	atomic_long_set(&t->moved, 0);
 	WRITE_ONCE(t->shared, c.shared);
 	WRITE_ONCE(t->counted_at, jiffies);

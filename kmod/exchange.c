@@ -229,10 +229,14 @@ unsigned long dn_ring_pick(struct dn_target *t, struct mm_struct *mm,
  * dn_exchange - the other half of a promotion: send local pages remote
  * @t: the target whose trap brought a page home (a reference is held)
  * @mm: its address space, current->mm (the caller is its task)
- * @addr: the address that trapped, or 0
+ * @addr: the address that trapped, or of the page that grew, or 0
+ * @grown: @addr is a local page just allocated for the target (its first
+ *	touch): it counts as a promotion if it is a private anonymous page
  *
- * Runs in the task_work of a thread that trapped, before it returns to
- * user mode, with no lock held.  If a promotion is owed, as many pages as
+ * Runs in the task_work of a thread that trapped, or that allocated a
+ * local page, before it returns to user mode, with no lock held.  New
+ * memory therefore keeps the split as promotions do, whether it is born
+ * remote (it traps) or local.  If a promotion is owed, as many pages as
  * the target's local pages exceed its capacity (at most DN_EXCHANGE_MAX,
  * see dn_exchange_count()) are picked from the ring and moved; a victim
  * that does not move is replaced by the next one, once.  The page at
@@ -245,7 +249,7 @@ unsigned long dn_ring_pick(struct dn_target *t, struct mm_struct *mm,
  * Return: the pages sent to the remote node.
  */
 unsigned long dn_exchange(struct dn_target *t, struct mm_struct *mm,
-			  unsigned long addr)
+			  unsigned long addr, bool grown)
 {
 	unsigned long victims[DN_EXCHANGE_MAX], src[DN_EXCHANGE_MAX];
 	unsigned long dst[DN_EXCHANGE_MAX];
@@ -255,13 +259,15 @@ unsigned long dn_exchange(struct dn_target *t, struct mm_struct *mm,
 	bool full = false;
 	int round;
 
-	owed = atomic_long_xchg(&t->owed, 0);
-	if (!addr && !owed)
+	if (!addr && !atomic_long_read(&t->owed))
 		return 0;
-	if (mmap_read_lock_killable(mm)) {
-		atomic_long_add(owed, &t->owed);
+	if (mmap_read_lock_killable(mm))
+		return 0;
+	if (grown && (!addr || dn_look(mm, addr) == DN_PAGE_GONE)) {
+		mmap_read_unlock(mm);	/* not a page the split counts */
 		return 0;
 	}
+	owed = atomic_long_xchg(&t->owed, 0) + grown;
 	dn_target_split(t, &split);
 	want = dn_exchange_count(&split, owed);
 	for (round = 0; round < 2 && moved < want && !full; round++) {

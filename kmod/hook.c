@@ -114,6 +114,7 @@ struct dn_work {
 	unsigned long end;
 	unsigned long pfn;	/* protect the page at this PFN, if pfn */
 	bool born;		/* pfn was just allocated there (first touch) */
+	bool grown;		/* pfn: a local page just allocated for a target */
 	bool drain_one;		/* drain drain_cpu's LRU batches first */
 	int drain_cpu;
 	bool drain_all;		/* drain every CPU's LRU batches first */
@@ -262,7 +263,8 @@ static void dn_work_fn(struct callback_head *cb)
 		dn_lru_drain_all();
 	else if (w->drain_one)
 		dn_lru_drain_cpu(w->drain_cpu);
-	if ((w->end || w->pfn) && !mmap_read_lock_killable(mm)) {
+	if ((w->end || (w->pfn && !w->grown)) &&
+	    !mmap_read_lock_killable(mm)) {
 		dn_protect_init(&b, mm);
 		if (w->pfn) {
 			w->start = dn_find_page(mm, w->pfn);
@@ -282,10 +284,15 @@ static void dn_work_fn(struct callback_head *cb)
 			}
 		}
 	}
+	if (w->grown && same && !mmap_read_lock_killable(mm)) {
+		w->addr = dn_find_page(mm, w->pfn);
+		mmap_read_unlock(mm);
+		w->exchange = w->addr;
+	}
 	if (w->exchange && same) {
 		t = dn_target_tryget(mm);
 		if (t) {
-			dn_exchange(t, mm, w->addr);
+			dn_exchange(t, mm, w->addr, w->grown);
 			dn_target_put(t);
 		}
 	}
@@ -605,16 +612,24 @@ static struct kretprobe *dn_krps[] = {
 };
 #endif
 
-/* kmem:mm_page_alloc: a user page born on the remote node. */
+/*
+ * kmem:mm_page_alloc: a user page born on the remote node, or, for a
+ * target, on a local node.  The first is protected before the task returns
+ * to user mode (and makes the task a target); the second takes the same
+ * path as a promotion (dn_exchange()), so that the target's local pages
+ * stay within their capacity while it grows.  One node comparison per page
+ * allocation, and a target lookup per local user page allocation.
+ */
 static void dn_page_alloc_probe(void *data, struct page *page,
 				unsigned int order, gfp_t gfp, int migratetype)
 {
+	bool remote, target;
 	struct dn_work *w;
 
-	if (!page || page_to_nid(page) != dn_dev.nid || !READ_ONCE(dn_dev.trap))
+	if (!page || !READ_ONCE(dn_dev.trap))
 		return;
 	/*
-	 * Only pages a user fault allocates on the node: not the module's own
+	 * Only pages a user fault allocates: not the module's own
 	 * (__GFP_THISNODE, from a kernel thread or the debugfs writer), not
 	 * kernel threads' (demotion), not huge pages (targets run with THP off).
 	 */
@@ -622,10 +637,21 @@ static void dn_page_alloc_probe(void *data, struct page *page,
 	    !in_task() || (current->flags & (PF_KTHREAD | PF_EXITING)) ||
 	    !current->mm)
 		return;
+	remote = page_to_nid(page) == dn_dev.nid;
+	rcu_read_lock();
+	target = dn_target_lookup_rcu(current->mm);
+	rcu_read_unlock();
+	if (!remote && (!target || !READ_ONCE(dn_dev.remote_pct)))
+		return;
 	w = kzalloc(sizeof(*w), GFP_ATOMIC | __GFP_ACCOUNT | __GFP_NOWARN);
 	if (!w)
 		return;
 	w->pfn = page_to_pfn(page);
+	if (!remote) {
+		w->grown = true;
+		dn_queue(w);
+		return;
+	}
 	w->born = true;
 	/*
 	 * The fault adds it to this CPU's LRU batch; the task may run its
@@ -633,9 +659,7 @@ static void dn_page_alloc_probe(void *data, struct page *page,
 	 */
 	w->drain_one = true;
 	w->drain_cpu = smp_processor_id();
-	rcu_read_lock();
-	w->add_target = !dn_target_lookup_rcu(current->mm);
-	rcu_read_unlock();
+	w->add_target = !target;
 	dn_queue(w);
 }
 

@@ -176,8 +176,6 @@ enum dn_tstat {
  *	then kept by the module's own moves (exchange, eviction, homecoming,
  *	first touch) and by the mmu notifier for everything else that unmaps
  *	or migrates them (free, munmap, a promotion, move_pages(2) by others).
- * @other: local anonymous pages outside evictable VMAs (private file
- *	mappings, mlocked ones) at the last recount: not part of the split.
  * @shared: remote pages the worker cannot evict (shared, file).
  * @owed: pages promoted whose exchange has not run yet; paid by the
  *	trap's task_work, or by the same target's next trap.
@@ -206,7 +204,6 @@ struct dn_target {
 	bool dead;
 	unsigned long hand;
 	atomic_long_t remote;
-	unsigned long other;
 	unsigned long shared;
 	atomic_long_t owed;
 	atomic_long_t moved;
@@ -326,7 +323,7 @@ unsigned long dn_ring_pick(struct dn_target *t, struct mm_struct *mm,
 			   unsigned long *victims, unsigned long want,
 			   unsigned long keep);
 unsigned long dn_exchange(struct dn_target *t, struct mm_struct *mm,
-			  unsigned long addr);
+			  unsigned long addr, bool grown);
 bool dn_page_evictable(struct page *page);
 
 /* evict.c */

@@ -33,9 +33,9 @@
  *    25    200   800  |     250        750       10  | -550  bring 550 home
  *    25    745   255  |     250        750       10  |    0  -5 within slack
  *    25    739   261  |     250        750       10  |  -11  beyond slack
- *   100   1000     0  |    1000     0 -> 16      10  | +984  window kept
- *   100     10     0  |      10     0 -> 10       0  |    0  small target
- *   100      0    10  |      10     0 -> 10       0  |  -10  small target
+ *   100   1000     0  |    1000     0 -> 8       10  | +992  window kept
+ *   100      6     0  |       6     0 -> 6        0  |    0  small target
+ *   100      0     6  |       6     0 -> 6        0  |   -6  small target
  *     0    500   500  |        (not computed)        | -500  all home
  *
  * A target smaller than the window is never evicted by this rule, and one
@@ -414,7 +414,7 @@ bool dn_pick_done(const struct dn_pick *p)
  * pages that cannot move (shared with a non-target after fork): without
  * it, two pages could evict each other at every trap, for ever.
  *
- * Example (reserve 16): count 17 -> true; 16 -> false; 0 -> false.
+ * Example (reserve 8): count 9 -> true; 8 -> false; 0 -> false.
  */
 bool dn_pick_room(unsigned long count, unsigned long reserve)
 {

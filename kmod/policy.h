@@ -21,8 +21,13 @@ typedef unsigned long long u64;
 
 /* Split accounting */
 
-/* Pages a target keeps local at remote_pct=100. */
-#define DN_LOCAL_WINDOW		16
+/*
+ * Pages a target keeps local at remote_pct=100; the newest entries of its
+ * ring, never victims (dn_pick_room()): an instruction that touches up to
+ * this many pages completes.  x86 instructions touch at most six (a string
+ * move across page boundaries, from code in anonymous memory).
+ */
+#define DN_LOCAL_WINDOW		8
 
 /**
  * struct dn_split - one target's resident pages, as counted by the worker

@@ -75,14 +75,17 @@ bool dn_vma_walkable(struct vm_area_struct *vma)
 }
 
 /*
- * VMAs whose pages may be evicted: private anonymous memory, which
- * migrate_vma_*() can move.  Pages of shared and file mappings that land on
- * the remote node are protected and promoted on access like the others, but
- * are never evicted (counted in skipped_shared).
+ * VMAs whose anonymous pages may be evicted: private mappings, anonymous
+ * or of a file (the pages copied on write there, .data or relocations:
+ * migrate_vma_*() moves anonymous pages whatever the mapping; the caller
+ * picks only anonymous pages, dn_page_evictable()).  File pages, and pages
+ * of shared or mlocked mappings, that land on the remote node are
+ * protected and promoted on access like the others, but never evicted
+ * (counted in skipped_shared).
  */
 bool dn_vma_evictable(struct vm_area_struct *vma)
 {
-	return dn_vma_walkable(vma) && vma_is_anonymous(vma) &&
+	return dn_vma_walkable(vma) && !vma_is_dax(vma) &&
 	       !(vma->vm_flags & (VM_SHARED | VM_LOCKED));
 }
 

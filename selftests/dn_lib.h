@@ -25,6 +25,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../userspace/dn_pagemap.h"
+
 #define DN_SYSFS	"/sys/kernel/mm/disagg_node"
 #define DN_PAGE		4096UL
 
@@ -228,10 +230,8 @@ static inline long dn_count_on_node(void *p, size_t len, int nid)
 }
 
 /*
- * Pages on node nid from /proc/self/numa_maps: of the mapping that starts
- * at addr, or, if addr is NULL, of the whole process's anonymous mappings
- * (heap, stack, anonymous mmap: what remote_pct applies to; program text,
- * libraries and other file mappings are not part of the split).
+ * Pages on node nid from /proc/self/numa_maps, of the mapping that starts
+ * at addr.
  */
 static inline long dn_numa_maps_count(void *addr, int nid)
 {
@@ -245,16 +245,13 @@ static inline long dn_numa_maps_count(void *addr, int nid)
 		return -1;
 	snprintf(key, sizeof(key), " N%d=", nid);
 	while (fgets(line, sizeof(line), f)) {
-		if (addr && (sscanf(line, "%lx", &start) != 1 ||
-			     start != (unsigned long)addr))
-			continue;
-		if (!addr && (!strstr(line, " anon=") || strstr(line, " file=")))
+		if (sscanf(line, "%lx", &start) != 1 ||
+		    start != (unsigned long)addr)
 			continue;
 		s = strstr(line, key);
 		if (s)
 			pages += strtol(s + strlen(key), NULL, 10);
-		if (addr)
-			break;
+		break;
 	}
 	fclose(f);
 	return pages;
@@ -265,72 +262,21 @@ static inline long dn_numa_maps_pages(void *addr, int nid)
 	return dn_numa_maps_count(addr, nid);
 }
 
-static inline long dn_numa_maps_total(int nid)
-{
-	return dn_numa_maps_count(NULL, nid);
-}
 
 /*
- * The anonymous resident pages of this process from its page tables: over
- * the lines of /proc/self/numa_maps that have "anon=" and no "file="
- * (private anonymous mappings: heap, stack, mmap), the N<node>= counts
- * summed into *all and the N<nid>= counts into *remote, in base pages (a
- * line counts in units of its kernelpagesize_kB).  0, or -1 if unreadable.
- * userspace/dnctl.c (dnctl run) measures a target the same way.
+ * This process's remote share in percent of the pages the module splits
+ * (its private anonymous pages), from its page tables
+ * (userspace/dn_pagemap.h, as dnctl run measures a target); -1 if none or
+ * unreadable.  @nid is the remote node, whose region the module reports.
  */
-static inline int dn_numa_maps_anon(int nid, long *all, long *remote)
-{
-	char line[4096], *tok, *save, *end;
-	FILE *f = fopen("/proc/self/numa_maps", "r");
-	long l_all, l_rem, kb, node, n;
-	bool anon, file;
-
-	*all = 0;
-	*remote = 0;
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f)) {
-		l_all = 0;
-		l_rem = 0;
-		kb = DN_PAGE / 1024;
-		anon = false;
-		file = false;
-		for (tok = strtok_r(line, " \n", &save); tok;
-		     tok = strtok_r(NULL, " \n", &save)) {
-			if (!strncmp(tok, "file=", 5)) {
-				file = true;
-				break;	/* a path may hold anything: stop */
-			} else if (!strncmp(tok, "anon=", 5)) {
-				anon = true;
-			} else if (!strncmp(tok, "kernelpagesize_kB=", 18)) {
-				kb = strtol(tok + 18, NULL, 10);
-			} else if (tok[0] == 'N' && tok[1] >= '0' && tok[1] <= '9') {
-				node = strtol(tok + 1, &end, 10);
-				if (*end != '=')
-					continue;
-				n = strtol(end + 1, NULL, 10);
-				l_all += n;
-				if (node == nid)
-					l_rem += n;
-			}
-		}
-		if (!anon || file || kb <= 0)
-			continue;
-		*all += l_all * (kb / (DN_PAGE / 1024));
-		*remote += l_rem * (kb / (DN_PAGE / 1024));
-	}
-	fclose(f);
-	return 0;
-}
-
-/* This process's remote share in percent of its anonymous pages; -1 if none. */
 static inline double dn_anon_share(int nid)
 {
-	long all, remote;
+	long local, remote;
 
-	if (dn_numa_maps_anon(nid, &all, &remote) || all <= 0)
+	(void)nid;
+	if (dn_pagemap_split(0, &local, &remote) || local + remote <= 0)
 		return -1;
-	return 100.0 * remote / all;
+	return 100.0 * remote / (local + remote);
 }
 
 /* A "Key: N kB" field of the /proc/self/smaps entry starting at addr; -1 if none. */

@@ -7,8 +7,8 @@
  * remote latency, or is counted as the one window no exported interface
  * closes (stats/evict_window_accessed).
  *
- * The "shape" cases measure the split from the page tables (the anonymous
- * pages of /proc/self/numa_maps) while the process accesses its memory as
+ * The "shape" cases measure the split from the page tables (the private
+ * anonymous pages of /proc/self/pagemap, userspace/dn_pagemap.h) while the process accesses its memory as
  * real programs do: a heap growing while it is read, sequential passes
  * over an all-hot buffer, a small hot set in a large buffer; at remote_pct
  * 25, 50 and 90, the memory born local or remote (fixture variants).
@@ -81,19 +81,6 @@ static uint64_t dn_xorshift(uint64_t *s)
 	return x;
 }
 
-/*
- * The process's remote share in percent, from /proc/self/numa_maps (every
- * mapping, as the module counts a target): N<nid> over N0 + N<nid>.
- */
-static double dn_process_share(int nid)
-{
-	long r = dn_numa_maps_total(nid), l = dn_numa_maps_total(0);
-
-	if (r < 0 || l < 0 || r + l == 0)
-		return -1;
-	return 100.0 * r / (r + l);
-}
-
 /* The share of one mapping. */
 static double dn_mapping_share(void *p, int nid)
 {
@@ -111,13 +98,12 @@ static long dn_wait_split(int nid, int pct, long timeout_ms)
 	double share;
 
 	for (;;) {
-		share = dn_process_share(nid);
+		share = dn_anon_share(nid);
 		if (share >= 0 && share >= pct - 1.0 && share <= pct + 1.0)
 			return (dn_now_ns() - t0) / 1000000;
 		if ((dn_now_ns() - t0) / 1000000 > timeout_ms) {
-			fprintf(stderr, "# dn_wait_split: share %.2f %% (remote %ld, local %ld anonymous pages), module local_pages %lld remote_pages %lld, not within 1 point of %d %% after %ld ms\n",
-				share, dn_numa_maps_total(nid), dn_numa_maps_total(0),
-				dn_target_stat(getpid(), "local_pages"),
+			fprintf(stderr, "# dn_wait_split: share %.2f %%, module local_pages %lld remote_pages %lld, not within 1 point of %d %% after %ld ms\n",
+				share, dn_target_stat(getpid(), "local_pages"),
 				dn_target_stat(getpid(), "remote_pages"), pct, timeout_ms);
 			return -1;
 		}
@@ -256,7 +242,7 @@ static void dn_split_run(struct __test_metadata *_metadata, int nid, int pct)
 	ASSERT_EQ(0, dn_set("remote_pct", pct));
 	reach = dn_wait_split(nid, pct, 60000);
 	ASSERT_LE(0, reach) {
-		TH_LOG("share %.1f %% after 60 s, want %d", dn_process_share(nid), pct);
+		TH_LOG("share %.1f %% after 60 s, want %d", dn_anon_share(nid), pct);
 	}
 
 	ASSERT_EQ(0, dn_counters_read(&a));
@@ -271,7 +257,7 @@ static void dn_split_run(struct __test_metadata *_metadata, int nid, int pct)
 	t0 = dn_now_ns();
 	while ((ms = (dn_now_ns() - t0) / 1000000) < DN_RA_SECONDS * 1000) {
 		dn_sleep_ms(DN_RA_SAMPLE_MS);
-		share = dn_process_share(nid);
+		share = dn_anon_share(nid);
 		ASSERT_LE(0, share);
 		sum += share - pct;
 		if (share - pct > maxerr || pct - share > maxerr)
@@ -336,11 +322,12 @@ TEST_F_TIMEOUT(split, random_access_75, 300)
 
 /*
  * The split of a target whose accesses have the shapes of real programs,
- * measured from its page tables: the test process's anonymous pages
- * (/proc/self/numa_maps, dn_anon_share()), sampled between its accesses.
+ * measured from its page tables: the test process's private anonymous
+ * pages (/proc/self/pagemap, dn_anon_share()), sampled between its
+ * accesses.
  * Fixture variants: remote_pct 25, 50 and 90, each with the memory born
- * on the local node (a program under dnctl run or dn_run: the worker must
- * evict to make the split) and born on the remote node (mbind, as under
+ * on the local node (a program started with dn_run --born-local: the worker
+ * must evict to make the split) and born on the remote node (mbind, as under
  * numactl --membind: the first touch protects each page, and its trap
  * makes the split).  The mean of the samples must be within
  * DN_SHAPE_MEAN_ERR points of the setting and, where said, every sample
@@ -753,7 +740,7 @@ TEST_F_TIMEOUT(split, idle_target_costs_nothing, 400)
 	pct = 100.0 * (w1 - w0) / (t1 - t0);
 	printf("DN-SPLIT case=idle pct=%d bytes=%zu reach_ms=%ld idle_s=%.1f worker_ns=%lld worker_pct=%.3f recounts=%lld share=%.1f\n",
 	       rpct, bytes, reach, (t1 - t0) / 1e9, w1 - w0, pct, r1 - r0,
-	       dn_process_share(self->nid));
+	       dn_anon_share(self->nid));
 	fflush(stdout);
 	EXPECT_GT(DN_IDLE_MAX_PCT, pct);
 	EXPECT_EQ(0, r1 - r0);

@@ -183,8 +183,8 @@ static bool dn_have(const char *prog)
  * right (dn-workload.sh exits 0 and says ok), the program trapped on remote
  * pages (the target's remote_faults and perf's count of dn_fault are not
  * zero), and it ran at the split it is set to: the mean of the split dnctl
- * run measured every 100 ms from its page tables (the anonymous pages of
- * /proc/PID/numa_maps) within DN_WORK_SPLIT_ERR points of @pct.
+ * run measured every 100 ms from its page tables (its private anonymous
+ * pages in /proc/PID/pagemap) within DN_WORK_SPLIT_ERR points of @pct.
  */
 static void dn_workload_at(struct __test_metadata *_metadata,
 			   const char *name, int pct)
@@ -212,7 +212,7 @@ static void dn_workload_at(struct __test_metadata *_metadata,
 	ASSERT_TRUE(line && !dn_wl_parse(line, &l)) {
 		TH_LOG("no CSV line from dn-workload.sh: %s", out);
 	}
-	/* dnctl run's report: the split from numa_maps and the module's. */
+	/* dnctl run's report: the split from pagemap and the module's. */
 	snprintf(cmd, sizeof(cmd), "sed 's/^/# /' " DN_WORK_DIR "/%s.dnctl 2>&1",
 		 name);
 	if (!dn_capture(cmd, out, sizeof(out)))

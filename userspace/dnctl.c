@@ -14,7 +14,7 @@
  *                             (THP off), then print its wall time, exit
  *                             status, split and counters to stderr; the
  *                             split is measured from its page tables
- *                             (/proc/PID/numa_maps), with the module's
+ *                             (/proc/PID/pagemap), with the module's
  *                             own figure beside it
  *   dnctl watch [MS [COUNT]]  every MS milliseconds (default 1000), one
  *                             line per target: its local and remote pages,
@@ -36,6 +36,7 @@
 #include <unistd.h>
 
 #include "dn_launch.h"
+#include "dn_pagemap.h"
 
 #define DN_SYSFS "/sys/kernel/mm/disagg_node"
 
@@ -420,7 +421,7 @@ static int watch(long ms, long count)
 /* System-wide counters whose change over a run dnctl run reports. */
 static const char * const gcounters[] = {
 	"remote_faults", "promotions", "exchanges", "evictions", "homecomings",
-	"injected_delay_ns",
+	"injected_delay_ns", "exchange_misses", "recounts", "worker_ns",
 };
 
 #define DN_NG	(sizeof(gcounters) / sizeof(gcounters[0]))
@@ -428,65 +429,6 @@ static const char * const gcounters[] = {
 
 /* A target with fewer anonymous pages is starting up: its sample is skipped. */
 #define DN_RUN_MIN_PAGES	64
-
-/*
- * The anonymous resident pages of process @pid from its page tables, as
- * /proc/PID/numa_maps gives them: over the mappings whose line has "anon="
- * and no "file=" (private anonymous memory: heap, stack, mmap), the sum of
- * the N<node>= counts into *@all and the N<@nid>= counts into *@remote, in
- * base pages (a line counts in units of its kernelpagesize_kB).
- * Return: 0, or -1 if the file could not be read (the process is gone).
- */
-static int numa_maps_anon(pid_t pid, long long nid, long long *all,
-			  long long *remote)
-{
-	char path[64], *line = NULL, *tok, *save;
-	long long base_kb = sysconf(_SC_PAGESIZE) / 1024;
-	size_t cap = 0;
-	int ret = 0;
-	FILE *f;
-
-	*all = 0;
-	*remote = 0;
-	snprintf(path, sizeof(path), "/proc/%d/numa_maps", (int)pid);
-	f = fopen(path, "r");
-	if (!f)
-		return -1;
-	while (getline(&line, &cap, f) > 0) {
-		long long l_all = 0, l_rem = 0, kb = base_kb, node, n;
-		int anon = 0, file = 0;
-		char *end;
-
-		for (tok = strtok_r(line, " \n", &save); tok;
-		     tok = strtok_r(NULL, " \n", &save)) {
-			if (!strncmp(tok, "file=", 5)) {
-				file = 1;
-				break;	/* a path may hold anything: stop */
-			} else if (!strncmp(tok, "anon=", 5)) {
-				anon = 1;
-			} else if (!strncmp(tok, "kernelpagesize_kB=", 18)) {
-				kb = strtoll(tok + 18, NULL, 10);
-			} else if (tok[0] == 'N' && tok[1] >= '0' && tok[1] <= '9') {
-				node = strtoll(tok + 1, &end, 10);
-				if (*end != '=')
-					continue;
-				n = strtoll(end + 1, NULL, 10);
-				l_all += n;
-				if (node == nid)
-					l_rem += n;
-			}
-		}
-		if (!anon || file || kb <= 0)
-			continue;
-		*all += l_all * (kb / base_kb);
-		*remote += l_rem * (kb / base_kb);
-	}
-	if (ferror(f))
-		ret = -1;
-	free(line);
-	fclose(f);
-	return ret;
-}
 
 /* Mean, minimum and maximum of a series of shares (percent). */
 struct share_acc {
@@ -511,12 +453,12 @@ static void share_add(struct share_acc *a, double v)
  * max over the samples, and the system-wide counters' change over the run.
  *
  * The split is measured from the target's page tables, not from the
- * module's counters: at each sample, its anonymous pages on the remote
- * node over all its anonymous pages (/proc/PID/numa_maps, numa_maps_anon()),
- * samples with fewer than DN_RUN_MIN_PAGES anonymous pages (startup) left
- * out.  The module's own figure at the same samples (targets/PID/
- * local_pages and remote_pages: every resident page, file pages too, at the
- * worker's last pass) is reported beside it.
+ * module's counters: at each sample, its private anonymous pages on the
+ * remote node over all of them (/proc/PID/pagemap, dn_pagemap_split(),
+ * which needs CAP_SYS_ADMIN), samples with fewer than DN_RUN_MIN_PAGES
+ * such pages (startup) left out.  The module's own figure at the same
+ * samples (targets/PID/local_pages and remote_pages, which count the same
+ * pages) is reported beside it.
  */
 static int run(char **argv, const char *pct, const char *lat)
 {
@@ -542,9 +484,11 @@ static int run(char **argv, const char *pct, const char *lat)
 	snprintf(fmt, sizeof(fmt), DN_SYSFS "/targets/%d/%%s", child);
 	while ((w = waitpid(child, &status, WNOHANG)) == 0) {
 		int whole = 1;	/* every file read: the target did not go meanwhile */
-		long long v[DN_NT], all, rem;
-		int mapped = !numa_maps_anon(child, nid, &all, &rem);
+		long long v[DN_NT];
+		long loc, rem, all;
+		int mapped = !dn_pagemap_split(child, &loc, &rem);
 
+		all = loc + rem;
 		for (i = 0; i < DN_NT; i++) {
 			v[i] = read_ll(fmt, tcounters[i]);
 			whole &= v[i] >= 0;
@@ -604,12 +548,15 @@ static int run(char **argv, const char *pct, const char *lat)
 			fprintf(stderr, "dnctl run: the module's split over the same samples: none (targets/%d/ had no count at any of the %d samples)\n",
 				child, pages.n);
 	}
-	fprintf(stderr, "dnctl run: the split is node %lld's share of the anonymous pages in /proc/%d/numa_maps: %d samples counted, %d skipped (fewer than %d anonymous pages), %d unreadable\n",
+	fprintf(stderr, "dnctl run: the split is node %lld's share of the private anonymous pages in /proc/%d/pagemap: %d samples counted, %d skipped (fewer than %d such pages), %d unreadable\n",
 		nid, child, pages.n, skipped, DN_RUN_MIN_PAGES, unreadable);
 	fprintf(stderr, "dnctl run: system-wide during the run:");
 	for (i = 0; i < DN_NG; i++)
 		fprintf(stderr, " %s=%lld", gcounters[i], g1[i] - g0[i]);
 	fprintf(stderr, "\n");
+	/* worker_ns is the last counter: the worker's time in its passes. */
+	fprintf(stderr, "dnctl run: worker %.3f %% of one CPU during the run\n",
+		t1 > t0 ? 100.0 * (g1[DN_NG - 1] - g0[DN_NG - 1]) / 1e9 / (t1 - t0) : 0.0);
 	return dn_exit_code(status);
 }
 
