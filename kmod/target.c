@@ -502,16 +502,38 @@ void dn_target_moved(struct dn_target *t, long to_remote)
  * @t: the target (a reference is held: its mm_struct is allocated)
  * @split: out: local and remote anonymous pages, remote_pct
  *
+ * The pages split are the target's private anonymous pages, as the mm's
+ * RSS counter MM_ANONPAGES counts them (heap, stack, anonymous mmap, and
+ * pages copied on write in private file mappings), read by dn_mm_anon().
  * Remote: the count kept by the module's moves and the mmu notifier.
- * Local: the anonymous pages the mm's RSS counters hold now, less the
- * remote ones and the local ones outside evictable VMAs at the last
- * recount.  Both at least 0 (the counters are per-CPU and lag a little).
+ * Local: MM_ANONPAGES less the remote ones, at least 0.
  */
+/*
+ * @mm's private anonymous pages, exactly: get_mm_counter() leaves out the
+ * per-CPU deltas of 6.2 and later (up to 32 pages per CPU), and, on 6.1,
+ * the events each task caches (up to 64): of those, the current task's,
+ * the one that faults, are added.
+ */
+static long dn_mm_anon(struct mm_struct *mm)
+{
+#ifdef HAVE_MM_RSS_PERCPU
+	return percpu_counter_sum_positive(&mm->rss_stat[MM_ANONPAGES]);
+#else
+	long n = get_mm_counter(mm, MM_ANONPAGES);
+
+#ifdef HAVE_TASK_RSS_STAT
+	if (current->mm == mm)
+		n += current->rss_stat.count[MM_ANONPAGES];
+#endif
+	return max(n, 0L);
+#endif
+}
+
 void dn_target_split(struct dn_target *t, struct dn_split *split)
 {
-	long anon = get_mm_counter(t->mm, MM_ANONPAGES);
+	long anon = dn_mm_anon(t->mm);
 	long remote = max(atomic_long_read(&t->remote), 0L);
-	long local = anon - remote - (long)READ_ONCE(t->other);
+	long local = anon - remote;
 
 	split->local = max(local, 0L);
 	split->remote = remote;
