@@ -294,15 +294,18 @@ static long dn_target_delta(struct dn_target *t, unsigned long pressure,
 }
 
 /*
- * Recount @t: walk its page tables, count its anonymous pages by node,
- * refill its ring with the local ones, and protect what every hook
- * missed, in one walk.  Caller holds the mmap read lock and dn_move_lock.
+ * Recount @t: walk its page tables, count its remote anonymous pages and
+ * those of huge mappings, refill its ring with the local ones that may
+ * move, and protect what every hook missed.  Caller holds the mmap read lock and dn_move_lock.
  */
 static void dn_recount(struct dn_target *t, struct mm_struct *mm,
 		       unsigned int pct)
 {
 	struct dn_count_walk c = { .t = t };
 	struct dn_protect_batch b;
+	struct vm_area_struct *vma;
+	struct vma_iterator vmi;
+	unsigned long huge = 0;
 
 	lockdep_assert_held(&dn_move_lock);
 	WRITE_ONCE(t->recount, false);
@@ -314,7 +317,13 @@ static void dn_recount(struct dn_target *t, struct mm_struct *mm,
 	dn_scan_mm(mm, 0, TASK_SIZE, false, &c.evictable, dn_count_pte, &c);
 	dn_stat_add(DN_STAT_REPROTECTED, dn_protect_finish(&b));
 	dn_stat_add(DN_STAT_RECOUNTS, 1);
+	vma_iter_init(&vmi, mm, 0);
+	for_each_vma(vmi, vma)
+		if (dn_vma_walkable(vma))
+			huge += dn_huge_anon_pages(mm, vma->vm_start,
+						   vma->vm_end);
 	atomic_long_set(&t->remote, c.remote);
+	WRITE_ONCE(t->huge, huge);
 	atomic_long_set(&t->moved, 0);
 	WRITE_ONCE(t->shared, c.shared);
 	WRITE_ONCE(t->counted_at, jiffies);
@@ -329,7 +338,7 @@ static void dn_recount(struct dn_target *t, struct mm_struct *mm,
 static unsigned long dn_evict_victims(struct dn_target *t, struct mm_struct *mm,
 				      unsigned long want)
 {
-	unsigned long n = dn_ring_pick(t, mm, dn_victims, want, 0);
+	unsigned long n = dn_ring_pick(t, mm, dn_victims, want);
 
 	lockdep_assert_held(&dn_move_lock);
 	if (!n)

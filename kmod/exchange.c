@@ -36,6 +36,10 @@
 
 /* An exchange that misses asks for a recount at most this often. */
 #define DN_MISS_RECOUNT_MS	1000
+/* Present PTEs an exchange whose ring ran dry looks at to refill it. */
+#define DN_SCAN_BUDGET		1024
+/* After a scan that found no page to add, none for this long. */
+#define DN_SCAN_REST_MS		100
 
 /*
  * A page the module may send remote: anonymous, small and mapped by one
@@ -180,18 +184,15 @@ static enum dn_page_state dn_look(struct mm_struct *mm, unsigned long addr)
  * @mm: its address space; caller holds its mmap read lock
  * @victims: out: the victims' addresses, in pick order
  * @want: victims wanted
- * @keep: an address never to take (the page a trap just brought home, so
- *	that the access it trapped on completes), or 0
  *
  * The policy's pick (dn_pick_visit()) over the ring, oldest first; the
- * newest DN_LOCAL_WINDOW entries are never taken (dn_pick_room()).
+ * pages the target brought home last (@t->recent) are never taken.
  *
  * Return: the number of victims, fewer than @want only if the ring ran out
  * of live entries or the pick looked at its bound of entries.
  */
 unsigned long dn_ring_pick(struct dn_target *t, struct mm_struct *mm,
-			   unsigned long *victims, unsigned long want,
-			   unsigned long keep)
+			   unsigned long *victims, unsigned long want)
 {
 	unsigned long addr;
 	struct dn_pick p;
@@ -200,17 +201,17 @@ unsigned long dn_ring_pick(struct dn_target *t, struct mm_struct *mm,
 	dn_pick_begin(&p, want);
 	while (!dn_pick_done(&p)) {
 		spin_lock(&t->ring_lock);
-		got = dn_pick_room(dn_ring_count(&t->ring), DN_LOCAL_WINDOW) &&
-		      dn_ring_pop(&t->ring, &addr);
+		got = dn_ring_pop(&t->ring, &addr);
+		if (got && dn_recent_has(&t->recent, addr)) {
+			/* Looked at, not taken: the pick stays bounded. */
+			dn_ring_push(&t->ring, addr);
+			p.looked++;
+			spin_unlock(&t->ring_lock);
+			continue;
+		}
 		spin_unlock(&t->ring_lock);
 		if (!got)
 			break;
-		if (addr == keep) {
-			/* Looked at, not taken: the walk stays bounded. */
-			p.looked++;
-			dn_ring_add(t, addr);
-			continue;
-		}
 		switch (dn_pick_visit(&p, dn_look(mm, addr))) {
 		case DN_PICK_DROP:
 			break;
@@ -223,6 +224,68 @@ unsigned long dn_ring_pick(struct dn_target *t, struct mm_struct *mm,
 		}
 	}
 	return p.taken;
+}
+
+struct dn_scan_walk {
+	struct dn_target *t;
+	unsigned long left;	/* PTEs still to look at */
+	unsigned long added;
+	unsigned long last;	/* the last address looked at */
+};
+
+static int dn_scan_pte(pte_t *ptep, unsigned long addr, void *data)
+{
+	struct dn_scan_walk *w = data;
+	struct page *page = dn_pte_page(ptep_get(ptep));
+
+	if (!w->left)
+		return 1;	/* stop the walk */
+	w->left--;
+	w->last = addr;
+	if (page && !dn_page_remote(page) && dn_page_evictable(page) &&
+	    dn_ring_try_add(w->t, addr))
+		w->added++;
+	return 0;
+}
+
+/*
+ * Refill @t's ring from its page tables with the local pages that may
+ * move, from where the last such scan stopped, looking at DN_SCAN_BUDGET
+ * present PTEs at most and wrapping around once: for a ring with no live
+ * entry left, when pages became local or moved with no event that feeds
+ * the ring (mremap() moves a heap, for example).  So an exchange never
+ * waits for the worker to find its victims.  Caller holds the mmap read
+ * lock.  Return: the entries added.
+ */
+static unsigned long dn_ring_scan(struct dn_target *t, struct mm_struct *mm)
+{
+	struct dn_scan_walk w = { .t = t, .left = DN_SCAN_BUDGET };
+	unsigned long from = READ_ONCE(t->scan_hand), start;
+	struct vm_area_struct *vma;
+	struct vma_iterator vmi;
+	int lap;
+
+	if (time_before(jiffies, READ_ONCE(t->scan_rest)))
+		return 0;
+
+	for (lap = 0; lap < 2 && w.left; lap++) {
+		vma_iter_init(&vmi, mm, lap ? 0 : from);
+		for_each_vma(vmi, vma) {
+			if (lap && vma->vm_start >= from)
+				break;
+			if (!dn_vma_evictable(vma))
+				continue;
+			start = lap ? vma->vm_start : max(from, vma->vm_start);
+			if (dn_walk_range(mm, start, vma->vm_end, dn_scan_pte,
+					  &w) > 0)
+				break;
+		}
+	}
+	WRITE_ONCE(t->scan_hand, w.last + PAGE_SIZE);
+	if (!w.added)	/* nothing movable: not again for DN_SCAN_REST_MS */
+		WRITE_ONCE(t->scan_rest,
+			   jiffies + msecs_to_jiffies(DN_SCAN_REST_MS));
+	return w.added;
 }
 
 /**
@@ -239,12 +302,14 @@ unsigned long dn_ring_pick(struct dn_target *t, struct mm_struct *mm,
  * remote (it traps) or local.  If a promotion is owed, as many pages as
  * the target's local pages exceed its capacity (at most DN_EXCHANGE_MAX,
  * see dn_exchange_count()) are picked from the ring and moved; a victim
- * that does not move is replaced by the next one, once.  The page at
- * @addr is never one of them: the access that trapped on it must complete
- * when the thread returns to user mode (else a target whose only local
- * page it is would trap on it forever).  It joins the ring's tail last, if
- * it is local now.  What is not paid stays owed, for the target's next
- * trap.
+ * that does not move is replaced by the next one, once; a ring with no
+ * live entry left is refilled by a bounded scan (dn_ring_scan()), which
+ * rests for DN_SCAN_REST_MS after one that found nothing.  The page at
+ * @addr is never one of them, nor are the last DN_LOCAL_WINDOW pages the
+ * target brought home (@t->recent): the access that trapped must complete
+ * when the thread returns to user mode (else two pages could evict each
+ * other at every trap).  It joins the ring's tail last, if it is local.
+ * What is not paid stays owed, for the target's next trap.
  *
  * Return: the pages sent to the remote node.
  */
@@ -256,7 +321,7 @@ unsigned long dn_exchange(struct dn_target *t, struct mm_struct *mm,
 	struct dn_move_buf buf = { src, dst, DN_EXCHANGE_MAX };
 	unsigned long owed, want = 0, n, moved = 0;
 	struct dn_split split;
-	bool full = false;
+	bool full = false, scanned = false;
 	int round;
 
 	if (!addr && !atomic_long_read(&t->owed))
@@ -268,12 +333,22 @@ unsigned long dn_exchange(struct dn_target *t, struct mm_struct *mm,
 		return 0;
 	}
 	owed = atomic_long_xchg(&t->owed, 0) + grown;
+	if (addr) {
+		/* Brought home: no victim, so the access completes. */
+		spin_lock(&t->ring_lock);
+		dn_recent_add(&t->recent, addr);
+		spin_unlock(&t->ring_lock);
+	}
 	dn_target_split(t, &split);
 	want = dn_exchange_count(&split, owed);
-	for (round = 0; round < 2 && moved < want && !full; round++) {
-		n = dn_ring_pick(t, mm, victims, want - moved, addr);
-		if (!n)
-			break;
+	for (round = 0; round < 3 && moved < want && !full; round++) {
+		n = dn_ring_pick(t, mm, victims, want - moved);
+		if (!n) {
+			if (scanned || !dn_ring_scan(t, mm))
+				break;
+			scanned = true;
+			continue;
+		}
 		dn_sort_addrs(victims, n);
 		moved += dn_move_pages(mm, victims, n, dn_dev.nid, &full, &buf);
 	}

@@ -177,16 +177,26 @@ enum dn_tstat {
  *	first touch) and by the mmu notifier for everything else that unmaps
  *	or migrates them (free, munmap, a promotion, move_pages(2) by others).
  * @shared: remote pages the worker cannot evict (shared, file).
+ * @huge: anonymous pages mapped by huge PMDs at the last recount: counted
+ *	in MM_ANONPAGES, but left alone by the module, so outside the split.
  * @owed: pages promoted whose exchange has not run yet; paid by the
  *	trap's task_work, or by the same target's next trap.
  * @moved: pages moved since the last recount (dn_recount_due()).
  * @counted_at: jiffies of the last recount; written by the worker only.
  * @counted_pct: remote_pct at the last recount; worker only.
  * @recount: a recount is asked for (new target, mprotect, debugfs).
- * @ring_lock: protects @ring (the entries, not the pages they name).
+ * @scan_hand: where the last scan of an exchange whose ring ran dry stopped
+ *	(dn_ring_scan()); read and written without a lock: threads of a
+ *	target scanning at once add an entry twice at worst.
+ * @scan_rest: jiffies before which no scan runs, after one found nothing
+ *	(every local page shared after fork(), say); no lock, as @scan_hand.
+ * @ring_lock: protects @ring (the entries, not the pages they name) and
+ *	@recent.
  * @ring: the target's local pages, oldest first: victims for the
  *	exchange and the worker (see policy.h).  Grown, by the target's own
  *	threads or the worker, where they may sleep (dn_ring_reserve()).
+ * @recent: the pages this target's traps and first touches brought home
+ *	last, which no pick takes.
  * @fail_streak: promotions failed in a row (the fault path).
  * @stat: per-target counters (enum dn_tstat).
  * @kobj: targets/PID; its reference count is the target's: the list holds
@@ -205,13 +215,17 @@ struct dn_target {
 	unsigned long hand;
 	atomic_long_t remote;
 	unsigned long shared;
+	unsigned long huge;
 	atomic_long_t owed;
 	atomic_long_t moved;
 	unsigned long counted_at;
 	unsigned int counted_pct;
 	bool recount;
-	spinlock_t ring_lock;	/* @ring */
+	unsigned long scan_hand;
+	unsigned long scan_rest;
+	spinlock_t ring_lock;	/* @ring, @recent */
 	struct dn_ring ring;
+	struct dn_recent recent;
 	atomic_t fail_streak;
 	atomic64_t stat[DN_NR_TSTATS];
 	struct kobject kobj;
@@ -287,6 +301,8 @@ void dn_mkold_range(struct mm_struct *mm, unsigned long start,
 		    unsigned long end);
 void dn_pte_state(struct mm_struct *mm, unsigned long start, unsigned long end,
 		  unsigned long *protected, unsigned long *accessible);
+unsigned long dn_huge_anon_pages(struct mm_struct *mm, unsigned long start,
+				 unsigned long end);
 int dn_walk_range(struct mm_struct *mm, unsigned long start,
 		  unsigned long end, int (*fn)(pte_t *pte, unsigned long addr,
 					       void *data), void *data);
@@ -320,8 +336,7 @@ void dn_ring_add(struct dn_target *t, unsigned long addr);
 bool dn_ring_try_add(struct dn_target *t, unsigned long addr);
 void dn_ring_clear(struct dn_target *t);
 unsigned long dn_ring_pick(struct dn_target *t, struct mm_struct *mm,
-			   unsigned long *victims, unsigned long want,
-			   unsigned long keep);
+			   unsigned long *victims, unsigned long want);
 unsigned long dn_exchange(struct dn_target *t, struct mm_struct *mm,
 			  unsigned long addr, bool grown);
 bool dn_page_evictable(struct page *page);

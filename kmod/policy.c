@@ -406,27 +406,40 @@ bool dn_pick_done(const struct dn_pick *p)
 }
 
 /*
- * dn_pick_room() - may a pick look at the ring's oldest entry, with
- * @count entries in the ring?  The newest @reserve entries (the module
- * passes DN_LOCAL_WINDOW) are never victims: the pages a thread brought
- * home last stay local, so that an instruction that touches several pages
- * completes even when a target's local capacity is nearly all taken by
- * pages that cannot move (shared with a non-target after fork): without
- * it, two pages could evict each other at every trap, for ever.
+ * The pages a target brought home last are never victims: an instruction
+ * that touches several pages completes even when nearly all of a target's
+ * capacity is taken by pages that cannot move (shared after fork()), where
+ * two pages would otherwise evict each other at every trap, for ever.  The
+ * set holds the last DN_LOCAL_WINDOW keys added (promotions and first
+ * touches), whatever else the ring holds (a scan may add a page again).
  *
- * Example (reserve 8): count 9 -> true; 8 -> false; 0 -> false.
+ * Example (window 8): add 1..9 -> holds 2..9; has(1) false, has(9) true.
  */
-bool dn_pick_room(unsigned long count, unsigned long reserve)
+void dn_recent_add(struct dn_recent *r, unsigned long key)
 {
-	return count > reserve;
+	r->key[r->next] = key;
+	r->next = (r->next + 1) % DN_LOCAL_WINDOW;
+	if (r->n < DN_LOCAL_WINDOW)
+		r->n++;
+}
+
+bool dn_recent_has(const struct dn_recent *r, unsigned long key)
+{
+	unsigned int i;
+
+	for (i = 0; i < r->n; i++)
+		if (r->key[i] == key)
+			return true;
+	return false;
 }
 
 /*
  * dn_ring_select() - a pick over a ring of indices into @state, for tests
  * and simulations; the module runs the same dn_pick_*() over page tables.
  * A young page given a second chance becomes old (its bit is cleared) and
- * goes back at the tail; a taken or dropped one leaves the ring.  The
- * newest @reserve entries are never looked at (dn_pick_room()).
+ * goes back at the tail; a taken or dropped one leaves the ring.  An entry
+ * in @recent (if not NULL) is looked at, not taken: it goes back at the
+ * tail.
  *
  * Returns the number of victims, stored in @victims in pick order.
  *
@@ -437,15 +450,19 @@ bool dn_pick_room(unsigned long count, unsigned long reserve)
  *   chance (8 = DN_PICK_CHANCES), 8 is taken although young.
  */
 size_t dn_ring_select(struct dn_ring *r, enum dn_page_state *state,
-		      size_t want, unsigned long reserve,
+		      size_t want, const struct dn_recent *recent,
 		      unsigned long *victims)
 {
 	struct dn_pick p;
 	unsigned long key;
 
 	dn_pick_begin(&p, want);
-	while (!dn_pick_done(&p) && dn_pick_room(dn_ring_count(r), reserve) &&
-	       dn_ring_pop(r, &key)) {
+	while (!dn_pick_done(&p) && dn_ring_pop(r, &key)) {
+		if (recent && dn_recent_has(recent, key)) {
+			p.looked++;
+			dn_ring_push(r, key);
+			continue;
+		}
 		switch (dn_pick_visit(&p, state[key])) {
 		case DN_PICK_DROP:
 			break;

@@ -22,10 +22,10 @@ typedef unsigned long long u64;
 /* Split accounting */
 
 /*
- * Pages a target keeps local at remote_pct=100; the newest entries of its
- * ring, never victims (dn_pick_room()): an instruction that touches up to
- * this many pages completes.  x86 instructions touch at most six (a string
- * move across page boundaries, from code in anonymous memory).
+ * Pages a target keeps local at remote_pct=100; the pages it brought home
+ * last, never victims (struct dn_recent): an instruction that touches up
+ * to this many pages completes.  x86 instructions touch at most six (a
+ * string move across page boundaries, from code in anonymous memory).
  */
 #define DN_LOCAL_WINDOW		8
 
@@ -156,12 +156,26 @@ struct dn_pick {
 	unsigned long looked;
 };
 
+/**
+ * struct dn_recent - the last DN_LOCAL_WINDOW pages a target brought home
+ * @key: their keys (user addresses); a pick never takes them.
+ * @next: where the next one goes.
+ * @n: how many are held.
+ */
+struct dn_recent {
+	unsigned long key[DN_LOCAL_WINDOW];
+	unsigned int next;
+	unsigned int n;
+};
+
+void dn_recent_add(struct dn_recent *r, unsigned long key);
+bool dn_recent_has(const struct dn_recent *r, unsigned long key);
+
 void dn_pick_begin(struct dn_pick *p, unsigned long want);
 enum dn_pick_verdict dn_pick_visit(struct dn_pick *p, enum dn_page_state s);
 bool dn_pick_done(const struct dn_pick *p);
-bool dn_pick_room(unsigned long count, unsigned long reserve);
 size_t dn_ring_select(struct dn_ring *r, enum dn_page_state *state,
-		      size_t want, unsigned long reserve,
+		      size_t want, const struct dn_recent *recent,
 		      unsigned long *victims);
 
 /* Clock (second chance) victim selection */

@@ -172,6 +172,38 @@ int dn_walk_range(struct mm_struct *mm, unsigned long start,
 	return 0;
 }
 
+/*
+ * Pages of anonymous huge PMD mappings in [start, end) of one VMA, which
+ * the module's walks skip; caller holds the mmap lock.
+ */
+unsigned long dn_huge_anon_pages(struct mm_struct *mm, unsigned long start,
+				 unsigned long end)
+{
+	unsigned long addr, next, n = 0;
+	pgd_t *pgd;
+	p4d_t *p4d;
+	pud_t *pud;
+	pmd_t pmdval;
+
+	for (addr = start; addr < end; addr = next) {
+		next = pmd_addr_end(addr, end);
+		pgd = pgd_offset(mm, addr);
+		if (pgd_none(*pgd) || pgd_bad(*pgd))
+			continue;
+		p4d = p4d_offset(pgd, addr);
+		if (p4d_none(*p4d) || p4d_bad(*p4d))
+			continue;
+		pud = pud_offset(p4d, addr);
+		if (pud_none(*pud) || pud_leaf(*pud) || pud_bad(*pud))
+			continue;
+		pmdval = READ_ONCE(*pmd_offset(pud, addr));
+		if (pmd_leaf(pmdval) && pmd_present(pmdval) &&
+		    PageAnon(pmd_page(pmdval)))
+			n += HPAGE_PMD_NR;
+	}
+	return n;
+}
+
 /* dn_walk_range() over the walkable VMAs of [start, end). */
 static void dn_walk_vmas(struct mm_struct *mm, unsigned long start,
 			 unsigned long end,

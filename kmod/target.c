@@ -107,6 +107,20 @@ static int dn_mn_invalidate_range_start(struct mmu_notifier *mn,
 	if (range->owner == &dn_dev || !mmu_notifier_range_blockable(range) ||
 	    READ_ONCE(t->dead))
 		return 0;
+	/*
+	 * An unmap whose range a VMA still covers is mremap() moving the
+	 * page tables (munmap() detaches its VMAs first; both hold the mmap
+	 * lock): the pages stay, elsewhere.  The ring's entries for them are
+	 * stale: a recount, at most once per second, refills it.
+	 */
+	if (range->event == MMU_NOTIFY_UNMAP &&
+	    vma_lookup(range->mm, range->start)) {
+		if (time_after(jiffies, READ_ONCE(t->counted_at) + HZ)) {
+			WRITE_ONCE(t->recount, true);
+			dn_evict_kick();
+		}
+		return 0;
+	}
 	dn_walk_range(range->mm, range->start, range->end,
 		      dn_count_remote_pte, &n);
 	if (n) {
@@ -506,7 +520,8 @@ void dn_target_moved(struct dn_target *t, long to_remote)
  * RSS counter MM_ANONPAGES counts them (heap, stack, anonymous mmap, and
  * pages copied on write in private file mappings), read by dn_mm_anon().
  * Remote: the count kept by the module's moves and the mmu notifier.
- * Local: MM_ANONPAGES less the remote ones, at least 0.
+ * Local: MM_ANONPAGES less the remote ones and the pages of huge mappings
+ * at the last recount (left alone, so outside the split), at least 0.
  */
 /*
  * @mm's private anonymous pages, exactly: get_mm_counter() leaves out the
@@ -533,7 +548,7 @@ void dn_target_split(struct dn_target *t, struct dn_split *split)
 {
 	long anon = dn_mm_anon(t->mm);
 	long remote = max(atomic_long_read(&t->remote), 0L);
-	long local = anon - remote;
+	long local = anon - remote - (long)READ_ONCE(t->huge);
 
 	split->local = max(local, 0L);
 	split->remote = remote;

@@ -51,8 +51,9 @@ if [ ! -s "$base" ] || [ "$base" -ot "$0" ] || [ "$base" -ot "$top/scripts/guest
 	ln -s redis-check-rdb "$r/usr/bin/redis-server"
 	rm -f "$r/bin/xz"	# busybox's xz only decompresses
 	install -m 0755 "$top/scripts/guest-init.sh" "$r/init"
-	(cd "$r" && find . | LC_ALL=C sort | cpio -o -H newc --quiet) > "$base.tmp"
-	mv "$base.tmp" "$base"
+	# Machines may start side by side: each writes its own, one wins.
+	(cd "$r" && find . | LC_ALL=C sort | cpio -o -H newc --quiet) > "$base.tmp.$$"
+	mv "$base.tmp.$$" "$base"
 	rm -rf "$r"
 fi
 

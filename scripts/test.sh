@@ -7,9 +7,10 @@
 # the workloads with Debian's programs; one without a memmap= reservation,
 # one without an empty possible node, and the normal machine with 4 vCPUs
 # twice: the concurrency suite, and the kernel's own migration selftest
-# plain and as a target) and runs the selftests there.
-# Prints the TAP output, a per-suite summary and a closing "N passed,
-# N failed" line; exits non-zero if anything failed.
+# plain and as a target) and runs the selftests there, two machines at a
+# time (DN_TEST_JOBS).
+# Prints the TAP output, a per-suite summary with each machine's time and a
+# closing "N passed, N failed" line; exits non-zero if anything failed.
 #
 # Usage: scripts/test.sh [KERNEL...]     (default: 6.1 6.12 7.2)
 set -euo pipefail
@@ -83,30 +84,72 @@ for u in "test_policy:policy core" "test_stats:benchmark statistics"; do
 	[ "$st" = 0 ] || [ "$tap_fail" != "$before" ] || extra_fail=$((extra_fail + 1))
 done
 
+# The machines: every kernel is built first, then its machines boot, up
+# to DN_TEST_JOBS at a time (default 2: single-threaded TCG keeps one host
+# core busy per guest; 1 runs them one after the other).  The longest
+# start first.  Each one's output is printed, in a fixed order, once all
+# have run.
+scens=(conc migration work main noreserve nonode)
 for k in "${kernels[@]}"; do
 	make -s KVER="$k" all
+done
+
+# machine KERNEL SCENARIO: the tests it runs, and vm-run.sh's options.
+machine() {
+	opts=(--kernel "$1" --log "$logdir/$1-$2.log")
+	case $2 in
+	main) tests="dn_node_test dn_remote_test dn_split_test"; opts+=(--timeout 1800) ;;
+	# The workloads (Debian's sqlite3, redis, sysbench, xz, perf).
+	work) tests=dn_work_test; opts+=(--timeout 2400) ;;
+	noreserve) tests=dn_noreserve_test; opts+=(--memmap none) ;;
+	nonode) tests=dn_nonode_test; opts+=(--single-node) ;;
+	# 7 cases of 30 s and 20 unload cycles: 5.5 to 7.5 minutes.
+	conc) tests=dn_conc_test; opts+=(--smp 4 --timeout 1200) ;;
+	# The kernel's migration selftest, plain and as a target (3 cases
+	# of 60 s, twice, after a 60 s baseline): about 8 minutes.
+	migration) tests=run-migration.sh; opts+=(--smp 4 --timeout 900) ;;
+	esac
+}
+
+# run_machine KERNEL SCENARIO: boot it; its output, exit status and
+# seconds go to $logdir/KERNEL-SCENARIO.{out,status}.
+run_machine() {
+	local t0 st
+	machine "$1" "$2"
+	t0=$(date +%s)
+	set +e
+	"$top/scripts/vm-run.sh" "${opts[@]}" -- run-guest.sh $tests > "$logdir/$1-$2.out" 2>&1
+	st=$?
+	set -e
+	echo "$st $(($(date +%s) - t0))" > "$logdir/$1-$2.status"
+}
+
+jobs_max=${DN_TEST_JOBS:-2}
+case $jobs_max in ''|*[!0-9]*|0) echo "test.sh: DN_TEST_JOBS takes a number above 0" >&2; exit 2 ;; esac
+for scen in "${scens[@]}"; do
+	for k in "${kernels[@]}"; do
+		rm -f "$logdir/$k-$scen.status"
+		while [ "$(jobs -rp | wc -l)" -ge "$jobs_max" ]; do
+			wait -n || true
+		done
+		echo "=== starting kernel $k, machine '$scen'"
+		run_machine "$k" "$scen" &
+	done
+done
+wait
+
+times=()
+for k in "${kernels[@]}"; do
 	for scen in main work noreserve nonode conc migration; do
-		opts=(--kernel "$k" --log "$logdir/$k-$scen.log")
-		case $scen in
-		main) tests="dn_node_test dn_remote_test dn_split_test" ;;
-		# The workloads (Debian's sqlite3, redis, sysbench, xz, perf).
-		work) tests=dn_work_test; opts+=(--timeout 1800) ;;
-		noreserve) tests=dn_noreserve_test; opts+=(--memmap none) ;;
-		nonode) tests=dn_nonode_test; opts+=(--single-node) ;;
-		# 7 cases of 30 s and 20 unload cycles: 5.5 to 7.5 minutes.
-		conc) tests=dn_conc_test; opts+=(--smp 4 --timeout 1200) ;;
-		# The kernel's migration selftest, plain and as a target (3 cases
-		# of 60 s, twice, after a 60 s baseline): about 8 minutes.
-		migration) tests=run-migration.sh; opts+=(--smp 4 --timeout 900) ;;
-		esac
-		echo "=== kernel $k, machine '$scen': $tests"
-		set +e
-		"$top/scripts/vm-run.sh" "${opts[@]}" -- run-guest.sh $tests
-		st=$?
-		set -e
+		machine "$k" "$scen"
+		st=125 secs=0
+		[ ! -s "$logdir/$k-$scen.status" ] || read -r st secs < "$logdir/$k-$scen.status"
+		echo "=== kernel $k, machine '$scen': $tests (${secs} s)"
+		cat "$logdir/$k-$scen.out" 2>/dev/null || true
 		before=$tap_fail
 		count_tap "$logdir/$k-$scen.log"
-		record "kernel $k: $scen ($tests)" $st
+		record "kernel $k: $scen ($tests)" "$st"
+		times+=("kernel $k, machine $scen: ${secs} s")
 		# A failed run with no failed test (dirty kernel log, crash,
 		# timeout) still counts as one failure.
 		[ "$st" = 0 ] || [ "$tap_fail" != "$before" ] || extra_fail=$((extra_fail + 1))
@@ -116,6 +159,7 @@ done
 echo
 echo "=== summary"
 printf '%s\n' "${summary[@]}"
+printf '%s\n' "${times[@]}"
 echo "suites: $passed passed, $failed failed"
 echo "selftests (TAP, all kernels): $tap_pass passed, $tap_fail failed, $tap_skip skipped, $tap_xfail expected failures (kernel bugs)"
 [ ! -s "$logdir/xfail.txt" ] || cat "$logdir/xfail.txt"

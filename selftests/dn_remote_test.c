@@ -357,7 +357,7 @@ TEST_F(remote, fork_parent_and_child)
  * it finds every one still on node 0, and its data intact, after the
  * parent's traps and a worker pass.
  */
-TEST_F(remote, fork_cow_pages_stay)
+TEST_F_TIMEOUT(remote, fork_cow_pages_stay, 120)
 {
 	size_t len = DN_N * DN_PAGE;
 	struct dn_counters a, b;

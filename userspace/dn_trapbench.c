@@ -14,8 +14,11 @@
  *              reached (>= 45 % of the pages remote, waited for):
  *              each read traps, promotes, and its exchange sends a cold
  *              local page remote before the read completes.
- * Rounds interleave the three.  Prints one "DN-TRAPBENCH" line per round
- * and the medians; a benchmark, not a test: it asserts nothing.
+ * Rounds interleave the three.  For the two kinds of trap, the TLB
+ * shootdown and function-call IPIs that all CPUs received during the
+ * timed loop (/proc/interrupts "TLB:" and "CAL:"; the module flushes by
+ * function call) are counted per trap.  Prints one "DN-TRAPBENCH" line per
+ * round and the medians; a benchmark, not a test: it asserts nothing.
  *
  * Usage: dn_trapbench [--rounds N] [--pages N]   (root; module loaded)
  */
@@ -50,6 +53,37 @@ static char *map(size_t n)
 	return p;
 }
 
+/*
+ * IPIs received so far by all CPUs: TLB shootdowns plus function calls
+ * (the /proc/interrupts lines "TLB:" and "CAL:"), or -1.
+ */
+static long long ipis(void)
+{
+	char line[4096], *s, *end;
+	long long sum = 0, v;
+	int found = 0;
+	FILE *f = fopen("/proc/interrupts", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		s = strstr(line, "TLB:");
+		if (!s)
+			s = strstr(line, "CAL:");
+		if (!s)
+			continue;
+		found++;
+		for (s += 4;; s = end) {
+			v = strtoll(s, &end, 10);
+			if (end == s)
+				break;
+			sum += v;
+		}
+	}
+	fclose(f);
+	return found == 2 ? sum : -1;
+}
+
 /* ns per page of a first write to each of n fresh pages. */
 static double bench_minor(size_t n)
 {
@@ -65,11 +99,11 @@ static double bench_minor(size_t n)
 }
 
 /* ns per trap, no exchange: all pages evicted, worker paused, pct 0. */
-static double bench_trap(size_t n, long long *traps)
+static double bench_trap(size_t n, long long *traps, long long *ipi)
 {
 	char *p = map(n), cmd[96];
 	volatile char sink;
-	long long t0, f0;
+	long long t0, f0, i0;
 	size_t i;
 
 	memset(p, 2, n * PAGE);
@@ -79,10 +113,12 @@ static double bench_trap(size_t n, long long *traps)
 	if (write_str(DN_DEBUGFS "/evict", cmd))
 		die("debugfs evict");
 	f0 = read_ll(DN_SYSFS "/stats/remote_faults");
+	i0 = ipis();
 	t0 = now_ns();
 	for (i = 0; i < n; i++)
 		sink = p[i * PAGE];
 	t0 = now_ns() - t0;
+	*ipi = ipis() - i0;
 	(void)sink;
 	*traps = read_ll(DN_SYSFS "/stats/remote_faults") - f0;
 	munmap(p, n * PAGE);
@@ -100,11 +136,12 @@ static uint64_t pfn_of(int fd, void *addr)
 }
 
 /* ns per trap with its exchange: pct 50, worker on, remote pages read. */
-static double bench_exchange(size_t n, long long *traps, long long *exch)
+static double bench_exchange(size_t n, long long *traps, long long *exch,
+			     long long *ipi)
 {
 	uint64_t first, last, pfn;
 	char *p = map(n), **remote;
-	long long t0, f0, e0, rs, rz;
+	long long t0, f0, e0, i0, rs, rz;
 	volatile char sink;
 	size_t i, nr = 0;
 	int fd;
@@ -131,13 +168,15 @@ static double bench_exchange(size_t n, long long *traps, long long *exch)
 			break;
 	}
 	close(fd);
-	usleep(500000);		/* the worker fills the exchange pool */
+	usleep(500000);		/* the worker's passes settle */
 	f0 = read_ll(DN_SYSFS "/stats/remote_faults");
 	e0 = read_ll(DN_SYSFS "/stats/exchanges");
+	i0 = ipis();
 	t0 = now_ns();
 	for (i = 0; i < nr; i++)
 		sink = *remote[i];
 	t0 = now_ns() - t0;
+	*ipi = ipis() - i0;
 	(void)sink;
 	*traps = read_ll(DN_SYSFS "/stats/remote_faults") - f0;
 	*exch = read_ll(DN_SYSFS "/stats/exchanges") - e0;
@@ -167,7 +206,8 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	double mi[MAX_ROUNDS], tr[MAX_ROUNDS], ex[MAX_ROUNDS];
-	long long traps, traps2, exch;
+	double ti[MAX_ROUNDS], ei[MAX_ROUNDS];
+	long long traps, traps2, exch, ipi, ipi2;
 	int rounds = 5, r, c;
 	size_t pages = 4096;
 
@@ -190,19 +230,22 @@ int main(int argc, char **argv)
 		die("target_add / latency_ns 0 (module loaded? debugfs mounted?)");
 	for (r = 0; r < rounds; r++) {
 		mi[r] = bench_minor(pages);
-		tr[r] = bench_trap(pages, &traps);
-		ex[r] = bench_exchange(pages, &traps2, &exch);
-		printf("DN-TRAPBENCH round=%d pages=%zu minor_ns=%.0f trap_ns=%.0f trap_exchange_ns=%.0f trap_traps=%lld exch_traps=%lld exchanges=%lld trap_per_minor=%.2f trap_exchange_per_minor=%.2f trap_exchange_per_trap=%.2f\n",
+		tr[r] = bench_trap(pages, &traps, &ipi);
+		ex[r] = bench_exchange(pages, &traps2, &exch, &ipi2);
+		ti[r] = traps > 0 ? (double)ipi / traps : -1;
+		ei[r] = traps2 > 0 ? (double)ipi2 / traps2 : -1;
+		printf("DN-TRAPBENCH round=%d pages=%zu minor_ns=%.0f trap_ns=%.0f trap_exchange_ns=%.0f trap_traps=%lld exch_traps=%lld exchanges=%lld trap_per_minor=%.2f trap_exchange_per_minor=%.2f trap_exchange_per_trap=%.2f trap_ipis_per_trap=%.3f exchange_ipis_per_trap=%.3f\n",
 		       r, pages, mi[r], tr[r], ex[r], traps, traps2, exch,
-		       tr[r] / mi[r], ex[r] / mi[r], ex[r] / tr[r]);
+		       tr[r] / mi[r], ex[r] / mi[r], ex[r] / tr[r], ti[r], ei[r]);
 		fflush(stdout);
 	}
 	{
 		double m = median(mi, rounds), t = median(tr, rounds);
 		double e = median(ex, rounds);
 
-		printf("DN-TRAPBENCH median rounds=%d minor_ns=%.0f trap_ns=%.0f trap_exchange_ns=%.0f trap_per_minor=%.2f trap_exchange_per_minor=%.2f trap_exchange_per_trap=%.2f\n",
-		       rounds, m, t, e, t / m, e / m, e / t);
+		printf("DN-TRAPBENCH median rounds=%d minor_ns=%.0f trap_ns=%.0f trap_exchange_ns=%.0f trap_per_minor=%.2f trap_exchange_per_minor=%.2f trap_exchange_per_trap=%.2f trap_ipis_per_trap=%.3f exchange_ipis_per_trap=%.3f\n",
+		       rounds, m, t, e, t / m, e / m, e / t,
+		       median(ti, rounds), median(ei, rounds));
 	}
 	set_ll(DN_SYSFS "/remote_pct", 0);
 	return 0;

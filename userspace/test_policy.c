@@ -534,13 +534,19 @@ TEST(ring_fifo)
 	EXPECT_FALSE(dn_ring_push(&r, 1)) TH_LOG("no slots yet");
 }
 
-TEST(pick_room)
+TEST(recent_window)
 {
-	EXPECT_TRUE(dn_pick_room(17, 16));
-	EXPECT_FALSE(dn_pick_room(16, 16));
-	EXPECT_FALSE(dn_pick_room(0, 16));
-	EXPECT_TRUE(dn_pick_room(1, 0));
-	EXPECT_FALSE(dn_pick_room(0, 0));
+	struct dn_recent r;
+	unsigned long k;
+
+	memset(&r, 0, sizeof(r));
+	EXPECT_FALSE(dn_recent_has(&r, 0)) TH_LOG("empty: not even key 0");
+	for (k = 1; k <= DN_LOCAL_WINDOW + 1; k++)
+		dn_recent_add(&r, k);
+	EXPECT_FALSE(dn_recent_has(&r, 1)) TH_LOG("the oldest left");
+	for (k = 2; k <= DN_LOCAL_WINDOW + 1; k++)
+		EXPECT_TRUE(dn_recent_has(&r, k)) TH_LOG("key %lu", k);
+	EXPECT_FALSE(dn_recent_has(&r, DN_LOCAL_WINDOW + 2));
 }
 
 TEST(ring_capacity)
@@ -556,24 +562,23 @@ struct dn_pick_case {
 	const char *name;
 	const char *state;	/* per key, in ring order: g(one) o(ld) y(oung) */
 	size_t want;
-	unsigned long reserve;
+	const char *recent;	/* keys brought home last: never taken */
 	const char *victims;	/* expected keys, in pick order */
 	const char *left;	/* expected ring after, oldest first */
 };
 
 static const struct dn_pick_case dn_pick_cases[] = {
-	{ "worked example", "yoyo", 2, 0, "13", "02" },
-	{ "all old: the oldest", "oooo", 1, 0, "0", "123" },
-	{ "stale ones dropped", "ggoo", 1, 0, "2", "3" },
-	{ "all gone: nothing", "gggg", 1, 0, "", "" },
-	{ "all hot: 8 chances, then the oldest", "yyyyyyyyyy", 1, 0, "8", "901234567" },
-	{ "one hot page: taken anyway", "y", 1, 0, "0", "" },
-	{ "want more than live", "goy", 3, 0, "12", "" },
-	{ "empty ring", "", 1, 0, "", "" },
-	{ "reserve: the newest stay", "oooo", 4, 2, "01", "23" },
-	{ "reserve: nothing above it", "oo", 1, 2, "", "01" },
-	{ "reserve: a second chance goes behind it", "yooo", 1, 3, "1", "230" },
-	{ "reserve 16 of 17 old", "ooooooooooooooooo", 2, 16, "0", "123456789:;<=>?@" },
+	{ "worked example", "yoyo", 2, "", "13", "02" },
+	{ "all old: the oldest", "oooo", 1, "", "0", "123" },
+	{ "stale ones dropped", "ggoo", 1, "", "2", "3" },
+	{ "all gone: nothing", "gggg", 1, "", "", "" },
+	{ "all hot: 8 chances, then the oldest", "yyyyyyyyyy", 1, "", "8", "901234567" },
+	{ "one hot page: taken anyway", "y", 1, "", "0", "" },
+	{ "want more than live", "goy", 3, "", "12", "" },
+	{ "empty ring", "", 1, "", "", "" },
+	{ "recent ones stay", "oooo", 4, "02", "13", "02" },
+	{ "all recent: nothing, bounded", "oo", 1, "01", "", "01" },
+	{ "recent, hot: neither a chance nor taken", "yoy", 1, "0", "1", "20" },
 };
 
 static void dn_keys(char *out, const unsigned long *k, size_t n)
@@ -594,6 +599,7 @@ TEST(ring_select)
 		enum dn_page_state state[32];
 		unsigned long slot[32], victims[32], left[32], key;
 		char got[33], rest[33];
+		struct dn_recent recent;
 		struct dn_ring r;
 		size_t nleft = 0;
 
@@ -603,7 +609,10 @@ TEST(ring_select)
 				   t->state[i] == 'y' ? DN_PAGE_YOUNG : DN_PAGE_OLD;
 			dn_ring_push(&r, i);
 		}
-		n = dn_ring_select(&r, state, t->want, t->reserve, victims);
+		memset(&recent, 0, sizeof(recent));
+		for (i = 0; t->recent[i]; i++)
+			dn_recent_add(&recent, t->recent[i] - '0');
+		n = dn_ring_select(&r, state, t->want, &recent, victims);
 		dn_keys(got, victims, n);
 		while (dn_ring_pop(&r, &key))
 			left[nleft++] = key;
