@@ -99,20 +99,24 @@ unsigned long dn_exchange_count(const struct dn_split *s, unsigned long owed)
 /*
  * dn_worker_delta() - the pages the worker moves toward the split
  *
- * dn_split_delta(), less a slack of DN_EXCHANGE_MAX pages on the evicting
- * side: an excess that small is what exchanges in flight settle, or an RSS
- * that wobbles by a few pages (a stdio buffer); moving it would cost an
- * eviction and, 5 s later, a recount of an otherwise idle target.  The
- * negative side already has its slack in dn_split_delta().
+ * dn_split_delta(), less a slack of DN_EXCHANGE_MAX pages on either side
+ * (but at remote_pct 0, where every remote page comes home): an excess
+ * that small is what exchanges in flight settle, or an RSS that wobbles by
+ * a few pages (a stdio buffer, pages a system call wrote, born remote);
+ * moving it would cost an eviction or a homecoming that the next traps'
+ * exchanges undo, and, 5 s later, a recount of an otherwise idle target.
  *
  * Example: pct 50, local 516, remote 484 -> 0 (16 within the slack);
- * local 517, remote 483 -> 17; local 400, remote 600 -> -100.
+ * local 517, remote 483 -> 17; local 400, remote 600 -> -100; pct 25,
+ * local 100, remote 50 (short 13 of 113) -> 0; pct 0, remote 5 -> -5.
  */
 long dn_worker_delta(const struct dn_split *s)
 {
 	long delta = dn_split_delta(s);
 
-	return delta > 0 && delta <= DN_EXCHANGE_MAX ? 0 : delta;
+	if (!s->remote_pct)
+		return delta;
+	return delta >= -DN_EXCHANGE_MAX && delta <= DN_EXCHANGE_MAX ? 0 : delta;
 }
 
 /*

@@ -234,22 +234,35 @@ static void dn_workload_at(struct __test_metadata *_metadata,
 	}
 }
 
-/* A workload's case: skipped when the guest lacks the Debian program it runs. */
-#define DN_WORKLOAD_TEST(test, name, prog)				\
+/*
+ * A workload's case, at the variant's remote_pct but at most @max: skipped
+ * when the guest lacks the Debian program it runs.
+ *
+ * sqlite3 runs at 75 % in the 90 % variant: its in-memory database at the
+ * quick size is about 50 anonymous pages, so at 90 % its local capacity (5
+ * pages) is below the 8 pages the module always keeps (DN_LOCAL_WINDOW, so
+ * that every instruction completes): the split cannot be 90 %, and its
+ * queries, whose hot pages do not fit, trap over 2,000 times a second for
+ * more than the case's 10 minutes (measured on 6.1: 134,000 traps in 55 s,
+ * every one with its exchange).  scripts/figures.sh runs it at 90 % at the
+ * full size.
+ */
+#define DN_WORKLOAD_TEST(test, name, prog, max)				\
 TEST_F_TIMEOUT(workload, test, 600)					\
 {									\
 	DN_NEED_SETUP();						\
 	if (!dn_have(prog))						\
 		SKIP(return, "no %s in this guest", prog);		\
-	dn_workload_at(_metadata, name, variant->pct);			\
+	dn_workload_at(_metadata, name,					\
+		       variant->pct < (max) ? variant->pct : (max));	\
 }
 
-DN_WORKLOAD_TEST(qsort, "qsort", "/dn/bin/dn_qsort")
-DN_WORKLOAD_TEST(blackscholes, "blackscholes", "/dn/bin/dn_blackscholes")
-DN_WORKLOAD_TEST(sqlite_tpch, "tpch", "/usr/bin/sqlite3")
-DN_WORKLOAD_TEST(redis, "redis", "/usr/bin/redis-server")
-DN_WORKLOAD_TEST(sysbench, "sysbench", "/usr/bin/sysbench")
-DN_WORKLOAD_TEST(xz, "xz", "/usr/bin/xz")
+DN_WORKLOAD_TEST(qsort, "qsort", "/dn/bin/dn_qsort", 100)
+DN_WORKLOAD_TEST(blackscholes, "blackscholes", "/dn/bin/dn_blackscholes", 100)
+DN_WORKLOAD_TEST(sqlite_tpch, "tpch", "/usr/bin/sqlite3", 75)
+DN_WORKLOAD_TEST(redis, "redis", "/usr/bin/redis-server", 100)
+DN_WORKLOAD_TEST(sysbench, "sysbench", "/usr/bin/sysbench", 100)
+DN_WORKLOAD_TEST(xz, "xz", "/usr/bin/xz", 100)
 
 /*
  * A wrong answer fails the run: DN_WL_CORRUPT=1 makes the program flip one

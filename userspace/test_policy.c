@@ -452,7 +452,12 @@ TEST(worker_delta)
 	struct dn_split a = { 516, 484, 50 }, b = { 517, 483, 50 };
 	struct dn_split c = { 400, 600, 50 }, d = { 500, 500, 50 };
 	struct dn_split e = { 1000, 0, 50 };
+	struct dn_split f = { 100, 50, 25 }, g = { 100, 5, 0 };
+	struct dn_split h = { 95, 55, 25 };
 
+	EXPECT_EQ(0, dn_worker_delta(&f)) TH_LOG("short 13: the exchanges'");
+	EXPECT_EQ(-18, dn_worker_delta(&h)) TH_LOG("short 18: home");
+	EXPECT_EQ(-5, dn_worker_delta(&g)) TH_LOG("pct 0: every page home");
 	EXPECT_EQ(0, dn_worker_delta(&a));
 	EXPECT_EQ(17, dn_worker_delta(&b));
 	EXPECT_EQ(-100, dn_worker_delta(&c));
