@@ -125,6 +125,34 @@ static int dn_apply(struct mm_struct *mm, unsigned long addr,
 }
 
 /*
+ * The PMD entry that maps @addr in @mm, or NULL if there is none (no table
+ * below the PGD, P4D or PUD, or a bad one), or if the PUD maps a huge page
+ * (*@huge_pud set).  Caller holds the mmap lock.
+ */
+static pmd_t *dn_pmd_of(struct mm_struct *mm, unsigned long addr,
+			bool *huge_pud)
+{
+	pgd_t *pgd = pgd_offset(mm, addr);
+	p4d_t *p4d;
+	pud_t *pud;
+
+	*huge_pud = false;
+	if (pgd_none(*pgd) || pgd_bad(*pgd))
+		return NULL;
+	p4d = p4d_offset(pgd, addr);
+	if (p4d_none(*p4d) || p4d_bad(*p4d))
+		return NULL;
+	pud = pud_offset(p4d, addr);
+	if (pud_none(*pud))
+		return NULL;
+	if (pud_leaf(*pud) || pud_bad(*pud)) {
+		*huge_pud = true;
+		return NULL;
+	}
+	return pmd_offset(pud, addr);
+}
+
+/*
  * Call @fn on every existing PTE of [start, end) (page aligned, inside one
  * VMA), skipping huge PMD and PUD mappings, which are counted.  The caller
  * holds the mmap lock; @fn runs under the PTE lock.
@@ -134,29 +162,20 @@ int dn_walk_range(struct mm_struct *mm, unsigned long start,
 					       void *data), void *data)
 {
 	unsigned long addr, next;
-	pgd_t *pgd;
-	p4d_t *p4d;
-	pud_t *pud;
 	pmd_t *pmd, pmdval;
+	bool huge_pud;
 	int ret;
 
 	for (addr = start; addr < end; addr = next) {
 		next = pmd_addr_end(addr, end);
-		pgd = pgd_offset(mm, addr);
-		if (pgd_none(*pgd) || pgd_bad(*pgd))
-			continue;
-		p4d = p4d_offset(pgd, addr);
-		if (p4d_none(*p4d) || p4d_bad(*p4d))
-			continue;
-		pud = pud_offset(p4d, addr);
-		if (pud_none(*pud))
-			continue;
-		if (pud_leaf(*pud) || pud_bad(*pud)) {
+		pmd = dn_pmd_of(mm, addr, &huge_pud);
+		if (huge_pud) {
 			dn_stat_add(DN_STAT_SKIPPED_HUGE, 1);
 			next = pud_addr_end(addr, end);
 			continue;
 		}
-		pmd = pmd_offset(pud, addr);
+		if (!pmd)
+			continue;
 		pmdval = READ_ONCE(*pmd);
 		if (pmd_none(pmdval))
 			continue;
@@ -180,23 +199,15 @@ unsigned long dn_huge_anon_pages(struct mm_struct *mm, unsigned long start,
 				 unsigned long end)
 {
 	unsigned long addr, next, n = 0;
-	pgd_t *pgd;
-	p4d_t *p4d;
-	pud_t *pud;
-	pmd_t pmdval;
+	pmd_t *pmd, pmdval;
+	bool huge_pud;
 
 	for (addr = start; addr < end; addr = next) {
 		next = pmd_addr_end(addr, end);
-		pgd = pgd_offset(mm, addr);
-		if (pgd_none(*pgd) || pgd_bad(*pgd))
+		pmd = dn_pmd_of(mm, addr, &huge_pud);
+		if (!pmd)
 			continue;
-		p4d = p4d_offset(pgd, addr);
-		if (p4d_none(*p4d) || p4d_bad(*p4d))
-			continue;
-		pud = pud_offset(p4d, addr);
-		if (pud_none(*pud) || pud_leaf(*pud) || pud_bad(*pud))
-			continue;
-		pmdval = READ_ONCE(*pmd_offset(pud, addr));
+		pmdval = READ_ONCE(*pmd);
 		if (pmd_leaf(pmdval) && pmd_present(pmdval) &&
 		    PageAnon(pmd_page(pmdval)))
 			n += HPAGE_PMD_NR;
