@@ -195,6 +195,8 @@ static void dn_workload_at(struct __test_metadata *_metadata,
 	double wall;
 	int st;
 
+	/* The fixture set the variant's; a case may run at less. */
+	ASSERT_EQ(0, dn_set("remote_pct", pct));
 	snprintf(cmd, sizeof(cmd),
 		 "/dn/bin/dn-workload.sh --size quick %s " DN_WORK_DIR " 2>&1",
 		 name);
