@@ -120,16 +120,6 @@ long dn_worker_delta(const struct dn_split *s)
 }
 
 /*
- * dn_split_local() - local pages, from the resident total and the remote
- * count kept by events; 0 when the two disagree (pages freed while remote,
- * which only a recount sees).
- */
-unsigned long dn_split_local(unsigned long resident, unsigned long remote)
-{
-	return resident > remote ? resident - remote : 0;
-}
-
-/*
  * dn_recount_due() - must the worker walk the target's page tables?
  *
  * Between recounts the worker reads the resident total (O(1)) and the

@@ -55,7 +55,6 @@ long dn_split_delta(const struct dn_split *s);
 
 unsigned long dn_exchange_count(const struct dn_split *s, unsigned long owed);
 long dn_worker_delta(const struct dn_split *s);
-unsigned long dn_split_local(unsigned long resident, unsigned long remote);
 
 /**
  * struct dn_count_view - what the worker knows of a target between recounts

@@ -406,7 +406,7 @@ TEST(pressure_evict)
 	}
 }
 
-/* dn_exchange_count(), dn_split_local() */
+/* dn_exchange_count() */
 
 struct dn_exchange_case {
 	const char *name;
@@ -463,14 +463,6 @@ TEST(worker_delta)
 	EXPECT_EQ(-100, dn_worker_delta(&c));
 	EXPECT_EQ(0, dn_worker_delta(&d));
 	EXPECT_EQ(500, dn_worker_delta(&e));
-}
-
-TEST(split_local)
-{
-	EXPECT_EQ(600UL, dn_split_local(1000, 400));
-	EXPECT_EQ(0UL, dn_split_local(1000, 1000));
-	EXPECT_EQ(0UL, dn_split_local(10, 11));
-	EXPECT_EQ(5UL, dn_split_local(5, 0));
 }
 
 /* dn_recount_due() */
