@@ -15,11 +15,19 @@
  * dn_walk_range() checks every PMD first and passes only page tables to it.
  * Where that function is not exported to every module (7.2),
  * apply_to_page_range() does the same on the PMDs found to hold a page
- * table; it would allocate a missing table and calls back for empty PTEs
- * too, so only ranges with a table are passed and empty PTEs are skipped
- * (dn_apply()).  A table freed between the check and the call (an empty
- * one reclaimed under the mmap read lock) is allocated again, empty: the
- * cost of a page fault, nothing changes.
+ * table (it would allocate a missing one, and calls back for empty PTEs
+ * too: dn_apply() skips them).
+ *
+ * The mmap read lock does not keep a PMD as it is: under it, an empty page
+ * table can be freed (7.2's CONFIG_PT_RECLAIM, after MADV_DONTNEED), a
+ * file VMA's table retracted by khugepaged (6.5 and later), and a fault can
+ * then map a huge page where the table was.  The walk would then allocate
+ * a table the kernel just freed, or WARN on the huge PMD.  So each PMD is
+ * checked and walked under its PMD lock, which every one of those paths
+ * takes to change the PMD; the walk's own PTE lock nests inside it, as in
+ * the kernel (retract_page_tables()).  That needs split page-table locks
+ * (otherwise both are mm->page_table_lock): Debian's kernels have them.
+ * A walk that fails all the same is counted (stats/walk_errors).
  *
  * TLB flushes are batched: every path that makes PTEs PROT_NONE runs
  * in a struct dn_protect_batch, which marks a TLB flush pending from its
@@ -89,6 +97,15 @@ bool dn_vma_evictable(struct vm_area_struct *vma)
 	       !(vma->vm_flags & (VM_SHARED | VM_LOCKED));
 }
 
+/* The PTE lock must not be the PMD lock (dn_walk_range() nests them). */
+#if defined(USE_SPLIT_PTE_PTLOCKS)	/* up to 6.11 */
+#if !USE_SPLIT_PTE_PTLOCKS
+#error "disagg_node nests PTE locks in PMD locks: split PTE locks are needed"
+#endif
+#elif !defined(CONFIG_SPLIT_PTE_PTLOCKS)
+#error "disagg_node nests PTE locks in PMD locks: split PTE locks are needed"
+#endif
+
 #ifndef HAVE_EXPORT_APPLY_TO_EXISTING_PAGE_RANGE
 struct dn_apply_walk {
 	int (*fn)(pte_t *pte, unsigned long addr, void *data);
@@ -155,7 +172,11 @@ static pmd_t *dn_pmd_of(struct mm_struct *mm, unsigned long addr,
 /*
  * Call @fn on every existing PTE of [start, end) (page aligned, inside one
  * VMA), skipping huge PMD and PUD mappings, which are counted.  The caller
- * holds the mmap lock; @fn runs under the PTE lock.
+ * holds the mmap lock; @fn runs under the PMD lock and the PTE lock, and
+ * returns 0 to go on or a positive value to stop the walk.
+ *
+ * Return: 0, @fn's positive value, or a negative errno from the kernel's
+ * walk (counted in stats/walk_errors).
  */
 int dn_walk_range(struct mm_struct *mm, unsigned long start,
 		  unsigned long end, int (*fn)(pte_t *pte, unsigned long addr,
@@ -163,6 +184,7 @@ int dn_walk_range(struct mm_struct *mm, unsigned long start,
 {
 	unsigned long addr, next;
 	pmd_t *pmd, pmdval;
+	spinlock_t *pml;	/* the PMD lock: keeps *pmd a page table */
 	bool huge_pud;
 	int ret;
 
@@ -174,16 +196,22 @@ int dn_walk_range(struct mm_struct *mm, unsigned long start,
 			next = pud_addr_end(addr, end);
 			continue;
 		}
-		if (!pmd)
+		if (!pmd || pmd_none(READ_ONCE(*pmd)))
 			continue;
-		pmdval = READ_ONCE(*pmd);
-		if (pmd_none(pmdval))
-			continue;
-		if (pmd_leaf(pmdval) || pmd_bad(pmdval) || !pmd_present(pmdval)) {
+		pml = pmd_lock(mm, pmd);
+		pmdval = *pmd;
+		if (pmd_none(pmdval)) {
+			ret = 0;
+		} else if (pmd_leaf(pmdval) || pmd_bad(pmdval) ||
+			   !pmd_present(pmdval)) {
 			dn_stat_add(DN_STAT_SKIPPED_HUGE, 1);
-			continue;
+			ret = 0;
+		} else {
+			ret = dn_apply(mm, addr, next - addr, fn, data);
 		}
-		ret = dn_apply(mm, addr, next - addr, fn, data);
+		spin_unlock(pml);
+		if (ret < 0)
+			dn_stat_add(DN_STAT_WALK_ERRORS, 1);
 		if (ret)
 			return ret;
 		cond_resched();

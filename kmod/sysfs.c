@@ -339,6 +339,7 @@ DN_SATTR(evict_window_accessed, DN_STAT_EVICT_WINDOW_ACCESSED);
 DN_SATTR(hook_protected, DN_STAT_HOOK_PROTECTED);
 DN_SATTR(recounts, DN_STAT_RECOUNTS);
 DN_SATTR(worker_ns, DN_STAT_WORKER_NS);
+DN_SATTR(walk_errors, DN_STAT_WALK_ERRORS);
 
 static struct attribute *dn_stat_attrs[] = {
 	&dn_sattr_remote_faults.ka.attr,
@@ -362,6 +363,7 @@ static struct attribute *dn_stat_attrs[] = {
 	&dn_sattr_hook_protected.ka.attr,
 	&dn_sattr_recounts.ka.attr,
 	&dn_sattr_worker_ns.ka.attr,
+	&dn_sattr_walk_errors.ka.attr,
 	NULL,
 };
 

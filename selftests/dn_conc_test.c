@@ -546,6 +546,9 @@ FIXTURE_TEARDOWN(conc)
 		}
 		close(self->kmsg);
 	}
+	/* A page-table walk the kernel refused (stats/walk_errors). */
+	if (self->loaded && dn_loaded())
+		EXPECT_EQ(0, dn_stat("walk_errors"));
 	if (self->loaded && dn_loaded())
 		EXPECT_EQ(0, dn_unload());
 }

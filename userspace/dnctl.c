@@ -422,6 +422,7 @@ static int watch(long ms, long count)
 static const char * const gcounters[] = {
 	"remote_faults", "promotions", "exchanges", "evictions", "homecomings",
 	"injected_delay_ns", "exchange_misses", "recounts", "worker_ns",
+	"walk_errors",
 };
 
 #define DN_NG	(sizeof(gcounters) / sizeof(gcounters[0]))
