@@ -246,10 +246,14 @@ int dn_target_add_pid(pid_t pid);
 struct mm_struct *dn_pid_mm(pid_t pid, pid_t *tgid);
 int dn_target_remove_pid(pid_t pid);
 void dn_targets_reap(void);
+void dn_target_gone(struct dn_target *t);
 void dn_target_moved(struct dn_target *t, long to_remote);
 void dn_target_split(struct dn_target *t, struct dn_split *split);
 extern struct mutex dn_targets_lock;
 extern struct list_head dn_targets;
+
+/* notify.c */
+extern const struct mmu_notifier_ops dn_mn_ops;
 
 /* The page a present PTE maps, or NULL. */
 static inline struct page *dn_pte_page(pte_t pte)

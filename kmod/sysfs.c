@@ -203,7 +203,10 @@ static ssize_t target_add_store(struct kobject *kobj,
 	ret = dn_parse_pid(buf, "target_add", &pid);
 	if (!ret)
 		ret = dn_target_add_pid(pid);
-	return ret ? ret : count;
+	if (ret)
+		return ret;
+	dn_evict_kick();	/* the new target's split */
+	return count;
 }
 
 static ssize_t target_remove_store(struct kobject *kobj,

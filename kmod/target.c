@@ -5,14 +5,13 @@
  * A process becomes a target by itself when it traps on a remote page or
  * first touches a page on the remote node (hook.c), or when a pid is written
  * to target_add.  Children created by fork trap on the remote pages they
- * inherit and so become targets by themselves.  Each target has an mmu
- * notifier: release() marks it dead when the address space goes away, and
- * the worker frees it; invalidate_range_start() takes the remote pages
- * that leave the page tables (freed, unmapped, migrated by anyone but the
- * module, which counts its own moves) off the target's remote count, so
- * that the count does not drift; invalidate_range_end() on mprotect
- * re-protects the range, since mprotect rebuilds PTEs from the VMA's
- * protection.
+ * inherit and so become targets by themselves.
+ *
+ * This file is the registry: it owns each target's state (its counts, its
+ * ring of local pages, its sysfs directory) and calls into no other file of
+ * the module.  Each target has an mmu notifier, whose callbacks (notify.c)
+ * keep the counts true when others change the address space; the worker
+ * frees a target once its address space is gone (dn_targets_reap()).
  */
 #define pr_fmt(fmt) "disagg_node: " fmt
 
@@ -62,92 +61,15 @@ static void dn_target_unhash(struct dn_target *t)
 	spin_unlock(&dn_target_hash_lock);
 }
 
-static void dn_mn_release(struct mmu_notifier *mn, struct mm_struct *mm)
+/*
+ * dn_target_gone - @t's address space is going (its notifier's release):
+ * no trap finds it any more; the worker frees it (dn_targets_reap()).
+ */
+void dn_target_gone(struct dn_target *t)
 {
-	struct dn_target *t = container_of(mn, struct dn_target, mn);
-
 	WRITE_ONCE(t->dead, true);
 	dn_target_unhash(t);
-	dn_evict_kick();
 }
-
-/* Remote anonymous pages mapped in a range (dn_mn_invalidate_range_start). */
-static int dn_count_remote_pte(pte_t *ptep, unsigned long addr, void *data)
-{
-	struct page *page = dn_pte_page(ptep_get(ptep));
-
-	if (dn_page_remote(page) && PageAnon(page))
-		(*(unsigned long *)data)++;
-	return 0;
-}
-
-/*
- * Pages about to be unmapped (munmap, MADV_DONTNEED, exit of a COW
- * sharer) or migrated (a promotion, move_pages(2), compaction): the remote
- * ones leave the target's count now.  The caller guarantees the page
- * tables of the range for the length of the invalidation, as for its own
- * walk.  The module's own migrations carry &dn_dev as owner: their callers
- * count them.  A non-blocking invalidation (the OOM reaper) is not
- * walked: its address space is going.
- */
-static int dn_mn_invalidate_range_start(struct mmu_notifier *mn,
-					const struct mmu_notifier_range *range)
-{
-	struct dn_target *t = container_of(mn, struct dn_target, mn);
-	unsigned long n = 0;
-
-	switch (range->event) {
-	case MMU_NOTIFY_UNMAP:
-	case MMU_NOTIFY_CLEAR:
-	case MMU_NOTIFY_MIGRATE:
-		break;
-	default:
-		return 0;
-	}
-	if (range->owner == &dn_dev || !mmu_notifier_range_blockable(range) ||
-	    READ_ONCE(t->dead))
-		return 0;
-	/*
-	 * An unmap whose range a VMA still covers is mremap() moving the
-	 * page tables (munmap() detaches its VMAs first; both hold the mmap
-	 * lock): the pages stay, elsewhere.  The ring's entries for them are
-	 * stale: a recount, at most once per second, refills it.
-	 */
-	if (range->event == MMU_NOTIFY_UNMAP &&
-	    vma_lookup(range->mm, range->start)) {
-		if (time_after(jiffies, READ_ONCE(t->counted_at) + HZ)) {
-			WRITE_ONCE(t->recount, true);
-			dn_evict_kick();
-		}
-		return 0;
-	}
-	dn_walk_range(range->mm, range->start, range->end,
-		      dn_count_remote_pte, &n);
-	if (n) {
-		atomic_long_sub(n, &t->remote);
-		atomic_long_add(n, &t->moved);
-	}
-	return 0;
-}
-
-static void dn_mn_invalidate_range_end(struct mmu_notifier *mn,
-				       const struct mmu_notifier_range *range)
-{
-	/*
-	 * mprotect() rebuilds PTEs from the VMA's protection, which makes
-	 * PROT_NONE remote pages accessible: protect them again before the
-	 * caller returns to user mode.
-	 */
-	if (range->event == MMU_NOTIFY_PROTECTION_VMA && current->mm == range->mm &&
-	    READ_ONCE(dn_dev.trap))
-		dn_queue_reprotect(range->start, range->end);
-}
-
-static const struct mmu_notifier_ops dn_mn_ops = {
-	.release = dn_mn_release,
-	.invalidate_range_start = dn_mn_invalidate_range_start,
-	.invalidate_range_end = dn_mn_invalidate_range_end,
-};
 
 /* targets/PID/ files */
 struct dn_tattr {
@@ -457,8 +379,6 @@ int dn_target_add_pid(pid_t pid)
 		return PTR_ERR(mm);
 	ret = dn_target_add(mm, tgid);
 	mmput(mm);
-	if (!ret)
-		dn_evict_kick();
 	return ret;
 }
 
