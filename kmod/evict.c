@@ -280,17 +280,21 @@ static unsigned long dn_clock_sweep(struct dn_target *t, struct mm_struct *mm,
 	return n;
 }
 
-/* What the worker moves for @t: the split's delta, at least @pressure. */
-static long dn_target_delta(struct dn_target *t, unsigned long pressure,
-			    struct dn_split *split)
+/* The worker's plan for @t now (policy.c), and its split. */
+static void dn_target_plan(struct dn_target *t, unsigned long pressure,
+			   struct dn_split *split, struct dn_plan *plan)
 {
-	long delta;
+	struct dn_plan_in in = {
+		.pressure = pressure,
+		.stuck = READ_ONCE(t->shared),
+		.batch = READ_ONCE(dn_dev.evict_batch),
+	};
 
-	dn_target_split(t, split);
-	delta = dn_worker_delta(split);
-	if (delta >= 0 && pressure > (unsigned long)delta)
-		delta = pressure;
-	return delta;
+	dn_target_split(t, &in.split);
+	if (dn_worker_delta(&in.split) < 0)
+		in.headroom = dn_local_headroom();
+	dn_worker_plan(&in, plan);
+	*split = in.split;
 }
 
 /*
@@ -364,11 +368,11 @@ static bool dn_balance_target(struct dn_target *t, unsigned long pressure,
 	struct mm_struct *mm = t->mm;
 	struct dn_count_view v;
 	struct dn_split split;
+	struct dn_plan plan;
 	unsigned long batch = READ_ONCE(dn_dev.evict_batch);
-	unsigned long moved, n, sweeps, total = 0;
+	unsigned long moved, n, sweeps, want, total = 0;
 	u64 deadline;
 	bool full = false, recount, busy = false;
-	long delta;
 
 	if (!mmget_not_zero(mm))
 		return false;
@@ -380,11 +384,8 @@ static bool dn_balance_target(struct dn_target *t, unsigned long pressure,
 	v.ms_since = jiffies_to_msecs(jiffies - t->counted_at);
 	v.forced = force || READ_ONCE(t->recount);
 	recount = dn_recount_due(&v);
-	delta = dn_target_delta(t, pressure, &split);
-	if (delta < 0 && (split.remote <= READ_ONCE(t->shared) ||
-			  !dn_local_headroom()))
-		delta = 0;	/* nothing that can come home, or no room */
-	if (!recount && !delta)
+	dn_target_plan(t, pressure, &split, &plan);
+	if (!recount && !plan.evict && !plan.home)
 		goto out_mmput;		/* nothing changed: O(1) */
 	if (!mmap_read_trylock(mm)) {
 		busy = true;
@@ -395,17 +396,18 @@ static bool dn_balance_target(struct dn_target *t, unsigned long pressure,
 
 	if (recount) {
 		dn_recount(t, mm, v.remote_pct);
-		delta = dn_target_delta(t, pressure, &split);
+		dn_target_plan(t, pressure, &split, &plan);
 	}
 
 	/*
 	 * Evict toward the split, evict_batch pages at a time, for
 	 * DN_PASS_MS at most: the next pass goes on.
 	 */
+	want = plan.evict;
 	deadline = ktime_get_ns() + DN_PASS_MS * NSEC_PER_MSEC;
-	for (sweeps = 0; delta > 0 && sweeps < DN_PASS_SWEEPS && !full &&
+	for (sweeps = 0; want && sweeps < DN_PASS_SWEEPS && !full &&
 	     ktime_get_ns() < deadline; sweeps++) {
-		n = dn_evict_victims(t, mm, min_t(unsigned long, delta, batch));
+		n = dn_evict_victims(t, mm, min(want, batch));
 		if (!n)
 			break;
 		dn_sort_addrs(dn_victims, n);
@@ -418,23 +420,21 @@ static bool dn_balance_target(struct dn_target *t, unsigned long pressure,
 		total += moved;
 		if (!moved)
 			break;
-		delta -= moved;
+		want -= min(want, moved);
 		cond_resched();
 	}
-	if (delta > 0 && !full && total)
+	if (want && !full && total)
 		dn_more_work = true;	/* cut short: the next pass at once */
 	if (full)
 		dn_stat_add(DN_STAT_REMOTE_FULL, 1);
 
-	if (delta < 0 && split.remote > READ_ONCE(t->shared)) {
-		/* Bring remote pages home, the first ones found, if room. */
-		struct dn_home_walk h = { .home = dn_victims };
+	if (plan.home) {
+		/* Bring remote pages home, the first ones found. */
+		struct dn_home_walk h = { .home = dn_victims, .want = plan.home };
 		unsigned long i;
 
-		h.want = min3((unsigned long)-delta, batch, dn_local_headroom());
-		if (h.want)
-			dn_scan_mm(mm, 0, TASK_SIZE, true, &h.evictable,
-				   dn_home_pte, &h);
+		dn_scan_mm(mm, 0, TASK_SIZE, true, &h.evictable,
+			   dn_home_pte, &h);
 		if (h.nr) {
 			moved = dn_move_pages(mm, h.home, h.nr, dn_dev.local_nid,
 					      &full, &dn_worker_buf);

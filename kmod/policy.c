@@ -120,6 +120,43 @@ long dn_worker_delta(const struct dn_split *s)
 }
 
 /*
+ * dn_worker_plan() - what the worker does for a target in one pass
+ *
+ * The split's delta beyond the exchanges' slack (dn_worker_delta()): an
+ * excess of local pages is evicted, at least as many as the local node
+ * lacks above its watermarks (@pressure: the node must stay above them,
+ * or promotions fail); a shortfall brings remote pages home, at most
+ * @batch per pass and no more than the local node has to spare, and none
+ * when every remote page is one that cannot come home.
+ *
+ * Example: pct 50, local 600, remote 400 -> evict 100; pressure 150 ->
+ * evict 150; local 400, remote 600, headroom 1000, batch 64 -> home 64;
+ * headroom 30 -> home 30; headroom 0 -> nothing; remote 600 all stuck ->
+ * nothing; local 510, remote 490 -> nothing (the exchanges' slack).
+ */
+void dn_worker_plan(const struct dn_plan_in *in, struct dn_plan *p)
+{
+	long delta = dn_worker_delta(&in->split);
+	unsigned long want;
+
+	p->evict = 0;
+	p->home = 0;
+	if (delta >= 0) {
+		p->evict = (unsigned long)delta > in->pressure ?
+			   (unsigned long)delta : in->pressure;
+		return;
+	}
+	if (in->split.remote <= in->stuck)
+		return;
+	want = (unsigned long)-delta;
+	if (want > in->split.remote - in->stuck)
+		want = in->split.remote - in->stuck;
+	if (want > in->batch)
+		want = in->batch;
+	p->home = want < in->headroom ? want : in->headroom;
+}
+
+/*
  * dn_recount_due() - must the worker walk the target's page tables?
  *
  * Between recounts the worker reads the resident total (O(1)) and the

@@ -77,6 +77,36 @@ struct dn_count_view {
 };
 
 bool dn_recount_due(const struct dn_count_view *v);
+
+/**
+ * struct dn_plan - what one worker pass does for one target
+ * @evict: pages to send to the remote node.
+ * @home: pages to bring home.
+ *
+ * At most one of the two is non-zero.
+ */
+struct dn_plan {
+	unsigned long evict;
+	unsigned long home;
+};
+
+/**
+ * struct dn_plan_in - what the worker's plan is made from
+ * @split: the target's split now (dn_target_split()).
+ * @pressure: free pages the local node lacks (dn_pressure_evict()).
+ * @stuck: remote pages that cannot come home (shared with a non-target).
+ * @headroom: free local pages to spare for pages coming home.
+ * @batch: the evict_batch setting, pages brought home per pass at most.
+ */
+struct dn_plan_in {
+	struct dn_split split;
+	unsigned long pressure;
+	unsigned long stuck;
+	unsigned long headroom;
+	unsigned long batch;
+};
+
+void dn_worker_plan(const struct dn_plan_in *in, struct dn_plan *p);
 unsigned long dn_idle_delay_ms(unsigned long period_ms, unsigned int idle);
 
 /*

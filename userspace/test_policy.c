@@ -465,6 +465,44 @@ TEST(worker_delta)
 	EXPECT_EQ(500, dn_worker_delta(&e));
 }
 
+/* dn_worker_plan() */
+
+struct dn_plan_case {
+	const char *name;
+	struct dn_plan_in in;
+	unsigned long evict, home;
+};
+
+static const struct dn_plan_case dn_plan_cases[] = {
+	/* { local, remote, pct }, pressure, stuck, headroom, batch */
+	{ "excess", { { 600, 400, 50 }, 0, 0, 1000, 64 }, 100, 0 },
+	{ "pressure above the excess", { { 600, 400, 50 }, 150, 0, 0, 64 }, 150, 0 },
+	{ "pressure, split exact", { { 500, 500, 50 }, 20, 0, 0, 64 }, 20, 0 },
+	{ "within the slack", { { 510, 490, 50 }, 0, 0, 1000, 64 }, 0, 0 },
+	{ "short: home, one batch", { { 400, 600, 50 }, 0, 0, 1000, 64 }, 0, 64 },
+	{ "short: home, the headroom", { { 400, 600, 50 }, 0, 0, 30, 64 }, 0, 30 },
+	{ "short: no headroom", { { 400, 600, 50 }, 0, 0, 0, 64 }, 0, 0 },
+	{ "short: every remote page stuck", { { 400, 600, 50 }, 0, 600, 1000, 64 }, 0, 0 },
+	{ "short: some stuck", { { 400, 600, 50 }, 0, 590, 1000, 64 }, 0, 10 },
+	{ "pct 0: all home", { { 100, 5, 0 }, 0, 0, 1000, 64 }, 0, 5 },
+	{ "pct 100: all out", { { 100, 0, 100 }, 0, 0, 1000, 64 }, 92, 0 },
+	{ "empty", { { 0, 0, 50 }, 0, 0, 1000, 64 }, 0, 0 },
+};
+
+TEST(worker_plan)
+{
+	size_t k;
+
+	for (k = 0; k < ARRAY_SIZE(dn_plan_cases); k++) {
+		const struct dn_plan_case *t = &dn_plan_cases[k];
+		struct dn_plan p;
+
+		dn_worker_plan(&t->in, &p);
+		EXPECT_EQ(t->evict, p.evict) TH_LOG("case '%s'", t->name);
+		EXPECT_EQ(t->home, p.home) TH_LOG("case '%s'", t->name);
+	}
+}
+
 /* dn_recount_due() */
 
 struct dn_recount_case {
