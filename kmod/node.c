@@ -4,7 +4,7 @@
  * the region as a CPU-less, lower-tier, ZONE_MOVABLE node, and removing it.
  *
  * The rule by which the region and the node are chosen (see also
- * Documentation/admin-guide/disagg_node.rst):
+ * Documentation/admin-guide/disagg_node/usage.rst):
  *
  * Region: a "Reserved" range in /proc/iomem (E820 reserved) of at
  * least one memory block that the firmware memory map (/sys/firmware/memmap,
