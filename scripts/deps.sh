@@ -26,7 +26,7 @@ fi
 
 need_pkgs=(build-essential bc kmod cpio gzip xz-utils zstd qemu-system-x86
 	   busybox-static numactl libnuma-dev dwarves linux-source-6.1
-	   python3 file gnuplot-nox
+	   python3 python3-docutils file gnuplot-nox
 	   linux-perf sqlite3 redis-tools sysbench stress-ng)
 
 apt_updated=0

@@ -70,6 +70,8 @@ record "host: check-dmesg self-test" $?
 record "host: figures.sh CSV self-test" $?
 make -s checkpatch
 record "host: checkpatch --strict" $?
+"$top/scripts/check-docs.sh"
+record "host: docs render (docutils)" $?
 set -e
 make -s unit
 for u in "test_policy:policy core" "test_stats:benchmark statistics"; do
