@@ -382,8 +382,9 @@ static inline int dn_iomem_entries(void)
 } while (0)
 
 /*
- * Remote-memory semantics (Documentation/dev/remote-abi.md): counters,
- * the debugfs test hooks, touching pages, timing and child processes.
+ * Remote-memory semantics (contract:
+ * Documentation/ABI/testing/sysfs-kernel-mm-disagg_node): counters, the
+ * debugfs test hooks, touching pages, timing and child processes.
  */
 #define DN_DEBUGFS	"/sys/kernel/debug/disagg_node"
 #define DN_PAGE_WORDS	(DN_PAGE / sizeof(uint64_t))

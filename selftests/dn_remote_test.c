@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * disagg_node selftests of remote-memory semantics (issue #3, contract in
- * Documentation/dev/remote-abi.md): remote pages of a target trap on every
- * CPU access, each trap is counted once and promotes the page, and the
- * balancing worker holds the local:remote split.
+ * Documentation/ABI/testing/sysfs-kernel-mm-disagg_node): remote pages of a
+ * target trap on every CPU access, each trap is counted once and promotes
+ * the page, and the balancing worker holds the local:remote split.
  *
  * Needs the normal test machine (memmap= reservation, empty possible node)
  * and a module built with the feature (debugfs disagg_node/); skips
