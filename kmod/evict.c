@@ -154,7 +154,10 @@ static int dn_clock_pte(pte_t *ptep, unsigned long addr, void *data)
 	return 0;
 }
 
-/* Homecoming: the first remote pages of private anonymous mappings. */
+/*
+ * Homecoming: remote pages of private anonymous mappings, the first found
+ * from the target's home hand.
+ */
 struct dn_home_walk {
 	bool evictable;
 	unsigned long want;
@@ -429,13 +432,19 @@ static bool dn_balance_target(struct dn_target *t, unsigned long pressure,
 		dn_stat_add(DN_STAT_REMOTE_FULL, 1);
 
 	if (plan.home) {
-		/* Bring remote pages home, the first ones found. */
+		/* Bring remote pages home. */
 		struct dn_home_walk h = { .home = dn_victims, .want = plan.home };
 		unsigned long i;
 
-		dn_scan_mm(mm, 0, TASK_SIZE, true, &h.evictable,
+		/* From where the last search stopped: each page is seen once. */
+		dn_scan_mm(mm, t->home_hand, TASK_SIZE, true, &h.evictable,
 			   dn_home_pte, &h);
+		if (h.nr < h.want)
+			dn_scan_mm(mm, 0, t->home_hand, true, &h.evictable,
+				   dn_home_pte, &h);
 		if (h.nr) {
+			t->home_hand = h.home[h.nr - 1] + PAGE_SIZE;
+			dn_sort_addrs(h.home, h.nr);
 			moved = dn_move_pages(mm, h.home, h.nr, dn_dev.local_nid,
 					      &full, &dn_worker_buf);
 			dn_target_moved(t, -(long)moved);

@@ -173,6 +173,8 @@ enum dn_tstat {
  * @seq: order of addition (dn_target_next()); dn_targets_lock.
  * @dead: the address space is gone (release ran); the worker frees it.
  * @hand: clock hand, a user address; dn_move_lock.
+ * @home_hand: where the worker's next search for remote pages to bring
+ *	home starts, a user address; dn_move_lock.
  * @remote: remote anonymous pages mapped by the target: the last recount,
  *	then kept by the module's own moves (exchange, eviction, homecoming,
  *	first touch) and by the mmu notifier for everything else that unmaps
@@ -214,6 +216,7 @@ struct dn_target {
 	u64 seq;
 	bool dead;
 	unsigned long hand;
+	unsigned long home_hand;
 	atomic_long_t remote;
 	unsigned long shared;
 	unsigned long huge;
