@@ -16,6 +16,12 @@
  * local node is also kept above its high watermark, so that promotions
  * (which fail below it) succeed.
  *
+ * The worker is a kernel thread of its own, "disagg_node", at SCHED_IDLE:
+ * it runs only on a CPU that nothing else wants, so it never takes a CPU
+ * from a running program, and its CPU time is its thread's
+ * (/proc/PID/schedstat).  What it does not get done meanwhile, the
+ * exchanges on the fault path cover.
+ *
  * The worker never runs on the fault path and holds only the mmap read
  * lock: faults on other pages proceed while it works.  It holds a reference
  * on one target at a time (dn_target_next()), never dn_targets_lock, so a
@@ -24,11 +30,13 @@
 #define pr_fmt(fmt) "disagg_node: " fmt
 
 #include <linux/highmem.h>
+#include <linux/kthread.h>
 #include <linux/migrate.h>
 #include <linux/mm.h>
 #include <linux/mmzone.h>
 #include <linux/pagemap.h>
 #include <linux/sched/signal.h>
+#include <uapi/linux/sched/types.h>
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
 #include <linux/vmstat.h>
@@ -41,8 +49,10 @@
 /* Free pages kept above the local node's high watermarks. */
 #define DN_WMARK_MARGIN		512
 
-static void dn_evict_workfn(struct work_struct *work);
-static DECLARE_DELAYED_WORK(dn_evict_work, dn_evict_workfn);
+static void dn_evict_workfn(struct kthread_work *work);
+static DEFINE_KTHREAD_DELAYED_WORK(dn_evict_work, dn_evict_workfn);
+/* The worker's thread; set by dn_evict_init(), gone in dn_evict_exit(). */
+static struct kthread_worker *dn_kworker;
 
 /*
  * dn_move_lock serialises the users of the buffers below and protects each
@@ -58,8 +68,7 @@ static DEFINE_MUTEX(dn_pass_lock);
 /*
  * dn_kick_lock protects dn_work_enabled.  Queueing dn_evict_work checks it
  * under the lock, so once dn_evict_stop() clears it no one queues the work
- * again and one cancel_delayed_work_sync() is final: the disable-then-cancel
- * pattern of disable_delayed_work_sync() (6.9 and later) on every kernel.
+ * again and one kthread_cancel_delayed_work_sync() is final.
  */
 static DEFINE_SPINLOCK(dn_kick_lock);
 static bool dn_work_enabled;
@@ -72,10 +81,10 @@ static void dn_evict_queue(unsigned long delay, bool kick)
 	spin_lock_irqsave(&dn_kick_lock, flags);
 	if (dn_work_enabled) {
 		if (kick)
-			mod_delayed_work(dn_unbound_wq, &dn_evict_work, 0);
+			kthread_mod_delayed_work(dn_kworker, &dn_evict_work, 0);
 		else
-			queue_delayed_work(dn_unbound_wq, &dn_evict_work,
-					   delay);
+			kthread_queue_delayed_work(dn_kworker, &dn_evict_work,
+						   delay);
 	}
 	spin_unlock_irqrestore(&dn_kick_lock, flags);
 }
@@ -499,7 +508,7 @@ static bool dn_pass(bool force)
 /* Passes in a row that found nothing to do; the worker's own. */
 static unsigned int dn_idle_passes;
 
-static void dn_evict_workfn(struct work_struct *work)
+static void dn_evict_workfn(struct kthread_work *work)
 {
 	u64 t0 = ktime_get_ns();
 	bool busy = false;
@@ -607,11 +616,33 @@ out_mmput:
 	return ret ? ret : moved;
 }
 
-/* Allocate the worker's buffers; dn_evict_start() starts it. */
+/*
+ * Allocate the worker's buffers and create its thread, at SCHED_IDLE;
+ * dn_evict_start() starts it.
+ */
 int dn_evict_init(struct dn_dev *dn)
 {
+	struct sched_attr attr = { .sched_policy = SCHED_IDLE };
+	int ret;
+
 	dn_victims = kvcalloc(DN_EVICT_BATCH_MAX, sizeof(*dn_victims), GFP_KERNEL);
-	return dn_victims ? 0 : -ENOMEM;
+	if (!dn_victims)
+		return -ENOMEM;
+	dn_kworker = kthread_create_worker(0, "disagg_node");
+	if (IS_ERR(dn_kworker)) {
+		ret = PTR_ERR(dn_kworker);
+		goto err_free_victims;
+	}
+	ret = sched_setattr_nocheck(dn_kworker->task, &attr);
+	if (ret)
+		goto err_destroy_worker;
+	return 0;
+
+err_destroy_worker:
+	kthread_destroy_worker(dn_kworker);
+err_free_victims:
+	kvfree(dn_victims);
+	return ret;
 }
 
 void dn_evict_start(struct dn_dev *dn)
@@ -628,10 +659,11 @@ void dn_evict_stop(struct dn_dev *dn)
 	spin_lock_irq(&dn_kick_lock);
 	dn_work_enabled = false;
 	spin_unlock_irq(&dn_kick_lock);
-	cancel_delayed_work_sync(&dn_evict_work);
+	kthread_cancel_delayed_work_sync(&dn_evict_work);
 }
 
 void dn_evict_exit(struct dn_dev *dn)
 {
+	kthread_destroy_worker(dn_kworker);
 	kvfree(dn_victims);
 }

@@ -20,15 +20,13 @@
 #include "policy.h"
 
 /*
- * The system workqueues under their current names: 7.2 deprecates
- * system_wq and system_unbound_wq (HAVE_SYSTEM_PERCPU_WQ).
+ * The per-CPU system workqueue under its current name: 7.2 deprecates
+ * system_wq (HAVE_SYSTEM_PERCPU_WQ).
  */
 #ifdef HAVE_SYSTEM_PERCPU_WQ
 #define dn_percpu_wq	system_percpu_wq
-#define dn_unbound_wq	system_dfl_wq
 #else
 #define dn_percpu_wq	system_wq
-#define dn_unbound_wq	system_unbound_wq
 #endif
 
 /* Abstract distance of the remote node: that of slow memory in dax/kmem. */
