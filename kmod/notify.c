@@ -68,17 +68,14 @@ static int dn_mn_invalidate_range_start(struct mmu_notifier *mn,
 	/*
 	 * An unmap whose range a VMA still covers is mremap() moving the
 	 * page tables (munmap() detaches its VMAs first; both hold the mmap
-	 * lock): the pages stay, elsewhere.  The ring's entries for them are
-	 * stale: a recount, at most once per second, refills it.
+	 * lock): the pages stay, elsewhere, and so do their counts.  The
+	 * ring's entries for them are stale: picks drop them, and an
+	 * exchange that finds the ring empty refills it with a bounded scan
+	 * (exchange.c), as after any change the ring did not see.
 	 */
 	if (range->event == MMU_NOTIFY_UNMAP &&
-	    vma_lookup(range->mm, range->start)) {
-		if (time_after(jiffies, READ_ONCE(t->counted_at) + HZ)) {
-			WRITE_ONCE(t->recount, true);
-			dn_evict_kick();
-		}
+	    vma_lookup(range->mm, range->start))
 		return 0;
-	}
 	dn_walk_range(range->mm, range->start, range->end,
 		      dn_count_remote_pte, &n);
 	if (n) {
