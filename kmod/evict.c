@@ -388,7 +388,12 @@ static bool dn_balance_target(struct dn_target *t, unsigned long pressure,
 
 	if (!mmget_not_zero(mm))
 		return false;
-	v.resident = get_mm_counter(mm, MM_ANONPAGES);
+	/*
+	 * Exact: the RSS counter without its per-CPU deltas can lag behind
+	 * the remote count of a growing target, which would look like
+	 * counts that disagree and cost a recount.
+	 */
+	v.resident = dn_target_anon(t);
 	v.remote = max(atomic_long_read(&t->remote), 0L);
 	v.remote_pct = READ_ONCE(dn_dev.remote_pct);
 	v.counted_pct = t->counted_pct;

@@ -249,6 +249,7 @@ int dn_target_remove_pid(pid_t pid);
 void dn_targets_reap(void);
 void dn_target_gone(struct dn_target *t);
 void dn_target_moved(struct dn_target *t, long to_remote);
+unsigned long dn_target_anon(struct dn_target *t);
 void dn_target_split(struct dn_target *t, struct dn_split *split);
 extern struct mutex dn_targets_lock;
 extern struct list_head dn_targets;

@@ -464,6 +464,12 @@ static long dn_mm_anon(struct mm_struct *mm)
 #endif
 }
 
+/* @t's private anonymous pages, exactly (dn_mm_anon()). */
+unsigned long dn_target_anon(struct dn_target *t)
+{
+	return dn_mm_anon(t->mm);
+}
+
 void dn_target_split(struct dn_target *t, struct dn_split *split)
 {
 	long anon = dn_mm_anon(t->mm);
