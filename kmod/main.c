@@ -16,17 +16,20 @@
  *   kernfs of->mutex -> dn_dev.lock (sysfs stores); node.c adds, onlines
  *   (through sysfs) and removes the memory with no module lock held,
  *   before the sysfs files exist and after they are gone
- *   dn_pass_lock -> mmap_lock -> dn_move_lock -> PTE lock (evict.c)
+ *   dn_pass_lock -> mmap_lock -> dn_move_lock -> PMD lock -> PTE lock
+ *   (evict.c; every page-table walk nests them so, protect.c)
  *   dn_pass_lock -> dn_targets_lock (briefly: dn_target_next())
- *   dn_targets_lock -> mmap_lock for writing (mmu_notifier_register())
+ *   mmap_lock for writing (mmu_notifier_register()) is taken before
+ *   dn_targets_lock, never under it (target.c)
  *   dn_targets_lock -> dn_target_hash_lock, dn_kick_lock (spinlocks)
  *   dn_drain_lock -> cpus_read_lock (dn_lru_drain_all(), dn_lru_drain_cpu())
  * What each path holds when it protects, flushes and waits:
  *   - PTEs become PROT_NONE under the mmap read lock and the PTE lock,
  *     in a struct dn_protect_batch, which marks a TLB flush pending from
  *     its first change (protect.c);
- *   - the TLB flush (an IPI to every CPU) runs in dn_protect_finish(), with
- *     no lock held; until it is done, migrations of those pages flush;
+ *   - the TLB flush (the CPUs of mm_cpumask(), or every CPU with PCID)
+ *     runs in dn_protect_finish(), with no lock held; until it is done,
+ *     migrations of those pages flush;
  *   - the remote latency is paid by a task_work before user mode, with no
  *     lock held, preemptible (hook.c); the probes themselves run under the
  *     kernel's PTE lock and only count and queue.
