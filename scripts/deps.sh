@@ -8,12 +8,15 @@
 # the linux-source-6.1 tarball that provides kselftest_harness.h, the
 # kernel's migration selftest and checkpatch.pl.
 #
-# Usage: scripts/deps.sh              (packages + all target kernels)
-#        scripts/deps.sh KERNEL...    (packages + these: 6.1, 6.12, 7.2)
+# Usage: scripts/deps.sh              (packages, all target kernels, qemu10)
+#        scripts/deps.sh ITEM...      (packages + these: 6.1, 6.12, 7.2, qemu10)
 #        scripts/deps.sh --packages   (packages only)
 #
 # 6.1 comes from bookworm (its security suite first), 6.12 from bookworm-backports, 7.2 from sid
 # through a sid chroot (.cache/sid-root) that also builds the module for it.
+# qemu10 is QEMU 10 from bookworm-backports, unpacked (not installed) into
+# .cache/qemu10 for vm-run.sh --clock icount: bookworm's QEMU 7.2 hangs SMP
+# guests at CPU bring-up under -icount.
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -236,17 +239,62 @@ fetch_sid_kernel() {
 	fi
 }
 
+# fetch_qemu NAME MAJOR SUITE: QEMU's x86 system emulator, its common and
+# data packages and the SeaBIOS it depends on (bookworm's is too old for
+# it), downloaded from SUITE only and unpacked, not installed, into
+# $cache/NAME/root; refused unless its version is MAJOR.x.  The binary is
+# $cache/NAME/root/usr/bin/qemu-system-x86_64, run with -L at the
+# unpacked usr/share/qemu and usr/share/seabios and QEMU_MODULE_DIR at its
+# modules (scripts/vm-run.sh); the libraries it and its modules link are
+# bookworm's, checked with ldd.
+qemu_ready() {	# qemu_ready DIR: unpacked by this script, complete?
+	[ -f "$1/version" ] && [ -x "$1/root/usr/bin/qemu-system-x86_64" ] &&
+	[ -f "$1/root/usr/share/seabios/bios-256k.bin" ]
+}
+
+fetch_qemu() {
+	local name=$1 major=$2 suite=$3
+	local dir=$cache/$name
+	qemu_ready "$dir" && return 0
+	apt_update
+	local ver
+	ver=$(apt-cache show "qemu-system-x86/$suite" 2>/dev/null | awk '/^Version:/{print $2; exit}')
+	case $ver in
+	"$major".*|*:"$major".*) ;;
+	*) echo "deps: qemu-system-x86 in $suite is '${ver:-missing}', not QEMU $major; refusing it" >&2
+	   return 1 ;;
+	esac
+	rm -rf "$dir.tmp" && mkdir -p "$dir.tmp/debs" "$dir.tmp/root"
+	(cd "$dir.tmp/debs" && apt-get download -qq -o APT::Sandbox::User=root \
+		"qemu-system-x86/$suite" "qemu-system-common/$suite" \
+		"qemu-system-data/$suite" "seabios/$suite")
+	local d
+	for d in "$dir.tmp"/debs/*.deb; do dpkg -x "$d" "$dir.tmp/root"; done
+	rm -rf "$dir.tmp/debs"
+	local missing
+	missing=$(ldd "$dir.tmp/root/usr/bin/qemu-system-x86_64" \
+		"$dir.tmp"/root/usr/lib/x86_64-linux-gnu/qemu/*.so | awk '/not found/{print $1}' | sort -u)
+	if [ -n "$missing" ]; then
+		echo "deps: QEMU $ver from $suite needs libraries this host lacks:" $missing >&2
+		return 1
+	fi
+	echo "$ver" > "$dir.tmp/version"
+	rm -rf "$dir" && mv "$dir.tmp" "$dir"
+	echo "deps: QEMU $ver ($suite) unpacked in $dir"
+}
+
 install_packages
 if [ "$packages_only" = 0 ]; then
 	ensure_backports
 	kernels=("$@")
-	[ ${#kernels[@]} -gt 0 ] || kernels=(6.1 6.12 7.2)
+	[ ${#kernels[@]} -gt 0 ] || kernels=(6.1 6.12 7.2 qemu10)
 	for k in "${kernels[@]}"; do
 		case $k in
 		6.1) fetch_kernel 6.1 bookworm-security bookworm ;;
 		6.12) fetch_kernel 6.12 bookworm-backports ;;
 		7.2) fetch_sid_kernel 7.2 ;;
-		*) echo "deps: unknown kernel '$k' (6.1, 6.12 or 7.2)" >&2; exit 2 ;;
+		qemu10) fetch_qemu qemu10 10 bookworm-backports ;;
+		*) echo "deps: unknown item '$k' (6.1, 6.12, 7.2 or qemu10)" >&2; exit 2 ;;
 		esac
 	done
 fi
