@@ -15,6 +15,17 @@
 #   --smp N           virtual CPUs, default 2, all on NUMA node 0
 #   --mttcg           multi-threaded TCG (one host thread per vCPU) instead
 #                     of the single-threaded default; see below
+#   --clock CLOCK     what guest time is (default wall):
+#                     wall    the host's qemu-system-x86_64 under TCG: guest
+#                             time is host time, so a timing depends on the
+#                             host's load and on how slowly TCG runs each path
+#                     icount  QEMU 10 from .cache/qemu10 (scripts/deps.sh
+#                             qemu10) with -icount shift=0,sleep=off: guest
+#                             time is the instructions executed, 1 ns each,
+#                             and idle time is skipped, so a run's timings
+#                             repeat and no host process can disturb them;
+#                             single-threaded TCG, any --smp (bookworm's
+#                             QEMU 7.2 hangs SMP bring-up under -icount)
 #   --timeout SEC     wall-clock limit, default 900
 #   --log FILE        console log (default build/logs/<kernel>-<time>.log)
 set -euo pipefail
@@ -27,6 +38,7 @@ memmap='512M$0x40000000'
 single=0
 smp=2
 mttcg=0
+clock=wall
 timeout_s=900
 log=
 
@@ -37,6 +49,7 @@ while [ $# -gt 0 ]; do
 	--single-node) single=1; shift ;;
 	--smp) smp=$2; shift 2 ;;
 	--mttcg) mttcg=1; shift ;;
+	--clock) clock=$2; shift 2 ;;
 	--timeout) timeout_s=$2; shift 2 ;;
 	--log) log=$2; shift 2 ;;
 	--) shift; break ;;
@@ -44,6 +57,34 @@ while [ $# -gt 0 ]; do
 	esac
 done
 cmd=${*:?vm-run: no guest command}
+
+# The clock: which QEMU, and what its guest's time counts.
+qemu=(qemu-system-x86_64)
+case $clock in
+wall) ;;
+icount)
+	# icount needs every vCPU on one host thread: QEMU refuses it
+	# with multi-threaded TCG.
+	if [ "$mttcg" = 1 ]; then
+		echo "vm-run: --clock icount runs single-threaded TCG; drop --mttcg" >&2
+		exit 2
+	fi
+	q10=$cache/qemu10/root
+	if [ ! -x "$q10/usr/bin/qemu-system-x86_64" ]; then
+		echo "vm-run: --clock icount needs QEMU 10 in $cache/qemu10: run scripts/deps.sh qemu10" >&2
+		exit 2
+	fi
+	# Its own loadable modules (it refuses the host's 7.2 ones, noisily)
+	# and, with -L, its own firmware (its SeaBIOS is newer than
+	# bookworm's) before the host's.  shift=0: one instruction is 1 ns
+	# of guest time; sleep=off: an idle guest jumps to its next timer
+	# instead of waiting for the host's clock.
+	qemu=(env QEMU_MODULE_DIR="$q10/usr/lib/x86_64-linux-gnu/qemu"
+	      "$q10/usr/bin/qemu-system-x86_64" -L "$q10/usr/share/qemu" -L "$q10/usr/share/seabios"
+	      -icount shift=0,sleep=off)
+	;;
+*) echo "vm-run: --clock takes wall or icount" >&2; exit 2 ;;
+esac
 
 krel=$(cat "$cache/kernels/$kernel/kver")
 # deps.sh links the image (bookworm: boot/vmlinuz-REL; sid:
@@ -74,7 +115,7 @@ case $smp in
 esac
 
 set +e
-timeout --foreground "$timeout_s" qemu-system-x86_64 -accel "$accel" -cpu max -smp "$smp" \
+timeout --foreground "$timeout_s" "${qemu[@]}" -accel "$accel" -cpu max -smp "$smp" \
 	-m 2G,slots=4,maxmem=8G "${numa[@]}" \
 	-kernel "$vmlinuz" -initrd "$initrd" -append "$append" \
 	-nographic -no-reboot -monitor none -serial stdio </dev/null 2>&1 |
