@@ -18,17 +18,23 @@
 # from the page tables while it ran, is more than 3 points off its setting
 # (or was not measured) makes the figure an error: it is not drawn, the
 # runs at fault are named, and the command exits 1.
-# Each figure runs in its own VM.  Timings inside QEMU TCG are emulated:
-# read the figures as ratios within one run, not as absolute times.  Plots
-# are drawn on the host with gnuplot.
+# Each figure runs in its own VM.  Figures C and D time things, so they run
+# under the clock --clock picks (scripts/vm-run.sh --clock); Figure E
+# counts pages and always runs under wall-clock TCG.  Timings inside QEMU
+# are emulated either way: read the figures as ratios within one run, not
+# as a real host's times.  Plots are drawn on the host with gnuplot.
 #
 # Usage: scripts/figures.sh [--quick] [--kernel 6.1|6.12|7.2] [--only C,D,E]
-#                           [--replot]
+#                           [--clock icount|wall] [--replot]
 #   --quick   every axis of every figure, shorter runs (2 repetitions,
 #             smaller inputs): 19 min on 6.1 (measured); without it, 3
 #             repetitions of four times the inputs (several times longer)
+#   --clock   guest time for Figures C and D: icount (the default; QEMU 10,
+#             one instruction is 1 ns and idle time is skipped, so a run
+#             repeats and the host's load does not enter it) or wall (the
+#             host's QEMU under TCG, guest time is host time)
 #   --replot  no VM: redraw the figures from the guest logs of the last run
-#             (results/*-vm.log)
+#             (results/*-vm.log; the clock each ran under is in *-vm.log.clock)
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -36,9 +42,10 @@ cd "$top"
 kernel=6.1
 quick=0
 only=C,D,E
+clock=icount
 replot=0
 usage() {
-	echo "usage: scripts/figures.sh [--quick] [--kernel 6.1|6.12|7.2] [--only C,D,E] [--replot]" >&2
+	echo "usage: scripts/figures.sh [--quick] [--kernel 6.1|6.12|7.2] [--only C,D,E] [--clock icount|wall] [--replot]" >&2
 	exit 2
 }
 while [ $# -gt 0 ]; do
@@ -46,25 +53,46 @@ while [ $# -gt 0 ]; do
 	--quick) quick=1; shift ;;
 	--kernel) [ $# -ge 2 ] || usage; kernel=$2; shift 2 ;;
 	--only) [ $# -ge 2 ] || usage; only=$2; shift 2 ;;
+	--clock) [ $# -ge 2 ] || usage; clock=$2; shift 2 ;;
 	--replot) replot=1; shift ;;
 	*) usage ;;
 	esac
 done
+case $clock in
+icount|wall) ;;
+*) usage ;;
+esac
 want() { case ",$only," in *",$1,"*) return 0 ;; esac; return 1; }
 figure_failed=0
 
 out=${DN_RESULTS:-$top/results}	# another folder: scripts/test-figures.sh
 mkdir -p "$out"
 if [ "$replot" = 0 ]; then
-	"$top/scripts/deps.sh" "$kernel"
+	deps=("$kernel")
+	if [ "$clock" = icount ] && { want C || want D; }; then
+		deps+=(qemu10)
+	fi
+	"$top/scripts/deps.sh" "${deps[@]}"
 	make -s KVER="$kernel" all
 fi
 
-# Boot the kernel and run a guest command, its console into LOG; with
-# --replot, use the LOG of the last run instead.
-guest() {	# guest LOG TIMEOUT COMMAND
+# Boot the kernel and run a guest command under CLOCK, its console into
+# LOG and the clock into LOG.clock; with --replot, use the LOG of the last
+# run instead.
+guest() {	# guest LOG TIMEOUT CLOCK COMMAND
 	[ "$replot" = 0 ] || { [ -s "$1" ] || { echo "figures: no $1 to replot" >&2; exit 1; }; return 0; }
-	"$top/scripts/vm-run.sh" --kernel "$kernel" --timeout "$2" --log "$1" -- "$3" > /dev/null
+	rm -f "$1.clock"
+	"$top/scripts/vm-run.sh" --kernel "$kernel" --clock "$3" --timeout "$2" --log "$1" -- "$4" > /dev/null
+	echo "$3" > "$1.clock"
+}
+
+# How a figure's title names the clock its LOG ran under.
+clock_title() {	# clock_title LOG
+	case $(cat "$1.clock" 2>/dev/null) in
+	icount) echo "QEMU icount, 1 ns per instruction" ;;
+	wall) echo "QEMU TCG, wall clock" ;;
+	*) echo "QEMU, clock not recorded" ;;
+	esac
 }
 
 # The CSV the guest printed: its header line (starting with $2), then the
@@ -80,13 +108,13 @@ if want D; then
 	rounds=5 pages=512
 	[ "$quick" = 0 ] || { rounds=2; pages=256; }
 	log=$out/latency-vm.log
-	guest "$log" 1800 "modprobe disagg_node && /dn/bin/dn_latbench --rounds $rounds --pages $pages"
+	guest "$log" 1800 "$clock" "modprobe disagg_node && /dn/bin/dn_latbench --rounds $rounds --pages $pages"
 	guest_csv "$log" configured_ns, > "$out/latency.csv"
 	gnuplot <<GP
 set terminal png size 800,600
 set output "$out/latency.png"
 set datafile separator ","
-set title "Figure D: remote latency, configured vs measured\\n(kernel $kernel, QEMU TCG, $rounds x $pages traps each)"
+set title "Figure D: remote latency, configured vs measured\\n(kernel $kernel, $(clock_title "$log"), $rounds x $pages traps each)"
 set termoption noenhanced
 set xlabel "configured latency (us)"
 set ylabel "measured added latency per trap (us)"
@@ -102,7 +130,7 @@ if want C; then
 	size=full reps=3
 	[ "$quick" = 0 ] || { size=quick; reps=2; }
 	log=$out/sweep-vm.log
-	guest "$log" 28800 "modprobe disagg_node && dn-sweep.sh --size $size --reps $reps"
+	guest "$log" 28800 "$clock" "modprobe disagg_node && dn-sweep.sh --size $size --reps $reps"
 	guest_csv "$log" rep, > "$out/sweep.csv"
 	# Every run's split within DN_SPLIT_TOL points of its setting.
 	offsplit=$(awk -F, -v tol="${DN_SPLIT_TOL:-3}" '
@@ -173,7 +201,7 @@ if want C; then
 		echo "set output \"$out/slowdown.png\""
 		echo 'set datafile separator ","'
 		echo 'set termoption noenhanced'
-		echo "set multiplot layout 1,$nl title \"Figure C: performance against remote share\\n(kernel $kernel, QEMU TCG, median of $nreps repetitions)\""
+		echo "set multiplot layout 1,$nl title \"Figure C: performance against remote share\\n(kernel $kernel, $(clock_title "$log"), median of $nreps repetitions)\""
 		echo 'set xlabel "% of the workload'"'"'s memory remote"'
 		echo 'set ylabel "performance, normalised to 0 % remote"'
 		echo 'set xrange [0:100]'
@@ -200,7 +228,7 @@ if want E; then
 	groups=4 size=full
 	[ "$quick" = 0 ] || { groups=3; size=quick; }
 	log=$out/cbps-vm.log
-	guest "$log" 7200 "modprobe disagg_node && dn-consolidate.sh --size $size --groups $groups"
+	guest "$log" 7200 wall "modprobe disagg_node && dn-consolidate.sh --size $size --groups $groups"
 	guest_csv "$log" groups, > "$out/cbps.csv"
 	# The consolidation model: a blade of B MiB holds n groups without
 	# sharing while n * (pages per group) <= B; with sharing (zero pages
@@ -232,7 +260,7 @@ set terminal png size 800,600
 set output "$out/consolidation.png"
 set datafile separator ","
 set termoption noenhanced
-set title "Figure E: workload groups a memory blade holds\\n(kernel $kernel, QEMU TCG; model from $ngroups groups measured)"
+set title "Figure E: workload groups a memory blade holds\\n(kernel $kernel, $(clock_title "$log"); model from $ngroups groups measured)"
 set xlabel "blade capacity (MiB)"
 set ylabel "workload groups that fit"
 set logscale xy 2
@@ -245,11 +273,11 @@ fi
 
 echo "Key numbers (kernel $kernel; results in $out):"
 if want D; then
-	echo "Figure D: configured vs measured latency (latency.csv, latency.png)"
+	echo "Figure D: configured vs measured latency (latency.csv, latency.png; $(clock_title "$out/latency-vm.log"))"
 	awk -F, 'NR > 1 { printf "  %6.1f us configured: median +%7.2f us, mean +%7.2f us (median error %+.2f us)\n", $1/1000, $7/1000, $8/1000, ($7-$1)/1000 }' "$out/latency.csv"
 fi
 if want C; then
-	echo "Figure C: performance at 50 % remote, normalised to 0 % (sweep-summary.csv, slowdown.png)"
+	echo "Figure C: performance at 50 % remote, normalised to 0 % (sweep-summary.csv, slowdown.png; $(clock_title "$out/sweep-vm.log"))"
 	awk -F, 'NR > 1 && $2 == 50 { printf "  %-13s latency %5.1f us: %.3f (slowdown %.2fx; %d reps, split %.1f %% remote)\n", $3, $1/1000, $5, ($5 > 0 ? 1 / $5 : 0), $4, $8 }' "$out/sweep-summary.csv"
 fi
 if want E; then
