@@ -16,11 +16,12 @@
  * local node is also kept above its high watermark, so that promotions
  * (which fail below it) succeed.
  *
- * The worker is a kernel thread of its own, "disagg_node", at SCHED_IDLE:
- * it runs only on a CPU that nothing else wants, so it never takes a CPU
- * from a running program, and its CPU time is its thread's
- * (/proc/PID/schedstat).  What it does not get done meanwhile, the
- * exchanges on the fault path cover.
+ * The worker is a kernel thread of its own, "disagg_node", at nice 19 (as
+ * khugepaged): on a CPU that a program wants too, it gets about 1.5 % of
+ * it (weight 15 against 1024), so it hardly takes a CPU from the program
+ * under study, yet it is never starved (SCHED_IDLE was: a target whose
+ * memory starts local on busy CPUs reached no split).  Its CPU time is its
+ * thread's (/proc/PID/schedstat).
  *
  * The worker never runs on the fault path and holds only the mmap read
  * lock: faults on other pages proceed while it works.  It holds a reference
@@ -36,7 +37,6 @@
 #include <linux/mmzone.h>
 #include <linux/pagemap.h>
 #include <linux/sched/signal.h>
-#include <uapi/linux/sched/types.h>
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
 #include <linux/vmstat.h>
@@ -622,32 +622,21 @@ out_mmput:
 }
 
 /*
- * Allocate the worker's buffers and create its thread, at SCHED_IDLE;
+ * Allocate the worker's buffers and create its thread, at nice 19;
  * dn_evict_start() starts it.
  */
 int dn_evict_init(struct dn_dev *dn)
 {
-	struct sched_attr attr = { .sched_policy = SCHED_IDLE };
-	int ret;
-
 	dn_victims = kvcalloc(DN_EVICT_BATCH_MAX, sizeof(*dn_victims), GFP_KERNEL);
 	if (!dn_victims)
 		return -ENOMEM;
 	dn_kworker = kthread_create_worker(0, "disagg_node");
 	if (IS_ERR(dn_kworker)) {
-		ret = PTR_ERR(dn_kworker);
-		goto err_free_victims;
+		kvfree(dn_victims);
+		return PTR_ERR(dn_kworker);
 	}
-	ret = sched_setattr_nocheck(dn_kworker->task, &attr);
-	if (ret)
-		goto err_destroy_worker;
+	sched_set_normal(dn_kworker->task, MAX_NICE);
 	return 0;
-
-err_destroy_worker:
-	kthread_destroy_worker(dn_kworker);
-err_free_victims:
-	kvfree(dn_victims);
-	return ret;
 }
 
 void dn_evict_start(struct dn_dev *dn)
