@@ -312,10 +312,12 @@ static void dn_target_plan(struct dn_target *t, unsigned long pressure,
 /*
  * Recount @t: walk its page tables, count its remote anonymous pages and
  * those of huge mappings, refill its ring with the local ones that may
- * move, and protect what every hook missed.  Caller holds the mmap read lock and dn_move_lock.
+ * move, and protect what every hook missed; the remote count is reset
+ * from the walk only if @reset.  Caller holds the mmap read lock and
+ * dn_move_lock.
  */
 static void dn_recount(struct dn_target *t, struct mm_struct *mm,
-		       unsigned int pct)
+		       unsigned int pct, bool reset)
 {
 	struct dn_count_walk c = { .t = t };
 	struct dn_protect_batch b;
@@ -338,7 +340,9 @@ static void dn_recount(struct dn_target *t, struct mm_struct *mm,
 		if (dn_vma_walkable(vma))
 			huge += dn_huge_anon_pages(mm, vma->vm_start,
 						   vma->vm_end);
-	atomic_long_set(&t->remote, c.remote);
+	/* A refresh keeps the events' count (see dn_recount_due()). */
+	if (reset)
+		atomic_long_set(&t->remote, c.remote);
 	WRITE_ONCE(t->huge, huge);
 	atomic_long_set(&t->moved, 0);
 	WRITE_ONCE(t->shared, c.shared);
@@ -384,7 +388,8 @@ static bool dn_balance_target(struct dn_target *t, unsigned long pressure,
 	unsigned long batch = READ_ONCE(dn_dev.evict_batch);
 	unsigned long moved, n, sweeps, want, total = 0;
 	u64 deadline;
-	bool full = false, recount, busy = false;
+	enum dn_recount recount;
+	bool full = false, busy = false;
 
 	if (!mmget_not_zero(mm))
 		return false;
@@ -409,10 +414,10 @@ static bool dn_balance_target(struct dn_target *t, unsigned long pressure,
 		goto out_mmput;
 	}
 	mutex_lock(&dn_move_lock);
-	busy = recount;
+	busy = recount != DN_RECOUNT_NONE;
 
 	if (recount) {
-		dn_recount(t, mm, v.remote_pct);
+		dn_recount(t, mm, v.remote_pct, recount == DN_RECOUNT_FULL);
 		dn_target_plan(t, pressure, &split, &plan);
 	}
 
@@ -480,7 +485,7 @@ static bool dn_balance_target(struct dn_target *t, unsigned long pressure,
 	}
 	dn_target_split(t, &split);
 	trace_dn_split(t->tgid, split.local, split.remote, split.remote_pct,
-		       recount);
+		       recount != DN_RECOUNT_NONE);
 out_mmput:
 	mmput(mm);
 	return busy;

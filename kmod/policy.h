@@ -48,7 +48,7 @@ long dn_split_delta(const struct dn_split *s);
 
 /* Pages one exchange sends remote at most. */
 #define DN_EXCHANGE_MAX		16
-/* A full recount, if pages moved since the last, at most this often. */
+/* A refresh walk, if pages moved since the last walk, at most this often. */
 #define DN_RECOUNT_MS		5000
 /* Idle passes double the worker's period up to this factor. */
 #define DN_IDLE_BACKOFF_MAX	8
@@ -76,7 +76,14 @@ struct dn_count_view {
 	bool forced;
 };
 
-bool dn_recount_due(const struct dn_count_view *v);
+/* What dn_recount_due() asks of the worker. */
+enum dn_recount {
+	DN_RECOUNT_NONE,	/* no walk */
+	DN_RECOUNT_REFRESH,	/* walk: protect, refill the ring; counts kept */
+	DN_RECOUNT_FULL,	/* walk, and reset the counts from it */
+};
+
+enum dn_recount dn_recount_due(const struct dn_count_view *v);
 
 /**
  * struct dn_plan - what one worker pass does for one target

@@ -508,21 +508,21 @@ TEST(worker_plan)
 struct dn_recount_case {
 	const char *name;
 	struct dn_count_view v;
-	bool expected;
+	enum dn_recount expected;
 };
 
 static const struct dn_recount_case dn_recount_cases[] = {
 	/* resident, remote, pct, counted_pct, moved, ms_since, forced */
-	{ "idle, 2^17 pages, an hour", { 131072, 65536, 50, 50, 0, 3600000, false }, false },
-	{ "idle, fresh", { 100, 50, 50, 50, 0, 0, false }, false },
-	{ "busy, 1 s since", { 131072, 65536, 50, 50, 10000, 1000, false }, false },
-	{ "busy, just under DN_RECOUNT_MS", { 100, 50, 50, 50, 1, DN_RECOUNT_MS - 1, false }, false },
-	{ "busy, DN_RECOUNT_MS since", { 100, 50, 50, 50, 1, DN_RECOUNT_MS, false }, true },
-	{ "forced", { 100, 50, 50, 50, 0, 0, true }, true },
-	{ "pct lowered", { 100, 50, 25, 50, 0, 0, false }, true },
-	{ "pct raised", { 100, 50, 75, 50, 0, 0, false }, true },
-	{ "more remote than resident", { 100, 101, 50, 50, 0, 0, false }, true },
-	{ "remote == resident", { 100, 100, 50, 50, 0, 0, false }, false },
+	{ "idle, 2^17 pages, an hour", { 131072, 65536, 50, 50, 0, 3600000, false }, DN_RECOUNT_NONE },
+	{ "idle, fresh", { 100, 50, 50, 50, 0, 0, false }, DN_RECOUNT_NONE },
+	{ "busy, 1 s since", { 131072, 65536, 50, 50, 10000, 1000, false }, DN_RECOUNT_NONE },
+	{ "busy, just under DN_RECOUNT_MS", { 100, 50, 50, 50, 1, DN_RECOUNT_MS - 1, false }, DN_RECOUNT_NONE },
+	{ "busy, DN_RECOUNT_MS since", { 100, 50, 50, 50, 1, DN_RECOUNT_MS, false }, DN_RECOUNT_REFRESH },
+	{ "forced", { 100, 50, 50, 50, 0, 0, true }, DN_RECOUNT_FULL },
+	{ "pct lowered", { 100, 50, 25, 50, 0, 0, false }, DN_RECOUNT_FULL },
+	{ "pct raised", { 100, 50, 75, 50, 0, 0, false }, DN_RECOUNT_FULL },
+	{ "more remote than resident", { 100, 101, 50, 50, 0, 0, false }, DN_RECOUNT_FULL },
+	{ "remote == resident", { 100, 100, 50, 50, 0, 0, false }, DN_RECOUNT_NONE },
 };
 
 TEST(recount_due)
