@@ -27,8 +27,10 @@
 # Usage: scripts/figures.sh [--quick] [--kernel 6.1|6.12|7.2] [--only C,D,E]
 #                           [--clock icount|wall] [--replot]
 #   --quick   every axis of every figure, shorter runs (2 repetitions,
-#             smaller inputs): 19 min on 6.1 (measured); without it, 3
-#             repetitions of four times the inputs (several times longer)
+#             smaller inputs): Figure C alone took 79 min on 6.1 under
+#             wall-clock TCG with other VMs on the host (2026-12-06; with
+#             the split held, sqlite at 90 % thrashes, 12-15 min a run);
+#             without it, 3 repetitions of four times the inputs
 #   --clock   guest time for Figures C and D: icount (the default; QEMU 10,
 #             one instruction is 1 ns and idle time is skipped, so a run
 #             repeats and the host's load does not enter it) or wall (the
