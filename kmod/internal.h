@@ -297,8 +297,8 @@ static inline void dn_protect_init(struct dn_protect_batch *b,
 	b->done = 0;
 }
 
-bool __dn_protect_pte(struct dn_protect_batch *b, unsigned long addr,
-		      pte_t *ptep);
+pte_t __dn_protect_pte(struct dn_protect_batch *b, unsigned long addr,
+		       pte_t *ptep);
 void dn_protect_range(struct dn_protect_batch *b, unsigned long start,
 		      unsigned long end, unsigned long only_pfn);
 unsigned long dn_protect_finish(struct dn_protect_batch *b);

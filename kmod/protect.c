@@ -319,20 +319,22 @@ static void dn_flush_tlb(struct mm_struct *mm)
  * new PTE under that lock sees the flush pending (see
  * inc_tlb_flush_pending()).  No window is opened while nothing changes.
  *
- * Return: true if the PTE was changed; dn_protect_finish() flushes the TLB.
+ * Return: the PTE as it was cleared (atomically: its accessed bit includes
+ * every access made through it) if it was changed, else an empty PTE.
+ * dn_protect_finish() flushes the TLB.
  */
-bool __dn_protect_pte(struct dn_protect_batch *b, unsigned long addr,
-		      pte_t *ptep)
+pte_t __dn_protect_pte(struct dn_protect_batch *b, unsigned long addr,
+		       pte_t *ptep)
 {
 	pte_t pte = ptep_get(ptep);
 
 	if (pte_protnone(pte) || !dn_page_remote(dn_pte_page(pte)))
-		return false;
+		return __pte(0);
 	if (!b->done++)
 		inc_tlb_flush_pending(b->mm);
 	pte = ptep_get_and_clear(b->mm, addr, ptep);
 	set_pte_at(b->mm, addr, ptep, dn_mk_protnone(pte));
-	return true;
+	return pte;
 }
 
 /**
@@ -396,12 +398,14 @@ struct dn_evicted_walk {
 static int dn_protect_evicted_pte(pte_t *ptep, unsigned long addr, void *data)
 {
 	struct dn_evicted_walk *w = data;
-	pte_t pte = ptep_get(ptep);
+	pte_t old = __dn_protect_pte(w->b, addr, ptep);
 
-	if (!pte_protnone(pte) && pte_young(pte) &&
-	    dn_page_remote(dn_pte_page(pte)))
+	/*
+	 * The accessed bit of the PTE as it was cleared, not as read before:
+	 * an access between the two would go uncounted.
+	 */
+	if (pte_present(old) && pte_young(old))
 		w->accessed++;
-	__dn_protect_pte(w->b, addr, ptep);
 	return 0;
 }
 

@@ -787,7 +787,10 @@ static uint64_t dn_pfn(int fd, void *addr)
  * An access that moved the page (it trapped and was promoted) must have
  * taken the latency; one that left it where it was without paying must be
  * an access in the eviction window, and there can be no more of those than
- * stats/evict_window_accessed counts.
+ * stats/evict_window_accessed counts.  That counter counts pages (a second
+ * access through a TLB entry filled in the window is not counted again);
+ * the timer picks one of 1024 pages at random every ~1.5 ms, so it hardly
+ * ever comes back to a page within one window (well under a millisecond).
  */
 TEST_F_TIMEOUT(split, pagemap_remote_accesses_pay, 300)
 {
