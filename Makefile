@@ -13,7 +13,9 @@
 # Everything is built under build/; nothing is written into the sources.
 
 KVER ?= 6.1
-CACHE ?= $(CURDIR)/.cache
+# Resolved: the sid chroot bind-mounts it, and a symlinked .cache (a git
+# worktree sharing the main tree's) would dangle inside the chroot.
+CACHE ?= $(or $(realpath $(CURDIR)/.cache),$(CURDIR)/.cache)
 BUILD ?= $(CURDIR)/build
 
 ifneq ($(wildcard $(CACHE)/kernels/$(KVER)/kver),)
