@@ -2,7 +2,8 @@
 #
 # make                 module for KVER (default 6.1), userspace, selftests
 # make KVER=6.12       the same against the bookworm-backports 6.12 kernel
-# make KVER=7.2        the same against sid's kernel, built in the sid chroot
+# make KVER=sid        the same against sid's kernel (whatever release sid
+#                      shipped when deps.sh fetched it), built in the sid chroot
 # make KVER=<release>  against any kernel whose headers are unpacked in
 #                      .cache/kernels/ or installed in /lib/modules/<release>
 # make test            every test on every target kernel (scripts/test.sh)
@@ -27,7 +28,7 @@ KDIR ?= $(firstword $(wildcard $(CACHE)/kernels/*/root/usr/src/linux-headers-$(K
 	/lib/modules/$(KREL)/build)
 endif
 
-# A kernel the host's compiler cannot build for (7.2: gcc-16, glibc >= 2.38)
+# A kernel the host's compiler cannot build for (sid's: gcc-16, glibc >= 2.38)
 # is built inside the chroot that scripts/deps.sh named in its 'chroot'
 # file; everything else (userspace, selftests) is built on the host.
 KCHROOT := $(shell cat $(CACHE)/kernels/$(KVER)/chroot 2>/dev/null)
@@ -57,7 +58,12 @@ $(MODBUILD)/kmod/config.h: kmod/gen-config.sh $(wildcard kmod/probes/*.c)
 $(MODBUILD)/disagg_node.ko: $(MODBUILD)/kmod/config.h $(KMOD_SRCS) Kbuild
 	ln -sf $(CURDIR)/Kbuild $(MODBUILD)/Kbuild
 	for f in $(KMOD_SRCS); do ln -sf $(CURDIR)/$$f $(MODBUILD)/$$f; done
-	$(KRUN) $(MAKE) -C $(KDIR) M=$(MODBUILD) modules
+	$(KRUN) $(MAKE) -C $(KDIR) M=$(MODBUILD) modules || { \
+		echo "disagg_node: the module does not build against $(KREL)." >&2; \
+		echo "Its API probes (kmod/probes/, one per known kernel difference) found:" >&2; \
+		sed -n 's|^#define \(HAVE_[A-Z0-9_]*\) 1|  \1 yes|p; s|^/\* \(HAVE_[A-Z0-9_]*\) is not set \*/|  \1 no|p' $< >&2; \
+		echo "An error above that none of them explains is a new API difference: add a probe." >&2; \
+		exit 1; }
 
 userspace: $(addprefix $(BUILD)/user/,$(USER_PROGS))
 

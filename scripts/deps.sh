@@ -9,11 +9,21 @@
 # kernel's migration selftest and checkpatch.pl.
 #
 # Usage: scripts/deps.sh              (packages, all target kernels, qemu10)
-#        scripts/deps.sh ITEM...      (packages + these: 6.1, 6.12, 7.2, qemu10)
+#        scripts/deps.sh ITEM...      (packages + these: 6.1, 6.12, sid, qemu10)
 #        scripts/deps.sh --packages   (packages only)
 #
-# 6.1 comes from bookworm (its security suite first), 6.12 from bookworm-backports, 7.2 from sid
+# 6.1 comes from bookworm (its security suite first), 6.12 from bookworm-backports, sid from sid
 # through a sid chroot (.cache/sid-root) that also builds the module for it.
+# sid is a moving target: whatever release sid's linux-image-amd64 names
+# when .cache/kernels/sid is made (7.2.13+deb14 in December 2026) is taken,
+# printed, and recorded in .cache/kernels/sid/kver; a ready kernel is never
+# replaced.  To pin one (see Documentation/mm/disagg_node/testing.rst):
+#   DN_SID_KVER=REL      take linux-binary-REL, not the newest (e.g.
+#                        7.2.13+deb14-amd64); a cached sid kernel of
+#                        another release is replaced
+#   DN_SID_MIRROR=URL    the archive to take the sid kernel from (e.g. a
+#                        snapshot.debian.org/archive/debian/TIME/ URL,
+#                        which still has a release sid dropped)
 # qemu10 is QEMU 10 from bookworm-backports, unpacked (not installed) into
 # .cache/qemu10 for vm-run.sh --clock icount: bookworm's QEMU 7.2 hangs SMP
 # guests at CPU bring-up under -icount.
@@ -106,10 +116,13 @@ unpack_kernel() {
 	local d
 	for d in "$@"; do dpkg -x "$d" "$dir.tmp/root"; done
 	rm -rf "$dir.tmp/debs"
-	case $kver in
-	"$name".*) ;;
-	*) echo "deps: the '$name' kernel resolved to release $kver: not the $name line; refusing it" >&2
-	   return 1 ;;
+	case $name in
+	sid) ;;		# a moving target: any release
+	*) case $kver in
+	   "$name".*) ;;
+	   *) echo "deps: the '$name' kernel resolved to release $kver: not the $name line; refusing it" >&2
+	      return 1 ;;
+	   esac ;;
 	esac
 	local img= f
 	for f in "$dir.tmp/root/boot/vmlinuz-$kver" "$dir.tmp/root/usr/lib/modules/$kver"/vmlinuz*; do
@@ -201,34 +214,58 @@ ensure_sid_root() {
 	echo "deps: sid chroot ready in $((SECONDS - t0)) s, $(du -sh "$root" | cut -f1)"
 }
 
-# fetch_sid_kernel NAME: the newest sid kernel, downloaded by the chroot's
-# apt.  linux-image-REL is an empty metapackage there: the image is in
+# fetch_sid_kernel NAME: the newest sid kernel (or DN_SID_KVER's release),
+# downloaded by the chroot's apt (from DN_SID_MIRROR if set).
+# linux-image-REL is an empty metapackage there: the image is in
 # linux-binary-REL, config and modules.* in linux-base-REL.  Builds for it
 # go through the chroot (the 'chroot' file names it; see the Makefile).
 fetch_sid_kernel() {
 	local name=$1
 	local dir=$cache/kernels/$name root=$cache/sid-root
+	local pin=${DN_SID_KVER:-} src=()
 	ensure_sid_root
-	if ! kernel_ready "$dir"; then
-		sid_apt "$root" update
+	local want=1
+	if kernel_ready "$dir"; then
+		want=0
+		if [ -n "$pin" ] && [ "$(cat "$dir/kver")" != "$pin" ]; then
+			echo "deps: DN_SID_KVER=$pin: replacing the cached sid kernel $(cat "$dir/kver") (once $pin is unpacked)"
+			want=1
+		fi
+	fi
+	if [ "$want" = 1 ]; then
+		if [ -n "${DN_SID_MIRROR:-}" ]; then
+			echo "deb $DN_SID_MIRROR sid main" > "$root/etc/apt/dn-pin.list"
+			src=(-o Dir::Etc::SourceList=/etc/apt/dn-pin.list -o Dir::Etc::SourceParts=/nonexistent)
+		fi
+		sid_apt "$root" "${src[@]}" update
 		local meta img kver hdr deps p
-		meta=$(chroot "$root" apt-cache depends linux-image-amd64 | awk '/Depends: linux-image-/{print $2; exit}')
-		kver=${meta#linux-image-}
-		[ -n "$meta" ] || { echo "deps: cannot resolve sid's linux-image-amd64" >&2; return 1; }
+		if [ -n "$pin" ]; then
+			kver=$pin
+		else
+			meta=$(chroot "$root" apt-cache "${src[@]}" depends linux-image-amd64 | awk '/Depends: linux-image-/{print $2; exit}')
+			[ -n "$meta" ] || { echo "deps: cannot resolve sid's linux-image-amd64" >&2; return 1; }
+			kver=${meta#linux-image-}
+		fi
 		img=linux-binary-$kver
 		hdr=linux-headers-$kver
-		deps=$(chroot "$root" apt-cache show "$hdr" | awk '/^Depends:/{print; exit}')
+		deps=$(chroot "$root" apt-cache "${src[@]}" show "$hdr" 2>/dev/null | awk '/^Depends:/{print; exit}' || true)
+		if [ -z "$deps" ]; then
+			echo "deps: sid${DN_SID_MIRROR:+ at $DN_SID_MIRROR} has no $hdr: to pin a release sid dropped, point DN_SID_MIRROR at a snapshot.debian.org archive that has it" >&2
+			return 1
+		fi
 		local pkgs=("$img" "linux-base-$kver" "$hdr")
 		for p in $(echo "$deps" | grep -o 'linux-headers-[^ ,]*-common[^ ,]*\|linux-kbuild-[^ ,]*'); do
 			pkgs+=("$p")
 		done
 		rm -rf "$dir.tmp" "$root/var/cache/dn-debs" && mkdir -p "$dir.tmp/debs" "$dir.tmp/root" "$root/var/cache/dn-debs"
-		chroot "$root" sh -c "cd /var/cache/dn-debs && apt-get download -qq -o APT::Sandbox::User=root ${pkgs[*]}"
+		chroot "$root" sh -c "cd /var/cache/dn-debs && apt-get download -qq -o APT::Sandbox::User=root ${src[*]} ${pkgs[*]}"
 		mv "$root"/var/cache/dn-debs/*.deb "$dir.tmp/debs/"
 		rm -rf "$root/var/cache/dn-debs"
+		rm -f "$root/etc/apt/dn-pin.list"
 		sid_clean "$root"
 		unpack_kernel "$name" "$dir" "$kver" "$dir.tmp"/debs/*.deb
 	fi
+	echo "deps: sid kernel: $(cat "$dir/kver")"
 	# Build through the chroot unless the host has the kernel's compiler.
 	local cc
 	cc=$(sed -n 's/^CONFIG_CC_VERSION_TEXT="\([^ ]*\) .*/\1/p' "$dir/root/usr/lib/modules/$(cat "$dir/kver")/config")
@@ -287,14 +324,15 @@ install_packages
 if [ "$packages_only" = 0 ]; then
 	ensure_backports
 	kernels=("$@")
-	[ ${#kernels[@]} -gt 0 ] || kernels=(6.1 6.12 7.2 qemu10)
+	[ ${#kernels[@]} -gt 0 ] || kernels=(6.1 6.12 sid qemu10)
 	for k in "${kernels[@]}"; do
 		case $k in
 		6.1) fetch_kernel 6.1 bookworm-security bookworm ;;
 		6.12) fetch_kernel 6.12 bookworm-backports ;;
-		7.2) fetch_sid_kernel 7.2 ;;
+		sid) fetch_sid_kernel sid ;;
+		7.2) echo "deps: the sid kernel is named 'sid' now (whatever sid ships; it was 7.2)" >&2; exit 2 ;;
 		qemu10) fetch_qemu qemu10 10 bookworm-backports ;;
-		*) echo "deps: unknown item '$k' (6.1, 6.12, 7.2 or qemu10)" >&2; exit 2 ;;
+		*) echo "deps: unknown item '$k' (6.1, 6.12, sid or qemu10)" >&2; exit 2 ;;
 		esac
 	done
 fi

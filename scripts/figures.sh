@@ -24,7 +24,7 @@
 # are emulated either way: read the figures as ratios within one run, not
 # as a real host's times.  Plots are drawn on the host with gnuplot.
 #
-# Usage: scripts/figures.sh [--quick] [--kernel 6.1|6.12|7.2] [--only C,D,E]
+# Usage: scripts/figures.sh [--quick] [--kernel 6.1|6.12|sid] [--only C,D,E]
 #                           [--clock icount|wall] [--replot]
 #   --quick   every axis of every figure, shorter runs (2 repetitions,
 #             smaller inputs): Figure C alone took 79 min on 6.1 under
@@ -47,7 +47,7 @@ only=C,D,E
 clock=icount
 replot=0
 usage() {
-	echo "usage: scripts/figures.sh [--quick] [--kernel 6.1|6.12|7.2] [--only C,D,E] [--clock icount|wall] [--replot]" >&2
+	echo "usage: scripts/figures.sh [--quick] [--kernel 6.1|6.12|sid] [--only C,D,E] [--clock icount|wall] [--replot]" >&2
 	exit 2
 }
 while [ $# -gt 0 ]; do

@@ -15,7 +15,7 @@
 # or fewer migrations than --min-migrations (default 1000000, 0 turns that
 # check off).
 #
-# Usage: scripts/soak.sh [--minutes N] [--kernel 6.1|6.12|7.2] [--min-migrations N]
+# Usage: scripts/soak.sh [--minutes N] [--kernel 6.1|6.12|sid] [--min-migrations N]
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)

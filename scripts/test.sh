@@ -12,13 +12,13 @@
 # Prints the TAP output, a per-suite summary with each machine's time and a
 # closing "N passed, N failed" line; exits non-zero if anything failed.
 #
-# Usage: scripts/test.sh [KERNEL...]     (default: 6.1 6.12 7.2)
+# Usage: scripts/test.sh [KERNEL...]     (default: 6.1 6.12 sid)
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 kernels=("$@")
-[ ${#kernels[@]} -gt 0 ] || kernels=(6.1 6.12 7.2)
+[ ${#kernels[@]} -gt 0 ] || kernels=(6.1 6.12 sid)
 
 "$top/scripts/deps.sh" "${kernels[@]}"
 
@@ -140,6 +140,14 @@ for scen in "${scens[@]}"; do
 done
 wait
 
+# The releases tested (sid's changes with time): in the summary and in
+# build/logs/kernels.txt.
+rels=()
+for k in "${kernels[@]}"; do
+	rels+=("kernel $k: release $(cat "${DN_CACHE:-$top/.cache}/kernels/$k/kver" 2>/dev/null || echo '?')")
+done
+printf '%s\n' "${rels[@]}" > "$logdir/kernels.txt"
+
 times=()
 for k in "${kernels[@]}"; do
 	for scen in main work noreserve nonode conc migration; do
@@ -161,6 +169,7 @@ done
 echo
 echo "=== summary"
 printf '%s\n' "${summary[@]}"
+printf '%s\n' "${rels[@]}"
 printf '%s\n' "${times[@]}"
 echo "suites: $passed passed, $failed failed"
 echo "selftests (TAP, all kernels): $tap_pass passed, $tap_fail failed, $tap_skip skipped, $tap_xfail expected failures (kernel bugs)"

@@ -9,7 +9,7 @@
 # with 124 (timeout) or 125.
 #
 # Usage: vm-run.sh [options] -- GUEST COMMAND
-#   --kernel NAME     cached kernel: 6.1 (default), 6.12 or 7.2
+#   --kernel NAME     cached kernel: 6.1 (default), 6.12 or sid
 #   --memmap SPEC     reservation, default '512M$0x40000000'; 'none' for none
 #   --single-node     no second (empty) NUMA node
 #   --smp N           virtual CPUs, default 2, all on NUMA node 0
