@@ -77,10 +77,27 @@ $(BUILD)/user/dn_blackscholes: userspace/dn_blackscholes.c $(wildcard userspace/
 
 selftests: $(addprefix $(BUILD)/selftests/,$(SELFTESTS)) $(BUILD)/selftests/migration
 
-$(BUILD)/selftests/%: selftests/%.c selftests/dn_lib.h
+# The selftests' library (selftests/lib/: the module and its files, the
+# kernel log, memory, the environment), compiled once and linked into
+# every selftest, as tools/testing/selftests/mm does with vm_util.c.  Its
+# objects stay out of $(BUILD)/selftests/, which the guest gets whole.
+SELFTEST_OBJ := $(BUILD)/obj/selftests
+SELFTEST_LIB := $(addprefix $(SELFTEST_OBJ)/,dn_env.o dn_kmsg.o dn_mem.o dn_module.o)
+SELFTEST_HDRS := $(wildcard selftests/lib/*.h) $(wildcard userspace/*.h)
+CFLAGS_SELFTEST := $(CFLAGS_USER) -Wno-unused-parameter -Iselftests/lib -Iuserspace
+
+# Kept: the selftests' pattern rule would otherwise delete them as
+# intermediate files after each build.
+.SECONDARY: $(SELFTEST_LIB)
+
+$(SELFTEST_OBJ)/%.o: selftests/lib/%.c $(SELFTEST_HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_SELFTEST) -c -o $@ $<
+
+$(BUILD)/selftests/%: selftests/%.c $(SELFTEST_LIB) $(SELFTEST_HDRS)
 	@test -f $(KSRC)/tools/testing/selftests/kselftest_harness.h || { echo "no kselftest_harness.h in $(KSRC): run scripts/deps.sh" >&2; exit 1; }
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_USER) -Wno-unused-parameter -static -I$(KSRC)/tools/testing/selftests -o $@ $<
+	$(CC) $(CFLAGS_SELFTEST) -static -I$(KSRC)/tools/testing/selftests -o $@ $< $(SELFTEST_LIB)
 
 # The kernel's own migration selftest, built from the linux-source tree as
 # it is (static libnuma); selftests/migration-wrap.h adds "-t NAME" and

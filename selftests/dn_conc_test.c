@@ -28,13 +28,19 @@
  * debugfs; skips otherwise.
  */
 #include "kselftest_harness.h"
-#include "dn_lib.h"
 
 #include <dirent.h>
 #include <pthread.h>
-#include <sys/mount.h>
-#include <sys/uio.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+
+#include "dn_env.h"
+#include "dn_harness.h"
+#include "dn_kmsg.h"
+#include "dn_mem.h"
+#include "dn_module.h"
 
 #define DN_CONC_SECONDS		30	/* default case length */
 #define DN_CONC_CYCLES		20	/* default unload cycles */
@@ -56,36 +62,6 @@
 /* Seeds of the fixed data patterns: arbitrary. */
 #define DN_SEED			0xc0c0a5eedULL
 #define DN_SEED_CHILD		0x5eedc4f1dULL
-
-#define DN_NOT_BUILT	"no " DN_DEBUGFS ": disagg_node built without remote-memory semantics (issue #3)"
-
-static bool dn_conc_configured(void)
-{
-	return dn_file_has("/proc/cmdline", "memmap=");
-}
-
-/* As in dn_remote_test: mount debugfs first so that it is not taken for a missing feature. */
-static bool dn_conc_built(void)
-{
-	if (!dn_file_has("/proc/mounts", " /sys/kernel/debug debugfs "))
-		mount("debugfs", "/sys/kernel/debug", "debugfs", 0, NULL);
-	return access(DN_DEBUGFS, F_OK) == 0;
-}
-
-static long dn_env_long(const char *name, long def, long min, long max)
-{
-	const char *s = getenv(name);
-	char *end;
-	long v;
-
-	if (!s || !*s)
-		return def;
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno || *end || v < min || v > max)
-		return def;
-	return v;
-}
 
 /* Length of a timed case, in seconds. */
 static long dn_conc_seconds(void)
@@ -120,74 +96,11 @@ static long dn_conc_cycles(void)
 	return dn_env_long("DN_CONC_CYCLES", def, 1, 100000);
 }
 
-/* DN_CONC_ONLY: a space-separated list of the cases to run; unset: all. */
-static bool dn_conc_selected(const char *name)
-{
-	const char *only = getenv("DN_CONC_ONLY"), *q;
-	size_t n = strlen(name);
-
-	if (!only || !*only)
-		return true;
-	for (q = strstr(only, name); q; q = strstr(q + 1, name))
-		if ((q == only || q[-1] == ' ') && (q[n] == ' ' || !q[n]))
-			return true;
-	return false;
-}
-
 /* An 8-byte word's value for owner id after sweep seq: a new one at each sweep. */
 static uint64_t dn_word_val(unsigned int id, uint64_t seq, long page)
 {
 	return ((seq + 1) * 0x9e3779b97f4a7c15ULL) ^
 	       ((uint64_t)page * 0xbf58476d1ce4e5b9ULL) ^ ((uint64_t)id << 58);
-}
-
-static uint64_t dn_lcg(uint64_t *state)
-{
-	*state = *state * 6364136223846793005ULL + 1442695040888963407ULL;
-	return *state >> 33;
-}
-
-/* Kernel log */
-
-/*
- * Records of /dev/kmsg since dn_kmsg_open() that show a kernel problem
- * (the patterns of scripts/check-dmesg.sh); the first one is copied into
- * first.
- */
-static long dn_kmsg_problems(int fd, char *first, size_t len)
-{
-	static const char * const bad[] = {
-		"WARNING:", "BUG:", "BUG kmalloc", "Oops", "Call Trace",
-		"soft lockup", "hard LOCKUP", "self-detected stall",
-		"rcu: INFO:", "blocked for more than", "Kernel panic",
-		"general protection fault", "kernel BUG at", "UBSAN:",
-		"list_add corruption", "list_del corruption",
-	};
-	char rec[2048];
-	long found = 0;
-	ssize_t n;
-	size_t i;
-
-	if (len)
-		first[0] = '\0';
-	for (;;) {
-		n = read(fd, rec, sizeof(rec) - 1);
-		if (n < 0 && errno == EPIPE)
-			continue;
-		if (n <= 0)
-			break;
-		rec[n] = '\0';
-		for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-			if (!strstr(rec, bad[i]))
-				continue;
-			if (!found++ && len) {
-				strncpy(first, rec, len - 1);
-				first[len - 1] = '\0';
-			}
-			break;
-		}
-	}
-	return found;
 }
 
 /* The shared-words workload */
@@ -452,20 +365,13 @@ struct dn_figures {
 	long errors;		/* every other failure: syscalls, children, counts */
 };
 
-static long long dn_migrations(const struct dn_counters *a,
-			       const struct dn_counters *b)
-{
-	return b->promotions - a->promotions + b->evictions - a->evictions +
-	       b->exchanges - a->exchanges + b->homecomings - a->homecomings;
-}
-
 /* The case's figures on one line (for soak.sh) and its activity checks. */
 static void dn_report(struct __test_metadata *_metadata, const char *name,
 		      const struct dn_counters *a, const struct dn_counters *b,
 		      long long wall_ns, const struct dn_figures *f)
 {
 	TH_LOG("DN-CONC case=%s seconds=%.1f migrations=%lld traps=%lld promotions=%lld evictions=%lld exchanges=%lld homecomings=%lld promotion_failures=%lld bytes_verified=%lld lost=%ld bad=%ld errors=%ld",
-	       name, wall_ns / 1e9, dn_migrations(a, b),
+	       name, wall_ns / 1e9, dn_counters_moved(a, b),
 	       b->remote_faults - a->remote_faults,
 	       b->promotions - a->promotions, b->evictions - a->evictions,
 	       b->exchanges - a->exchanges, b->homecomings - a->homecomings,
@@ -497,37 +403,32 @@ FIXTURE(conc) {
 	long long t0;
 };
 
+/* The worker on, remote_pct 50, latency 0, THP off, this process a target. */
+static const struct dn_setup dn_conc_setup = {
+	.args = "", .debugfs = true, .pause = 0, .remote_pct = 50,
+	.latency_ns = 0, .thp_off = true, .target = true,
+};
+
 FIXTURE_SETUP(conc)
 {
 	self->kmsg = -1;
-	if (!dn_conc_selected(_metadata->name))
+	if (!dn_only("DN_CONC_ONLY", _metadata->name, NULL))
 		SKIP(return, "not in DN_CONC_ONLY");
-	if (!dn_conc_configured())
+	if (!dn_configured())
 		SKIP(return, "machine booted without memmap=: no remote node");
-	if (dn_loaded())
-		ASSERT_EQ(0, dn_unload());
+	/* From before the load: a problem in the load counts too. */
 	self->kmsg = dn_kmsg_open();
 	ASSERT_LE(0, self->kmsg);
-	ASSERT_EQ(0, dn_load("")) {
-		TH_LOG("modprobe disagg_node failed; see dmesg");
-	}
-	if (!dn_conc_built()) {
-		dn_unload();
-		SKIP(return, DN_NOT_BUILT);
-	}
-	self->loaded = true;
-	self->nid = dn_read_ll(DN_SYSFS "/node_id");
+	if (!dn_setup_module(_metadata, &dn_conc_setup, &self->loaded,
+			     &self->nid))
+		return;
 	self->seconds = dn_conc_seconds();
-	/* On failure unload here: teardown does not run after a failed setup. */
-	if (self->nid <= 0 || dn_set("remote_pct", 50) ||
-	    dn_set("latency_ns", 0) || dn_debugfs_set("pause", 0) ||
-	    prctl(PR_SET_THP_DISABLE, 1, 0, 0, 0) ||
-	    dn_target_add(getpid()) || dn_counters_read(&self->before)) {
-		TH_LOG("setup: node_id %d, or writing remote_pct/latency_ns/pause/target_add, PR_SET_THP_DISABLE or reading stats failed",
-		       self->nid);
+	if (dn_counters_read(&self->before)) {
 		dn_unload();
 		self->loaded = false;
-		ASSERT_TRUE(false);
+		ASSERT_TRUE(false) {
+			TH_LOG("setup: reading stats failed");
+		}
 	}
 	self->t0 = dn_now_ns();
 	self->ready = true;
@@ -552,12 +453,6 @@ FIXTURE_TEARDOWN(conc)
 	if (self->loaded && dn_loaded())
 		EXPECT_EQ(0, dn_unload());
 }
-
-/* First statement of every fixture test. */
-#define DN_NEED_SETUP() do {		\
-	if (!self->ready)		\
-		return;			\
-} while (0)
 
 /* Counters now, and the case's figures against setup's. */
 #define DN_REPORT(name, f) do {						\
@@ -1856,9 +1751,9 @@ FIXTURE(cycle) {
 FIXTURE_SETUP(cycle)
 {
 	self->kmsg = -1;
-	if (!dn_conc_selected(_metadata->name))
+	if (!dn_only("DN_CONC_ONLY", _metadata->name, NULL))
 		SKIP(return, "not in DN_CONC_ONLY");
-	if (!dn_conc_configured())
+	if (!dn_configured())
 		SKIP(return, "machine booted without memmap=: no remote node");
 	if (dn_loaded())
 		ASSERT_EQ(0, dn_unload());
@@ -2000,9 +1895,9 @@ TEST_F_TIMEOUT(cycle, unload_under_load, 300)
 	if (!self->ready)
 		return;
 	ASSERT_EQ(0, dn_load(""));
-	if (!dn_conc_built()) {
+	if (!dn_debugfs_ready()) {
 		dn_unload();
-		SKIP(return, DN_NOT_BUILT);
+		SKIP(return, DN_NO_DEBUGFS);
 	}
 	ASSERT_EQ(0, dn_unload());
 	r = mmap(NULL, DN_PAGE, PROT_READ | PROT_WRITE,

@@ -5,9 +5,13 @@
  * unloads the module itself.
  */
 #include "kselftest_harness.h"
-#include "dn_lib.h"
 
 #include <dirent.h>
+#include <sys/mman.h>
+
+#include "dn_harness.h"
+#include "dn_mem.h"
+#include "dn_module.h"
 
 #define MB		(1UL << 20)
 
@@ -20,11 +24,6 @@ static long long dn_block_size(void)
 			 sizeof(buf)) < 0)
 		return -1;
 	return strtoll(buf, NULL, 16);
-}
-
-static bool dn_configured(void)
-{
-	return dn_file_has("/proc/cmdline", "memmap=");
 }
 
 /* Memory blocks linked under /sys/devices/system/node/node<nid>. */
@@ -375,40 +374,40 @@ TEST(load_twice)
 /* Each bad input fails the load with a clear message and leaves nothing. */
 TEST(bad_remote_pct)
 {
-	DN_EXPECT_LOAD_FAILS("remote_pct=101", "remote_pct=101 is out of range");
+	dn_expect_load_fails(_metadata, "remote_pct=101", "remote_pct=101 is out of range");
 }
 
 TEST(bad_latency_ns)
 {
-	DN_EXPECT_LOAD_FAILS("latency_ns=1000001", "latency_ns=1000001 is out of range");
+	dn_expect_load_fails(_metadata, "latency_ns=1000001", "latency_ns=1000001 is out of range");
 }
 
 TEST(node_not_possible)
 {
-	DN_EXPECT_LOAD_FAILS("node=7", "node=7 is not a possible NUMA node");
+	dn_expect_load_fails(_metadata, "node=7", "node=7 is not a possible NUMA node");
 }
 
 TEST(node_not_empty)
 {
-	DN_EXPECT_LOAD_FAILS("node=0", "node=0 already has memory or CPUs");
+	dn_expect_load_fails(_metadata, "node=0", "node=0 already has memory or CPUs");
 }
 
 TEST(region_start_without_size)
 {
-	DN_EXPECT_LOAD_FAILS("region_start=0x40000000", "region_start and region_size go together");
+	dn_expect_load_fails(_metadata, "region_start=0x40000000", "region_start and region_size go together");
 }
 
 TEST(region_not_aligned)
 {
 	/* 64 MiB into the reservation: not a multiple of the 128 MiB block. */
-	DN_EXPECT_LOAD_FAILS("region_start=0x44000000 region_size=0x8000000",
+	dn_expect_load_fails(_metadata, "region_start=0x44000000 region_size=0x8000000",
 			     "is not aligned to the memory block size");
 }
 
 TEST(region_in_use_as_ram)
 {
 	/* 256 MiB: plain System RAM of node 0. */
-	DN_EXPECT_LOAD_FAILS("region_start=0x10000000 region_size=0x8000000",
+	dn_expect_load_fails(_metadata, "region_start=0x10000000 region_size=0x8000000",
 			     "overlaps System RAM in use");
 }
 
@@ -419,7 +418,7 @@ TEST(region_outside_ram)
 	 * E820 map, or the SRAT where that is not exported: the message names
 	 * which).
 	 */
-	DN_EXPECT_LOAD_FAILS("region_start=0x200000000 region_size=0x8000000",
+	dn_expect_load_fails(_metadata, "region_start=0x200000000 region_size=0x8000000",
 			     "is not RAM in the");
 }
 

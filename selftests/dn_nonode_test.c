@@ -6,7 +6,7 @@
  * message, and leave nothing behind.
  */
 #include "kselftest_harness.h"
-#include "dn_lib.h"
+#include "dn_harness.h"
 
 /* No empty possible node: modprobe fails, names the fix, no residue. */
 TEST(no_empty_node_rejected)
@@ -14,7 +14,7 @@ TEST(no_empty_node_rejected)
 	if (access("/sys/devices/system/node/possible", R_OK) ||
 	    !dn_file_has("/sys/devices/system/node/possible", "0\n"))
 		SKIP(return, "a second possible node exists: wrong machine for this test");
-	DN_EXPECT_LOAD_FAILS("", "no empty possible NUMA node");
+	dn_expect_load_fails(_metadata, "", "no empty possible NUMA node");
 }
 
 TEST_HARNESS_MAIN

@@ -5,14 +5,14 @@
  * leave nothing behind.
  */
 #include "kselftest_harness.h"
-#include "dn_lib.h"
+#include "dn_harness.h"
 
 /* No reservation: modprobe fails, names the fix, leaves no residue. */
 TEST(no_reservation_rejected)
 {
-	if (dn_file_has("/proc/cmdline", "memmap="))
+	if (dn_configured())
 		SKIP(return, "machine booted with memmap=: wrong machine for this test");
-	DN_EXPECT_LOAD_FAILS("", "no memmap= reservation found");
+	dn_expect_load_fails(_metadata, "", "no memmap= reservation found");
 }
 
 TEST_HARNESS_MAIN

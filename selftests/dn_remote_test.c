@@ -13,11 +13,19 @@
  * within one run (QEMU TCG).
  */
 #include "kselftest_harness.h"
-#include "dn_lib.h"
 
+#include <linux/mempolicy.h>
 #include <pthread.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
+
+#include "dn_env.h"
+#include "dn_harness.h"
+#include "dn_kmsg.h"
+#include "dn_mem.h"
+#include "dn_module.h"
 
 #define MB		(1UL << 20)
 
@@ -27,25 +35,6 @@
 /* Seeds of the data patterns: one per mapping, arbitrary. */
 #define DN_SEED		0xd15a99ULL
 #define DN_SEED2	0x5eed5eedULL
-
-#define DN_NOT_BUILT	"no " DN_DEBUGFS ": disagg_node built without remote-memory semantics (issue #3)"
-
-static bool dn_remote_configured(void)
-{
-	return dn_file_has("/proc/cmdline", "memmap=");
-}
-
-/*
- * The feature is built when the loaded module has its debugfs directory.
- * Mount debugfs first if the guest has not, so that an unmounted debugfs
- * is not taken for a missing feature.
- */
-static bool dn_remote_built(void)
-{
-	if (!dn_file_has("/proc/mounts", " /sys/kernel/debug debugfs "))
-		mount("debugfs", "/sys/kernel/debug", "debugfs", 0, NULL);
-	return access(DN_DEBUGFS, F_OK) == 0;
-}
 
 /*
  * Remote pages of [p, p + len) mapped PROT_NONE (trapping), or mapped
@@ -76,32 +65,16 @@ FIXTURE(remote) {
 	int nid;	/* the remote node */
 };
 
+/* The worker paused, remote_pct 0, latency 0, THP off; not a target yet. */
+static const struct dn_setup dn_remote_setup = {
+	.args = "", .debugfs = true, .pause = 1, .remote_pct = 0,
+	.latency_ns = 0, .thp_off = true, .target = false,
+};
+
 FIXTURE_SETUP(remote)
 {
-	if (!dn_remote_configured())
-		SKIP(return, "machine booted without memmap=: no remote node");
-	if (dn_loaded())
-		ASSERT_EQ(0, dn_unload());
-	ASSERT_EQ(0, dn_load("")) {
-		TH_LOG("modprobe disagg_node failed; see dmesg");
-	}
-	if (!dn_remote_built()) {
-		dn_unload();
-		SKIP(return, DN_NOT_BUILT);
-	}
-	self->loaded = true;
-	self->nid = dn_read_ll(DN_SYSFS "/node_id");
-	/* On failure unload here: teardown does not run after a failed setup. */
-	if (self->nid <= 0 || dn_debugfs_set("pause", 1) ||
-	    dn_set("remote_pct", 0) || dn_set("latency_ns", 0) ||
-	    prctl(PR_SET_THP_DISABLE, 1, 0, 0, 0)) {
-		TH_LOG("setup: node_id %d, or writing pause/remote_pct/latency_ns, or PR_SET_THP_DISABLE failed",
-		       self->nid);
-		dn_unload();
-		self->loaded = false;
-		ASSERT_TRUE(false);
-	}
-	self->ready = true;
+	self->ready = dn_setup_module(_metadata, &dn_remote_setup,
+				      &self->loaded, &self->nid);
 }
 
 FIXTURE_TEARDOWN(remote)
@@ -111,12 +84,6 @@ FIXTURE_TEARDOWN(remote)
 	EXPECT_EQ(0, dn_debugfs_set("pause", 0));
 	EXPECT_EQ(0, dn_unload());
 }
-
-/* First statement of every fixture test. */
-#define DN_NEED_SETUP() do {		\
-	if (!self->ready)		\
-		return;			\
-} while (0)
 
 /*
  * A filled, registered, fully evicted mapping of n pages: the start of most
@@ -831,12 +798,6 @@ static void *dn_stress_thread(void *arg)
 	return NULL;
 }
 
-static uint64_t dn_lcg(uint64_t *state)
-{
-	*state = *state * 6364136223846793005ULL + 1442695040888963407ULL;
-	return *state >> 33;
-}
-
 /* Threads rewriting their pages while the worker, knob changes and debugfs evictions move them: no lost write. */
 TEST_F_TIMEOUT(remote, stress_concurrent, 90)
 {
@@ -1205,7 +1166,7 @@ TEST_F_TIMEOUT(remote, split_holds_pct, 90)
 		{
 			long l, r;
 
-			ASSERT_EQ(0, dn_pagemap_split(0, &l, &r));
+			ASSERT_EQ(0, dn_anon_split(&l, &r));
 			local = l;
 			remote = r;
 		}
@@ -1863,14 +1824,14 @@ TEST(unload_under_load)
 	bool ok;
 	pid_t pid;
 
-	if (!dn_remote_configured())
+	if (!dn_configured())
 		SKIP(return, "machine booted without memmap=: no remote node");
 	if (dn_loaded())
 		ASSERT_EQ(0, dn_unload());
 	ASSERT_EQ(0, dn_load(""));
-	if (!dn_remote_built()) {
+	if (!dn_debugfs_ready()) {
 		dn_unload();
-		SKIP(return, DN_NOT_BUILT);
+		SKIP(return, DN_NO_DEBUGFS);
 	}
 	ok = !dn_set("remote_pct", 50) && !dn_set("latency_ns", 0) &&
 	     !dn_debugfs_set("pause", 0) && !pipe(ready) && !pipe(cmd);

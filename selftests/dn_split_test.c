@@ -31,12 +31,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/mount.h>
-#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "dn_lib.h"
+#include "dn_env.h"
+#include "dn_harness.h"
+#include "dn_mem.h"
+#include "dn_module.h"
 
 #define MB		(1UL << 20)
 
@@ -61,26 +62,6 @@
 
 #define DN_SEED		0x5711a5eedULL
 
-#define DN_NOT_BUILT	"no " DN_DEBUGFS ": disagg_node built without remote-memory semantics (issue #3)"
-
-static bool dn_split_built(void)
-{
-	if (!dn_file_has("/proc/mounts", " /sys/kernel/debug debugfs "))
-		mount("debugfs", "/sys/kernel/debug", "debugfs", 0, NULL);
-	return access(DN_DEBUGFS, F_OK) == 0;
-}
-
-static uint64_t dn_xorshift(uint64_t *s)
-{
-	uint64_t x = *s;
-
-	x ^= x << 13;
-	x ^= x >> 7;
-	x ^= x << 17;
-	*s = x;
-	return x;
-}
-
 /* The share of one mapping. */
 static double dn_mapping_share(void *p, int nid)
 {
@@ -98,7 +79,7 @@ static long dn_wait_split(int nid, int pct, long timeout_ms)
 	double share;
 
 	for (;;) {
-		share = dn_anon_share(nid);
+		share = dn_anon_share();
 		if (share >= 0 && share >= pct - 1.0 && share <= pct + 1.0)
 			return (dn_now_ns() - t0) / 1000000;
 		if ((dn_now_ns() - t0) / 1000000 > timeout_ms) {
@@ -117,60 +98,27 @@ FIXTURE(split) {
 	int nid;
 };
 
-/* DN_SPLIT_ONLY="case ...": run only the cases named (the others skip). */
-static bool dn_split_selected(const char *name)
-{
-	const char *only = getenv("DN_SPLIT_ONLY");
-	size_t n = strlen(name);
-	const char *p;
-
-	if (!only || !*only)
-		return true;
-	for (p = strstr(only, name); p; p = strstr(p + 1, name))
-		if ((p == only || p[-1] == ' ') && (p[n] == ' ' || !p[n]))
-			return true;
-	return false;
-}
-
 /*
- * The setup of both fixtures: the module loaded, the worker on, latency 0,
- * remote_pct @pct, THP off, this process a target.  *@loaded once loaded,
- * *@ready once everything is set; a SKIP leaves *@ready false.
+ * The setup of every fixture: the module loaded, the worker on, latency 0,
+ * remote_pct @pct, THP off, this process a target.
  */
-static void dn_split_setup(struct __test_metadata *_metadata, int pct,
-			   bool *loaded, bool *ready, int *nid)
+static bool dn_split_setup(struct __test_metadata *_metadata, int pct,
+			   bool *loaded, int *nid)
 {
-	if (!dn_file_has("/proc/cmdline", "memmap="))
-		SKIP(return, "machine booted without memmap=: no remote node");
-	if (dn_loaded())
-		ASSERT_EQ(0, dn_unload());
-	ASSERT_EQ(0, dn_load("")) {
-		TH_LOG("modprobe disagg_node failed; see dmesg");
-	}
-	if (!dn_split_built()) {
-		dn_unload();
-		SKIP(return, DN_NOT_BUILT);
-	}
-	*loaded = true;
-	*nid = dn_read_ll(DN_SYSFS "/node_id");
-	if (*nid <= 0 || dn_set("remote_pct", pct) ||
-	    dn_set("latency_ns", 0) || dn_debugfs_set("pause", 0) ||
-	    prctl(PR_SET_THP_DISABLE, 1, 0, 0, 0) ||
-	    dn_target_add(getpid())) {
-		TH_LOG("setup: node_id %d, or writing remote_pct/latency_ns/pause/target_add, or PR_SET_THP_DISABLE failed",
-		       *nid);
-		dn_unload();
-		*loaded = false;
-		ASSERT_TRUE(false);
-	}
-	*ready = true;
+	const struct dn_setup s = {
+		.args = "", .debugfs = true, .pause = 0, .remote_pct = pct,
+		.latency_ns = 0, .thp_off = true, .target = true,
+	};
+
+	return dn_setup_module(_metadata, &s, loaded, nid);
 }
 
+/* DN_SPLIT_ONLY="case ...": run only the cases named (the others skip). */
 FIXTURE_SETUP(split)
 {
-	if (!dn_split_selected(_metadata->name))
+	if (!dn_only("DN_SPLIT_ONLY", _metadata->name, NULL))
 		SKIP(return, "not in DN_SPLIT_ONLY");
-	dn_split_setup(_metadata, 0, &self->loaded, &self->ready, &self->nid);
+	self->ready = dn_split_setup(_metadata, 0, &self->loaded, &self->nid);
 }
 
 FIXTURE_TEARDOWN(split)
@@ -179,11 +127,6 @@ FIXTURE_TEARDOWN(split)
 		return;
 	EXPECT_EQ(0, dn_unload());
 }
-
-#define DN_NEED_SETUP() do {		\
-	if (!self->ready)		\
-		return;			\
-} while (0)
 
 /* One random-access thread: owns word t of every page, checks and writes it. */
 struct dn_ra_arg {
@@ -242,7 +185,7 @@ static void dn_split_run(struct __test_metadata *_metadata, int nid, int pct)
 	ASSERT_EQ(0, dn_set("remote_pct", pct));
 	reach = dn_wait_split(nid, pct, 60000);
 	ASSERT_LE(0, reach) {
-		TH_LOG("share %.1f %% after 60 s, want %d", dn_anon_share(nid), pct);
+		TH_LOG("share %.1f %% after 60 s, want %d", dn_anon_share(), pct);
 	}
 
 	ASSERT_EQ(0, dn_counters_read(&a));
@@ -257,7 +200,7 @@ static void dn_split_run(struct __test_metadata *_metadata, int nid, int pct)
 	t0 = dn_now_ns();
 	while ((ms = (dn_now_ns() - t0) / 1000000) < DN_RA_SECONDS * 1000) {
 		dn_sleep_ms(DN_RA_SAMPLE_MS);
-		share = dn_anon_share(nid);
+		share = dn_anon_share();
 		ASSERT_LE(0, share);
 		sum += share - pct;
 		if (share - pct > maxerr || pct - share > maxerr)
@@ -383,10 +326,10 @@ FIXTURE_SETUP(shape)
 	snprintf(full, sizeof(full), "born_%s_%d.%s",
 		 variant->born_remote ? "remote" : "local", variant->pct,
 		 _metadata->name);
-	if (!dn_split_selected(_metadata->name) && !dn_split_selected(full))
+	if (!dn_only("DN_SPLIT_ONLY", _metadata->name, full))
 		SKIP(return, "not in DN_SPLIT_ONLY");
-	dn_split_setup(_metadata, variant->pct, &self->loaded, &self->ready,
-		       &self->nid);
+	self->ready = dn_split_setup(_metadata, variant->pct, &self->loaded,
+				     &self->nid);
 }
 
 FIXTURE_TEARDOWN(shape)
@@ -439,7 +382,7 @@ static void dn_shape_begin(struct __test_metadata *_metadata,
 static void dn_shape_sample(struct __test_metadata *_metadata,
 			    struct dn_shape *s)
 {
-	double share = dn_anon_share(s->nid), err;
+	double share = dn_anon_share(), err;
 
 	ASSERT_LE(0, share);
 	err = share > s->pct ? share - s->pct : s->pct - share;
@@ -566,7 +509,7 @@ TEST_F_TIMEOUT(shape, hot_sequential_passes, 300)
 	p = dn_map_born(DN_SEQ_BYTES, self->nid, variant->born_remote);
 	ASSERT_NE(NULL, p);
 	dn_fill(p, DN_SEQ_BYTES, DN_SEED);
-	filled = dn_anon_share(self->nid);
+	filled = dn_anon_share();
 	for (k = 0; k < DN_SEQ_PASSES; k++) {
 		for (i = 0; i < words; i++) {
 			v = dn_pattern(i, DN_SEED) + k;
@@ -614,7 +557,7 @@ TEST_F_TIMEOUT(shape, small_hot_set, 300)
 	cnt = calloc(npages, sizeof(*cnt));	/* increments per page */
 	ASSERT_NE(NULL, cnt);
 	dn_fill(p, DN_HOT_BYTES, DN_SEED);
-	filled = dn_anon_share(self->nid);
+	filled = dn_anon_share();
 	hot0 = (npages - nhot) / 2;
 	f0 = dn_target_stat(getpid(), "remote_faults");
 	t0 = dn_now_ns();
@@ -691,15 +634,6 @@ static long dn_wait_quiet(long quiet_ms, long timeout_ms)
 	}
 }
 
-/* A positive number from the environment, or def. */
-static long dn_env_mb(const char *name, long def)
-{
-	const char *v = getenv(name);
-	long n = v ? strtol(v, NULL, 10) : 0;
-
-	return n > 0 ? n : def;
-}
-
 /*
  * A 512 MiB target at remote_pct 50, split reached, then idle (the process
  * sleeps) for 5 s: the worker's own time (stats/worker_ns) under 1 % of a
@@ -709,8 +643,9 @@ static long dn_env_mb(const char *name, long def)
  */
 TEST_F_TIMEOUT(split, idle_target_costs_nothing, 400)
 {
-	size_t bytes = dn_env_mb("DN_SPLIT_IDLE_MB", DN_IDLE_BYTES / MB) * MB;
-	int rpct = dn_env_mb("DN_SPLIT_IDLE_PCT", 50);
+	size_t bytes = dn_env_long("DN_SPLIT_IDLE_MB", DN_IDLE_BYTES / MB, 1,
+				   1L << 20) * MB;
+	int rpct = dn_env_long("DN_SPLIT_IDLE_PCT", 50, 1, 100);
 	long long w0, w1, r0, r1, t0, t1;
 	double pct;
 	long reach;
@@ -740,7 +675,7 @@ TEST_F_TIMEOUT(split, idle_target_costs_nothing, 400)
 	pct = 100.0 * (w1 - w0) / (t1 - t0);
 	printf("DN-SPLIT case=idle pct=%d bytes=%zu reach_ms=%ld idle_s=%.1f worker_ns=%lld worker_pct=%.3f recounts=%lld share=%.1f\n",
 	       rpct, bytes, reach, (t1 - t0) / 1e9, w1 - w0, pct, r1 - r0,
-	       dn_anon_share(self->nid));
+	       dn_anon_share());
 	fflush(stdout);
 	EXPECT_GT(DN_IDLE_MAX_PCT, pct);
 	EXPECT_EQ(0, r1 - r0);
@@ -953,7 +888,7 @@ TEST_F_TIMEOUT(split, dnctl_status_shows_target, 120)
 	p = dn_split_buffer(self->nid, len, 5);
 	ASSERT_NE(NULL, p);
 
-	ASSERT_EQ(0, dn_capture("/dn/bin/dnctl status 2>&1", out, sizeof(out)));
+	ASSERT_EQ(0, dn_capture(out, sizeof(out), "/dn/bin/dnctl status 2>&1"));
 	printf("%s", out);
 	snprintf(want, sizeof(want), "node %d: 512 MiB at 0x40000000, memory tier ",
 		 self->nid);
@@ -971,7 +906,7 @@ TEST_F_TIMEOUT(split, dnctl_status_shows_target, 120)
 	EXPECT_LE(47.0, share);
 	EXPECT_GE(53.0, share);
 
-	ASSERT_EQ(0, dn_capture("/dn/bin/dnctl status --json 2>&1", out, sizeof(out)));
+	ASSERT_EQ(0, dn_capture(out, sizeof(out), "/dn/bin/dnctl status --json 2>&1"));
 	printf("%s", out);
 	snprintf(want, sizeof(want), "{\"node\": {\"id\": %d, ", self->nid);
 	EXPECT_EQ(0, strncmp(out, want, strlen(want)));
@@ -995,8 +930,7 @@ TEST_F_TIMEOUT(split, dnctl_run_reports, 180)
 	double share = -1;
 
 	DN_NEED_SETUP();
-	ASSERT_EQ(0, dn_capture("/dn/bin/dnctl run --remote-pct 50 --latency 1000 -- /dn/bin/dn_touch --mb 16 --passes 5 --hold 2 2>&1",
-				out, sizeof(out)));
+	ASSERT_EQ(0, dn_capture(out, sizeof(out), "/dn/bin/dnctl run --remote-pct 50 --latency 1000 -- /dn/bin/dn_touch --mb 16 --passes 5 --hold 2 2>&1"));
 	printf("%s", out);
 	EXPECT_NE(NULL, strstr(out, "exit 0, wall "));
 	EXPECT_NE(NULL, strstr(out, "remote_pct 50, latency_ns 1000"));
@@ -1011,15 +945,15 @@ TEST_F_TIMEOUT(split, dnctl_run_reports, 180)
 	EXPECT_LT(0, faults);
 	EXPECT_EQ(1000, dn_read_ll(DN_SYSFS "/latency_ns"));
 
-	EXPECT_EQ(1, dn_capture("/dn/bin/dnctl set remote_pct 101 2>&1", out, sizeof(out)));
+	EXPECT_EQ(1, dn_capture(out, sizeof(out), "/dn/bin/dnctl set remote_pct 101 2>&1"));
 	EXPECT_NE(NULL, strstr(out, "remote_pct=101 is out of range: use 0-100"));
 	EXPECT_EQ(50, dn_read_ll(DN_SYSFS "/remote_pct"));
-	EXPECT_EQ(1, dn_capture("/dn/bin/dnctl run --latency 2000000 -- true 2>&1", out, sizeof(out)));
+	EXPECT_EQ(1, dn_capture(out, sizeof(out), "/dn/bin/dnctl run --latency 2000000 -- true 2>&1"));
 	EXPECT_NE(NULL, strstr(out, "latency_ns=2000000 is out of range"));
-	EXPECT_EQ(2, dn_capture("/dn/bin/dnctl run --remote-pct 50 2>&1", out, sizeof(out)));
-	EXPECT_EQ(127, dn_capture("/dn/bin/dnctl run -- /nonexistent 2>&1", out, sizeof(out)));
+	EXPECT_EQ(2, dn_capture(out, sizeof(out), "/dn/bin/dnctl run --remote-pct 50 2>&1"));
+	EXPECT_EQ(127, dn_capture(out, sizeof(out), "/dn/bin/dnctl run -- /nonexistent 2>&1"));
 	EXPECT_NE(NULL, strstr(out, "/nonexistent: No such file or directory"));
-	EXPECT_EQ(2, dn_capture("/dn/bin/dnctl status --yaml 2>&1", out, sizeof(out)));
+	EXPECT_EQ(2, dn_capture(out, sizeof(out), "/dn/bin/dnctl status --yaml 2>&1"));
 }
 
 TEST_HARNESS_MAIN

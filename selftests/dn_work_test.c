@@ -25,7 +25,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "dn_lib.h"
+#include "dn_env.h"
+#include "dn_harness.h"
+#include "dn_module.h"
 
 #define DN_WORK_DIR	"/tmp/dn-work"
 #define DN_WORK_LAT_NS	1000
@@ -38,53 +40,27 @@ FIXTURE(work) {
 	int nid;
 };
 
-/* DN_WORK_ONLY="case ...": is this case (or its full name) among them? */
-static bool dn_work_selected(const char *name, const char *full)
-{
-	const char *only = getenv("DN_WORK_ONLY"), *p;
-	const char *names[] = { name, full };
-	size_t i, n;
-
-	if (!only || !*only)
-		return true;
-	for (i = 0; i < 2; i++) {
-		if (!names[i])
-			continue;
-		n = strlen(names[i]);
-		for (p = strstr(only, names[i]); p; p = strstr(p + 1, names[i]))
-			if ((p == only || p[-1] == ' ') && (p[n] == ' ' || !p[n]))
-				return true;
-	}
-	return false;
-}
-
 /*
  * The setup of both fixtures: the module loaded, remote_pct @pct, latency
- * DN_WORK_LAT_NS.  *@loaded once loaded, *@ready once everything is set.
+ * DN_WORK_LAT_NS, the worker as loaded (on).
  */
-static void dn_work_setup(struct __test_metadata *_metadata, int pct,
-			  bool *loaded, bool *ready, int *nid)
+static bool dn_work_setup(struct __test_metadata *_metadata, int pct,
+			  bool *loaded, int *nid)
 {
-	if (!dn_file_has("/proc/cmdline", "memmap="))
-		SKIP(return, "machine booted without memmap=: no remote node");
-	if (dn_loaded())
-		ASSERT_EQ(0, dn_unload());
-	ASSERT_EQ(0, dn_load("")) {
-		TH_LOG("modprobe disagg_node failed; see dmesg");
-	}
-	*loaded = true;
-	*nid = dn_read_ll(DN_SYSFS "/node_id");
-	ASSERT_LT(0, *nid);
-	ASSERT_EQ(0, dn_set("remote_pct", pct));
-	ASSERT_EQ(0, dn_set("latency_ns", DN_WORK_LAT_NS));
-	*ready = true;
+	const struct dn_setup s = {
+		.args = "", .debugfs = false, .pause = -1, .remote_pct = pct,
+		.latency_ns = DN_WORK_LAT_NS, .thp_off = false, .target = false,
+	};
+
+	return dn_setup_module(_metadata, &s, loaded, nid);
 }
 
+/* DN_WORK_ONLY="case ...": run only the cases named (the others skip). */
 FIXTURE_SETUP(work)
 {
-	if (!dn_work_selected(_metadata->name, NULL))
+	if (!dn_only("DN_WORK_ONLY", _metadata->name, NULL))
 		SKIP(return, "not in DN_WORK_ONLY");
-	dn_work_setup(_metadata, 50, &self->loaded, &self->ready, &self->nid);
+	self->ready = dn_work_setup(_metadata, 50, &self->loaded, &self->nid);
 }
 
 FIXTURE_TEARDOWN(work)
@@ -114,10 +90,10 @@ FIXTURE_SETUP(workload)
 	char full[96];
 
 	snprintf(full, sizeof(full), "pct%d.%s", variant->pct, _metadata->name);
-	if (!dn_work_selected(_metadata->name, full))
+	if (!dn_only("DN_WORK_ONLY", _metadata->name, full))
 		SKIP(return, "not in DN_WORK_ONLY");
-	dn_work_setup(_metadata, variant->pct, &self->loaded, &self->ready,
-		      &self->nid);
+	self->ready = dn_work_setup(_metadata, variant->pct, &self->loaded,
+				    &self->nid);
 }
 
 FIXTURE_TEARDOWN(workload)
@@ -126,12 +102,6 @@ FIXTURE_TEARDOWN(workload)
 		return;
 	EXPECT_EQ(0, dn_unload());
 }
-
-/* A case's body runs only once its fixture is set up (a SKIP returns early). */
-#define DN_NEED_SETUP() do {		\
-	if (!self->ready)		\
-		return;			\
-} while (0)
 
 /* The fields of a dn-workload.sh CSV line. */
 struct dn_wl_line {
@@ -201,7 +171,7 @@ static void dn_workload_at(struct __test_metadata *_metadata,
 		 "/dn/bin/dn-workload.sh --size quick %s " DN_WORK_DIR " 2>&1",
 		 name);
 	t0 = dn_now_ns();
-	st = dn_capture(cmd, out, sizeof(out));
+	st = dn_capture(out, sizeof(out), "%s", cmd);
 	wall = (dn_now_ns() - t0) / 1e9;
 	printf("%s", out);
 	ASSERT_EQ(0, st);
@@ -217,7 +187,7 @@ static void dn_workload_at(struct __test_metadata *_metadata,
 	/* dnctl run's report: the split from pagemap and the module's. */
 	snprintf(cmd, sizeof(cmd), "sed 's/^/# /' " DN_WORK_DIR "/%s.dnctl 2>&1",
 		 name);
-	if (!dn_capture(cmd, out, sizeof(out)))
+	if (!dn_capture(out, sizeof(out), "%s", cmd))
 		printf("%s", out);
 	EXPECT_STREQ("ok", l.status);
 	EXPECT_LT(0, l.remote_faults);
@@ -284,7 +254,7 @@ TEST_F_TIMEOUT(work, wrong_answer_fails, 600)
 		snprintf(cmd, sizeof(cmd),
 			 "DN_WL_CORRUPT=1 /dn/bin/dn-workload.sh --size quick %s " DN_WORK_DIR " 2>&1",
 			 wl[i]);
-		EXPECT_EQ(1, dn_capture(cmd, out, sizeof(out)));
+		EXPECT_EQ(1, dn_capture(out, sizeof(out), "%s", cmd));
 		EXPECT_NE(NULL, strstr(out, ",fail")) {
 			TH_LOG("%s: %s", wl[i], out);
 		}
@@ -310,7 +280,7 @@ TEST_F_TIMEOUT(work, stress_ng_verifies_on_node, 600)
 		 "numactl --membind=%d stress-ng --vm 2 --vm-bytes 8M --vm-ops 64 --verify --timeout 120s 2>&1",
 		 self->nid);
 	f0 = dn_stat("remote_faults");
-	st = dn_capture(cmd, out, sizeof(out));
+	st = dn_capture(out, sizeof(out), "%s", cmd);
 	f1 = dn_stat("remote_faults");
 	printf("%s", out);
 	EXPECT_EQ(0, st);
@@ -368,8 +338,7 @@ TEST_F_TIMEOUT(work, perf_counts_traps, 600)
 	f0 = dn_stat("remote_faults");
 	ASSERT_EQ(0, dn_sh("perf record -q -e disagg_node:dn_fault -o /tmp/dn-perf.data -- /dn/bin/dn_run -- /dn/bin/dn_touch --mb 8 --passes 2 > /dev/null 2>&1"));
 	f1 = dn_stat("remote_faults");
-	ASSERT_EQ(0, dn_capture("perf script -i /tmp/dn-perf.data 2>/dev/null | grep -c 'disagg_node:dn_fault'",
-				out, sizeof(out)));
+	ASSERT_EQ(0, dn_capture(out, sizeof(out), "perf script -i /tmp/dn-perf.data 2>/dev/null | grep -c 'disagg_node:dn_fault'"));
 	n = atoll(out);
 	TH_LOG("perf record: %lld dn_fault samples; stats/: %lld remote_faults", n, f1 - f0);
 	EXPECT_LT(0, n);
@@ -401,7 +370,7 @@ TEST_F(work, tools_refuse_bad_input)
 	DN_NEED_SETUP();
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		snprintf(cmd, sizeof(cmd), "%s 2>&1", bad[i]);
-		EXPECT_EQ(2, dn_capture(cmd, out, sizeof(out))) {
+		EXPECT_EQ(2, dn_capture(out, sizeof(out), "%s", cmd)) {
 			TH_LOG("%s: %s", bad[i], out);
 		}
 		EXPECT_NE('\0', out[0]) {

@@ -1,0 +1,17 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The kernel log, as the selftests watch it: /dev/kmsg read from a point
+ * on, for a message a test expects or for a sign of a kernel problem.
+ */
+#ifndef _DN_KMSG_H
+#define _DN_KMSG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+int dn_kmsg_open(void);
+bool dn_kmsg_has(int fd, const char *needle);
+long dn_kmsg_problems(int fd, char *first, size_t len);
+int dn_kmsg_line_bad(const char *line);
+
+#endif /* _DN_KMSG_H */
