@@ -10,6 +10,7 @@
 # make demo            the demo in a VM (scripts/demo.sh)
 # make checkpatch      checkpatch.pl --strict on the kernel sources
 # make unit            the policy core's userspace unit test (build/unit/)
+# make kmsg-check      the selftests' kernel log scanner as a host program
 #
 # Everything is built under build/; nothing is written into the sources.
 
@@ -45,7 +46,7 @@ CFLAGS_USER := -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE
 USER_PROGS := dnctl dn_touch dn_run dn_trapbench dn_cbps dn_latbench dn_qsort dn_blackscholes dn_tpch
 SELFTESTS := dn_node_test dn_noreserve_test dn_nonode_test dn_remote_test dn_conc_test dn_split_test dn_work_test
 
-.PHONY: all module userspace selftests unit test demo checkpatch clean
+.PHONY: all module userspace selftests unit kmsg-check test demo checkpatch clean
 all: module userspace selftests unit
 
 module: $(MODBUILD)/disagg_node.ko
@@ -84,7 +85,7 @@ selftests: $(addprefix $(BUILD)/selftests/,$(SELFTESTS)) $(BUILD)/selftests/migr
 SELFTEST_OBJ := $(BUILD)/obj/selftests
 SELFTEST_LIB := $(addprefix $(SELFTEST_OBJ)/,dn_env.o dn_kmsg.o dn_mem.o dn_module.o)
 SELFTEST_HDRS := $(wildcard selftests/lib/*.h) $(wildcard userspace/*.h)
-CFLAGS_SELFTEST := $(CFLAGS_USER) -Wno-unused-parameter -Iselftests/lib -Iuserspace
+CFLAGS_SELFTEST := $(CFLAGS_USER) -Wno-unused-parameter -Iselftests/lib -Iuserspace -I$(SELFTEST_OBJ)
 
 # Kept: the selftests' pattern rule would otherwise delete them as
 # intermediate files after each build.
@@ -93,6 +94,22 @@ CFLAGS_SELFTEST := $(CFLAGS_USER) -Wno-unused-parameter -Iselftests/lib -Iusersp
 $(SELFTEST_OBJ)/%.o: selftests/lib/%.c $(SELFTEST_HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_SELFTEST) -c -o $@ $<
+
+# What is a kernel problem in a kernel log: scripts/check-dmesg.patterns,
+# the host scanner's, compiled into the selftests' one as C strings.
+$(SELFTEST_OBJ)/dn_kmsg_patterns.h: scripts/check-dmesg.patterns
+	@mkdir -p $(dir $@)
+	sed -e '/^#/d' -e '/^$$/d' -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/.*/"&",/' $< > $@.tmp
+	mv $@.tmp $@
+
+$(SELFTEST_OBJ)/dn_kmsg.o: $(SELFTEST_OBJ)/dn_kmsg_patterns.h
+
+# The selftests' scanner as a host program, for scripts/test-check-dmesg.sh.
+kmsg-check: $(BUILD)/unit/dn_kmsg_check
+
+$(BUILD)/unit/dn_kmsg_check: selftests/lib/dn_kmsg_check.c $(SELFTEST_OBJ)/dn_kmsg.o
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_SELFTEST) -o $@ $< $(SELFTEST_OBJ)/dn_kmsg.o
 
 $(BUILD)/selftests/%: selftests/%.c $(SELFTEST_LIB) $(SELFTEST_HDRS)
 	@test -f $(KSRC)/tools/testing/selftests/kselftest_harness.h || { echo "no kselftest_harness.h in $(KSRC): run scripts/deps.sh" >&2; exit 1; }

@@ -224,26 +224,6 @@ mkdir -p "$logdir"
 results=()
 failed=0
 
-# splats LOG.dmesg: every kernel report in a log, from its header line to
-# the end of its stack ("---[ end trace", "</TASK>", the next report), for
-# a human to read; the verdict comes from vm-run.sh (check-dmesg.sh).
-splats() {
-	awk '
-	function flush() { if (n) { print "----"; for (i = 1; i <= n; i++) print buf[i]; n = 0 } inrep = 0 }
-	/WARNING:|BUG:|BUG [^ ]+ \((Not t|T)ainted|Oops|soft lockup|hard LOCKUP|detected stall|blocked for more than|general protection fault|kernel BUG at|UBSAN:|corruption/ {
-		if (!inrep || n > 6) { flush(); inrep = 1; kasan = /KASAN/ }
-	}
-	inrep {
-		buf[++n] = $0
-		# A WARN ends with its end-trace line, a KASAN report with a
-		# line of "=", anything else (lockdep, BUG:) with its stack.
-		if (n >= 400 || /---\[ end (trace|Kernel panic)/ ||
-		    (kasan && n > 5 && /\] =+$/) || (!kasan && /<\/TASK>/))
-			flush()
-	}
-	END { flush() }' "$1"
-}
-
 run() {	# run NAME "VM-RUN OPTIONS" GUEST-COMMAND
 	local rname=$1 opts=$2 gcmd=$3 st t0 t1 lg=$logdir/$name-$1.log
 	log "=== run '$rname' on $krel, $smp vCPUs: $gcmd"
@@ -263,7 +243,9 @@ run() {	# run NAME "VM-RUN OPTIONS" GUEST-COMMAND
 	# guest printed) only if it died before printing its dmesg.
 	local dm=${lg%.log}.dmesg
 	[ -s "$dm" ] || dm=$lg
-	splats "$dm" > "${lg%.log}.splats" || true
+	# Every kernel report, with its stack, for a human to read (the
+	# verdict is vm-run.sh's, from the same check-dmesg.sh).
+	"$top/scripts/check-dmesg.sh" --reports "$dm" > "${lg%.log}.splats" 2>/dev/null || true
 	local nsplat
 	nsplat=$(grep -c '^----$' "${lg%.log}.splats" || true)
 	local verdict=PASS note= names=

@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The kernel log: /dev/kmsg from a point on, and signs of a kernel
- * problem in its records.
+ * The kernel log: /dev/kmsg from a point on, and the patterns of
+ * scripts/check-dmesg.patterns applied to its records.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <regex.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -12,24 +13,44 @@
 #include "dn_kmsg.h"
 
 /*
- * Signs of a kernel problem in a record (the patterns of
- * scripts/check-dmesg.sh, as substrings).
+ * The extended regular expressions of scripts/check-dmesg.patterns, its
+ * comments and blank lines left out: generated from it by the Makefile.
  */
-static const char * const dn_kmsg_bad[] = {
-	"WARNING:", "BUG:", "BUG kmalloc", "Oops", "Call Trace",
-	"soft lockup", "hard LOCKUP", "self-detected stall",
-	"rcu: INFO:", "blocked for more than", "Kernel panic",
-	"general protection fault", "kernel BUG at", "UBSAN:",
-	"list_add corruption", "list_del corruption",
+static const char * const dn_kmsg_patterns[] = {
+#include "dn_kmsg_patterns.h"
 };
 
-/* Does @line show a kernel problem?  1 or 0. */
+#define DN_KMSG_NPAT	(sizeof(dn_kmsg_patterns) / sizeof(dn_kmsg_patterns[0]))
+
+/*
+ * dn_kmsg_line_bad() - does @line show a kernel problem?  Matched as grep
+ * -E matches each line in check-dmesg.sh: POSIX extended syntax with the
+ * GNU operators (\b), unanchored.
+ *
+ * Return: 1 if a pattern matches, 0 if none does, -1 if a pattern does not
+ * compile (the scanner must not pass a log it cannot read).
+ */
 int dn_kmsg_line_bad(const char *line)
 {
+	static regex_t re[DN_KMSG_NPAT];
+	static int compiled;	/* 0 not yet, 1 done, -1 failed */
 	size_t i;
 
-	for (i = 0; i < sizeof(dn_kmsg_bad) / sizeof(dn_kmsg_bad[0]); i++)
-		if (strstr(line, dn_kmsg_bad[i]))
+	if (!compiled) {
+		compiled = 1;
+		for (i = 0; i < DN_KMSG_NPAT; i++) {
+			if (regcomp(&re[i], dn_kmsg_patterns[i],
+				    REG_EXTENDED | REG_NOSUB)) {
+				fprintf(stderr, "# dn_kmsg: pattern '%s' does not compile\n",
+					dn_kmsg_patterns[i]);
+				compiled = -1;
+			}
+		}
+	}
+	if (compiled < 0)
+		return -1;
+	for (i = 0; i < DN_KMSG_NPAT; i++)
+		if (!regexec(&re[i], line, 0, NULL, 0))
 			return 1;
 	return 0;
 }
@@ -78,7 +99,7 @@ bool dn_kmsg_has(int fd, const char *needle)
 
 /*
  * Records logged since the last read that show a kernel problem
- * (dn_kmsg_line_bad()); the first one
+ * (dn_kmsg_line_bad(); one that cannot be scanned counts); the first one
  * is copied into @first.
  */
 long dn_kmsg_problems(int fd, char *first, size_t len)
