@@ -7,8 +7,10 @@
 #include "kselftest_harness.h"
 
 #include <dirent.h>
+#include <limits.h>
 #include <sys/mman.h>
 
+#include "dn_env.h"
 #include "dn_harness.h"
 #include "dn_mem.h"
 #include "dn_module.h"
@@ -205,9 +207,12 @@ TEST_F(node, membind_allocations_land_on_node)
 /* dn_cbps --csv: its six figures; 0 or -1. */
 static int dn_cbps_read(long long v[6])
 {
-	char line[256];
-	FILE *f = popen("/dn/bin/dn_cbps --csv", "r");
+	char line[256], cmd[PATH_MAX + 16];
 	int n = 0;
+	FILE *f;
+
+	snprintf(cmd, sizeof(cmd), "%s --csv", dn_path("bin/dn_cbps"));
+	f = popen(cmd, "r");
 
 	if (!f)
 		return -1;
@@ -258,19 +263,15 @@ TEST_F(node, cbps_finds_planted_duplicates)
 		EXPECT_EQ(want[k], after[k] - before[k]);
 	}
 	munmap(p, len);
-	EXPECT_EQ(2, WEXITSTATUS(system("/dn/bin/dn_cbps --bogus 2>/dev/null")));
-	EXPECT_EQ(1, WEXITSTATUS(system("/dn/bin/dn_cbps /nonexistent 2>/dev/null")));
+	EXPECT_EQ(2, dn_sh("%s --bogus 2>/dev/null", dn_path("bin/dn_cbps")));
+	EXPECT_EQ(1, dn_sh("%s /nonexistent 2>/dev/null", dn_path("bin/dn_cbps")));
 }
 
 /* A program run under numactl --membind=<node> gets its memory there. */
 TEST_F(node, numactl_membind_program)
 {
-	char cmd[128];
-
-	snprintf(cmd, sizeof(cmd),
-		 "numactl --membind=%d dn_touch --mb 16 --expect-node %d",
-		 self->nid, self->nid);
-	EXPECT_EQ(0, dn_sh("%s", cmd));
+	EXPECT_EQ(0, dn_sh("numactl --membind=%d %s --mb 16 --expect-node %d",
+			   self->nid, dn_path("bin/dn_touch"), self->nid));
 }
 
 /* Unload with 64 MB in use on the node: every byte kept, pages back on 0. */

@@ -24,6 +24,7 @@
 #include "kselftest_harness.h"
 
 #include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -837,7 +838,7 @@ static char *dn_split_buffer(int nid, size_t len, int fill)
  */
 TEST_F_TIMEOUT(split, dnctl_watch_shows_split, 120)
 {
-	char line[512], pid[32];
+	char line[512], pid[32], cmd[PATH_MAX + 32];
 	int lines = 0, good = 0, st;
 	size_t len = 16 * MB;
 	double share;
@@ -849,7 +850,8 @@ TEST_F_TIMEOUT(split, dnctl_watch_shows_split, 120)
 	p = dn_split_buffer(self->nid, len, 3);
 	ASSERT_NE(NULL, p);
 	snprintf(pid, sizeof(pid), "%d", getpid());
-	f = popen("/dn/bin/dnctl watch 100 4", "r");
+	snprintf(cmd, sizeof(cmd), "%s watch 100 4", dn_path("bin/dnctl"));
+	f = popen(cmd, "r");
 	ASSERT_NE(NULL, f);
 	while (fgets(line, sizeof(line), f)) {
 		char tpid[32];
@@ -867,8 +869,8 @@ TEST_F_TIMEOUT(split, dnctl_watch_shows_split, 120)
 	EXPECT_EQ(0, st);
 	EXPECT_EQ(4, lines);
 	EXPECT_EQ(4, good);
-	EXPECT_EQ(2, WEXITSTATUS(system("/dn/bin/dnctl watch 0 2>/dev/null")));
-	EXPECT_EQ(2, WEXITSTATUS(system("/dn/bin/dnctl watch 100 x 2>/dev/null")));
+	EXPECT_EQ(2, dn_sh("%s watch 0 2>/dev/null", dn_path("bin/dnctl")));
+	EXPECT_EQ(2, dn_sh("%s watch 100 x 2>/dev/null", dn_path("bin/dnctl")));
 	munmap(p, len);
 }
 
@@ -888,7 +890,8 @@ TEST_F_TIMEOUT(split, dnctl_status_shows_target, 120)
 	p = dn_split_buffer(self->nid, len, 5);
 	ASSERT_NE(NULL, p);
 
-	ASSERT_EQ(0, dn_capture(out, sizeof(out), "/dn/bin/dnctl status 2>&1"));
+	ASSERT_EQ(0, dn_capture(out, sizeof(out), "%s status 2>&1",
+				dn_path("bin/dnctl")));
 	printf("%s", out);
 	snprintf(want, sizeof(want), "node %d: 512 MiB at 0x40000000, memory tier ",
 		 self->nid);
@@ -906,7 +909,8 @@ TEST_F_TIMEOUT(split, dnctl_status_shows_target, 120)
 	EXPECT_LE(47.0, share);
 	EXPECT_GE(53.0, share);
 
-	ASSERT_EQ(0, dn_capture(out, sizeof(out), "/dn/bin/dnctl status --json 2>&1"));
+	ASSERT_EQ(0, dn_capture(out, sizeof(out), "%s status --json 2>&1",
+				dn_path("bin/dnctl")));
 	printf("%s", out);
 	snprintf(want, sizeof(want), "{\"node\": {\"id\": %d, ", self->nid);
 	EXPECT_EQ(0, strncmp(out, want, strlen(want)));
@@ -930,7 +934,8 @@ TEST_F_TIMEOUT(split, dnctl_run_reports, 180)
 	double share = -1;
 
 	DN_NEED_SETUP();
-	ASSERT_EQ(0, dn_capture(out, sizeof(out), "/dn/bin/dnctl run --remote-pct 50 --latency 1000 -- /dn/bin/dn_touch --mb 16 --passes 5 --hold 2 2>&1"));
+	ASSERT_EQ(0, dn_capture(out, sizeof(out), "%s run --remote-pct 50 --latency 1000 -- %s --mb 16 --passes 5 --hold 2 2>&1",
+				dn_path("bin/dnctl"), dn_path("bin/dn_touch")));
 	printf("%s", out);
 	EXPECT_NE(NULL, strstr(out, "exit 0, wall "));
 	EXPECT_NE(NULL, strstr(out, "remote_pct 50, latency_ns 1000"));
@@ -945,15 +950,20 @@ TEST_F_TIMEOUT(split, dnctl_run_reports, 180)
 	EXPECT_LT(0, faults);
 	EXPECT_EQ(1000, dn_read_ll(DN_SYSFS "/latency_ns"));
 
-	EXPECT_EQ(1, dn_capture(out, sizeof(out), "/dn/bin/dnctl set remote_pct 101 2>&1"));
+	EXPECT_EQ(1, dn_capture(out, sizeof(out), "%s set remote_pct 101 2>&1",
+				dn_path("bin/dnctl")));
 	EXPECT_NE(NULL, strstr(out, "remote_pct=101 is out of range: use 0-100"));
 	EXPECT_EQ(50, dn_read_ll(DN_SYSFS "/remote_pct"));
-	EXPECT_EQ(1, dn_capture(out, sizeof(out), "/dn/bin/dnctl run --latency 2000000 -- true 2>&1"));
+	EXPECT_EQ(1, dn_capture(out, sizeof(out), "%s run --latency 2000000 -- true 2>&1",
+				dn_path("bin/dnctl")));
 	EXPECT_NE(NULL, strstr(out, "latency_ns=2000000 is out of range"));
-	EXPECT_EQ(2, dn_capture(out, sizeof(out), "/dn/bin/dnctl run --remote-pct 50 2>&1"));
-	EXPECT_EQ(127, dn_capture(out, sizeof(out), "/dn/bin/dnctl run -- /nonexistent 2>&1"));
+	EXPECT_EQ(2, dn_capture(out, sizeof(out), "%s run --remote-pct 50 2>&1",
+				dn_path("bin/dnctl")));
+	EXPECT_EQ(127, dn_capture(out, sizeof(out), "%s run -- /nonexistent 2>&1",
+				  dn_path("bin/dnctl")));
 	EXPECT_NE(NULL, strstr(out, "/nonexistent: No such file or directory"));
-	EXPECT_EQ(2, dn_capture(out, sizeof(out), "/dn/bin/dnctl status --yaml 2>&1"));
+	EXPECT_EQ(2, dn_capture(out, sizeof(out), "%s status --yaml 2>&1",
+				dn_path("bin/dnctl")));
 }
 
 TEST_HARNESS_MAIN

@@ -159,7 +159,7 @@ static bool dn_have(const char *prog)
 static void dn_workload_at(struct __test_metadata *_metadata,
 			   const char *name, int pct)
 {
-	char cmd[256], out[4096], *line;
+	char cmd[512], out[4096], *line;
 	struct dn_wl_line l;
 	long long t0;
 	double wall;
@@ -168,8 +168,8 @@ static void dn_workload_at(struct __test_metadata *_metadata,
 	/* The fixture set the variant's; a case may run at less. */
 	ASSERT_EQ(0, dn_set("remote_pct", pct));
 	snprintf(cmd, sizeof(cmd),
-		 "/dn/bin/dn-workload.sh --size quick %s " DN_WORK_DIR " 2>&1",
-		 name);
+		 "%s --size quick %s " DN_WORK_DIR " 2>&1",
+		 dn_path("bin/dn-workload.sh"), name);
 	t0 = dn_now_ns();
 	st = dn_capture(out, sizeof(out), "%s", cmd);
 	wall = (dn_now_ns() - t0) / 1e9;
@@ -231,8 +231,8 @@ TEST_F_TIMEOUT(workload, test, 600)					\
 		       variant->pct < (max) ? variant->pct : (max));	\
 }
 
-DN_WORKLOAD_TEST(qsort, "qsort", "/dn/bin/dn_qsort", 100)
-DN_WORKLOAD_TEST(blackscholes, "blackscholes", "/dn/bin/dn_blackscholes", 100)
+DN_WORKLOAD_TEST(qsort, "qsort", dn_path("bin/dn_qsort"), 100)
+DN_WORKLOAD_TEST(blackscholes, "blackscholes", dn_path("bin/dn_blackscholes"), 100)
 DN_WORKLOAD_TEST(sqlite_tpch, "tpch", "/usr/bin/sqlite3", 50)
 DN_WORKLOAD_TEST(redis, "redis", "/usr/bin/redis-server", 100)
 DN_WORKLOAD_TEST(sysbench, "sysbench", "/usr/bin/sysbench", 100)
@@ -246,14 +246,14 @@ DN_WORKLOAD_TEST(xz, "xz", "/usr/bin/xz", 100)
 TEST_F_TIMEOUT(work, wrong_answer_fails, 600)
 {
 	const char *const wl[] = { "qsort", "blackscholes", "tpch" };
-	char cmd[256], out[4096];
+	char cmd[512], out[4096];
 	size_t i;
 
 	DN_NEED_SETUP();
 	for (i = 0; i < sizeof(wl) / sizeof(wl[0]); i++) {
 		snprintf(cmd, sizeof(cmd),
-			 "DN_WL_CORRUPT=1 /dn/bin/dn-workload.sh --size quick %s " DN_WORK_DIR " 2>&1",
-			 wl[i]);
+			 "DN_WL_CORRUPT=1 %s --size quick %s " DN_WORK_DIR " 2>&1",
+			 dn_path("bin/dn-workload.sh"), wl[i]);
 		EXPECT_EQ(1, dn_capture(out, sizeof(out), "%s", cmd));
 		EXPECT_NE(NULL, strstr(out, ",fail")) {
 			TH_LOG("%s: %s", wl[i], out);
@@ -324,7 +324,8 @@ TEST_F_TIMEOUT(work, perf_counts_traps, 600)
 		SKIP(return, "no /usr/bin/perf in this guest");
 	f0 = dn_stat("remote_faults");
 	p0 = dn_stat("promotion_failures");
-	ASSERT_EQ(0, dn_sh("perf stat -x , -o /tmp/dn-perf.txt -e 'disagg_node:*' -- /dn/bin/dn_run -- /dn/bin/dn_touch --mb 16 --passes 3 > /dev/null 2>&1"));
+	ASSERT_EQ(0, dn_sh("perf stat -x , -o /tmp/dn-perf.txt -e 'disagg_node:*' -- %s -- %s --mb 16 --passes 3 > /dev/null 2>&1",
+			   dn_path("bin/dn_run"), dn_path("bin/dn_touch")));
 	f1 = dn_stat("remote_faults");
 	p1 = dn_stat("promotion_failures");
 	TH_LOG("stats/: %lld remote_faults, %lld promotion_failures; perf: %lld dn_fault, %lld dn_promote_fail",
@@ -336,7 +337,8 @@ TEST_F_TIMEOUT(work, perf_counts_traps, 600)
 	EXPECT_EQ(p1 - p0, dn_perf_count("/tmp/dn-perf.txt", "disagg_node:dn_promote_fail"));
 
 	f0 = dn_stat("remote_faults");
-	ASSERT_EQ(0, dn_sh("perf record -q -e disagg_node:dn_fault -o /tmp/dn-perf.data -- /dn/bin/dn_run -- /dn/bin/dn_touch --mb 8 --passes 2 > /dev/null 2>&1"));
+	ASSERT_EQ(0, dn_sh("perf record -q -e disagg_node:dn_fault -o /tmp/dn-perf.data -- %s -- %s --mb 8 --passes 2 > /dev/null 2>&1",
+			   dn_path("bin/dn_run"), dn_path("bin/dn_touch")));
 	f1 = dn_stat("remote_faults");
 	ASSERT_EQ(0, dn_capture(out, sizeof(out), "perf script -i /tmp/dn-perf.data 2>/dev/null | grep -c 'disagg_node:dn_fault'"));
 	n = atoll(out);
@@ -349,28 +351,28 @@ TEST_F_TIMEOUT(work, perf_counts_traps, 600)
 TEST_F(work, tools_refuse_bad_input)
 {
 	const char *const bad[] = {
-		"/dn/bin/dn_qsort --mib 0",
-		"/dn/bin/dn_qsort --mib 12x",
-		"/dn/bin/dn_qsort --bogus",
-		"/dn/bin/dn_blackscholes --options -5",
-		"/dn/bin/dn_blackscholes --rounds 0",
-		"/dn/bin/dn_tpch bogus",
-		"/dn/bin/dn_tpch gen --rows 0 --seed 1 /tmp/x.csv",
-		"/dn/bin/dn_tpch sql q9",
-		"/dn/bin/dn_latbench --rounds 0",
-		"/dn/bin/dn-workload.sh nosuch " DN_WORK_DIR,
-		"/dn/bin/dn-workload.sh --size huge qsort " DN_WORK_DIR,
-		"/dn/bin/dn-sweep.sh --reps 0",
-		"/dn/bin/dn-sweep.sh --pcts '10 50'",
-		"/dn/bin/dn-consolidate.sh --groups 0",
+		"bin/dn_qsort --mib 0",
+		"bin/dn_qsort --mib 12x",
+		"bin/dn_qsort --bogus",
+		"bin/dn_blackscholes --options -5",
+		"bin/dn_blackscholes --rounds 0",
+		"bin/dn_tpch bogus",
+		"bin/dn_tpch gen --rows 0 --seed 1 /tmp/x.csv",
+		"bin/dn_tpch sql q9",
+		"bin/dn_latbench --rounds 0",
+		"bin/dn-workload.sh nosuch " DN_WORK_DIR,
+		"bin/dn-workload.sh --size huge qsort " DN_WORK_DIR,
+		"bin/dn-sweep.sh --reps 0",
+		"bin/dn-sweep.sh --pcts '10 50'",
+		"bin/dn-consolidate.sh --groups 0",
 	};
-	char cmd[300], out[1024];
+	char out[1024];
 	size_t i;
 
 	DN_NEED_SETUP();
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		snprintf(cmd, sizeof(cmd), "%s 2>&1", bad[i]);
-		EXPECT_EQ(2, dn_capture(out, sizeof(out), "%s", cmd)) {
+		EXPECT_EQ(2, dn_capture(out, sizeof(out), "%s/%s 2>&1",
+					dn_prefix(), bad[i])) {
 			TH_LOG("%s: %s", bad[i], out);
 		}
 		EXPECT_NE('\0', out[0]) {

@@ -6,10 +6,13 @@
 # The host (scripts/vm-run.sh) also fails the run on a dirty kernel log.
 #
 # Usage: run-guest.sh TEST...
+#   DN_PREFIX   the guest's tree (default /dn): the tests are in
+#               $DN_PREFIX/selftests
+prefix=${DN_PREFIX:-/dn}
 rc=0
 for t in "$@"; do
 	echo "# DN-SUITE $t"
-	"/dn/selftests/$t"
+	"$prefix/selftests/$t"
 	st=$?
 	echo "# DN-SUITE-EXIT $t $st"
 	[ "$st" = 0 ] || rc=1

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Guest side: the kernel's own migration selftest (migration.c from
-# linux-source-6.1, built as /dn/selftests/migration) with disagg_node
+# linux-source-6.1, built as $DN_PREFIX/selftests/migration) with disagg_node
 # loaded (remote_pct=50, the worker on): first as a plain process, then as
 # a target under dn_run.  Prints the TAP output of both runs and exits
 # non-zero if either failed.  The host (scripts/vm-run.sh) also fails the
@@ -14,6 +14,8 @@
 #                   whose memory starts on the remote node (numactl
 #                   --membind), so that every process of the test traps
 #   DN_MIG_PARAMS   module parameters, default "remote_pct=50"
+#   DN_PREFIX       the guest's tree, default /dn: migration in selftests/,
+#                   dn_run in bin/
 #   DN_MIGRATION_RETRY_MS  how long move_pages() is retried on a page it
 #                   did not migrate before the test sees the failure,
 #                   default 20000; 0: upstream, one failed call fails the
@@ -29,6 +31,9 @@
 # expected failure, "not ok N migration.shared_anon # TODO <why>" (TAP's
 # directive for a known failure; scripts/test.sh counts it apart, neither
 # as a pass nor as a failure).  Every other failure fails the run.
+prefix=${DN_PREFIX:-/dn}
+migration=$prefix/selftests/migration
+dn_run=$prefix/bin/dn_run
 modes=${DN_MIG_MODES:-plain target}
 params=${DN_MIG_PARAMS:-remote_pct=50}
 export DN_MIGRATION_RETRY_MS=${DN_MIGRATION_RETRY_MS:-20000}
@@ -51,7 +56,7 @@ if [ -d /sys/kernel/mm/disagg_node ]; then
 else
 	echo "# DN-SUITE migration baseline (disagg_node trap=0, not a target): shared_anon, every call counted"
 	modprobe disagg_node trap=0 || exit 1
-	DN_MIGRATION_MEASURE=1 /dn/selftests/migration -t shared_anon > /tmp/mig-base.log 2>&1
+	DN_MIGRATION_MEASURE=1 "$migration" -t shared_anon > /tmp/mig-base.log 2>&1
 	st=$?
 	reap
 	cat /tmp/mig-base.log | sed 's/^\(not \)*ok /# baseline: &/'
@@ -91,10 +96,10 @@ for mode in $modes; do
 	before=$(counters)
 	echo "# DN-SUITE migration ($mode)"
 	case $mode in
-	plain) /dn/selftests/migration "$@" ;;
-	target) /dn/bin/dn_run -- /dn/selftests/migration "$@" ;;
+	plain) "$migration" "$@" ;;
+	target) "$dn_run" -- "$migration" "$@" ;;
 	membind) numactl --membind="$(cat /sys/kernel/mm/disagg_node/node_id)" \
-			/dn/bin/dn_run -- /dn/selftests/migration "$@" ;;
+			"$dn_run" -- "$migration" "$@" ;;
 	*) echo "# run-migration: unknown mode $mode"; false ;;
 	esac > /tmp/mig.log 2>&1
 	st=$?
