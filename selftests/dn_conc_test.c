@@ -186,7 +186,8 @@ static void *dn_sweep_thread(void *arg)
 				dn_lost_record(s, p, got);
 			*x = dn_word_val(s->id, s->seq + 1, p);
 		}
-		s->seq++;
+		/* Read by dn_words_swept() from another thread. */
+		__atomic_store_n(&s->seq, s->seq + 1, __ATOMIC_RELAXED);
 		s->checked += w->npages;
 	}
 	return NULL;
@@ -255,6 +256,18 @@ static long long dn_words_bytes(const struct dn_words *w)
 	for (t = 0; t < w->nthreads; t++)
 		n += w->th[t].checked * sizeof(uint64_t);
 	return n;
+}
+
+/* Has every sweeper done @n sweeps more than @seq[] (its count then)? */
+static bool dn_words_swept(const struct dn_words *w, const uint64_t *seq,
+			   uint64_t n)
+{
+	int t;
+
+	for (t = 0; t < w->nthreads; t++)
+		if (__atomic_load_n(&w->th[t].seq, __ATOMIC_RELAXED) < seq[t] + n)
+			return false;
+	return true;
 }
 
 static long long dn_words_sweeps(const struct dn_words *w)
@@ -1462,23 +1475,28 @@ struct dn_child_res {
 	char first_lost[192];	/* the first lost write, described */
 };
 
+/* Sweeps of each thread over its words after the unload. */
+#define DN_SWEEPS_AFTER		2
+
 /*
  * A target running the shared-words workload (nthreads x npages) for
- * run_ms, or, given cmd_fd, until 500 ms after the parent sends 'u' (module
- * unloaded), with run_ms as a bound.  Sends 'r' on ready_fd, if given, once
- * its threads run.  Then it checks every byte and, after 'u', that every
- * page is on node 0 and none on nid.  Exit status 0 ok, 1 data, 2
- * placement, 1x setup or protocol.
+ * run_ms, or, given cmd_fd, until each of its threads has swept its words
+ * DN_SWEEPS_AFTER times after the parent sends 'u' (module unloaded), with
+ * run_ms as a bound.  Sends 'r' on ready_fd, if given, once its threads
+ * run.  Then it checks every byte and, after 'u', that every page is on
+ * node 0 and none on nid.  Exit status 0 ok, 1 data, 2 placement, 1x setup
+ * or protocol (15: the sweeps after 'u' did not end in time).
  */
 static int dn_words_child(struct dn_child_res *r, long npages, int nthreads,
 			  long run_ms, int ready_fd, int cmd_fd, int nid)
 {
 	size_t len = npages * DN_PAGE;
+	uint64_t seq_u[DN_MAX_SWEEPERS];
 	struct dn_words w;
-	bool unloaded = false;
+	bool unloaded = false, swept = false;
 	long long end;
 	char *p;
-	int cmd;
+	int cmd, t;
 
 	p = dn_map_guarded(len, -1);
 	if (!p)
@@ -1497,15 +1515,24 @@ static int dn_words_child(struct dn_child_res *r, long npages, int nthreads,
 	}
 	end = dn_now_ns() + run_ms * 1000000LL;
 	while (dn_now_ns() < end) {
-		if (cmd_fd < 0 || unloaded) {
-			dn_sleep_ms(50);
+		if (unloaded) {
+			swept = dn_words_swept(&w, seq_u, DN_SWEEPS_AFTER);
+			if (swept)
+				break;
+			dn_sleep_ms(10);
+			continue;
+		}
+		if (cmd_fd < 0) {
+			dn_sleep_ms(50);	/* the run's length */
 			continue;
 		}
 		cmd = dn_recv(cmd_fd, 50);
 		if (cmd == 'u') {
 			r->lost_loaded = __atomic_load_n(&r->lost, __ATOMIC_RELAXED);
+			for (t = 0; t < nthreads; t++)
+				seq_u[t] = __atomic_load_n(&w.th[t].seq,
+							   __ATOMIC_RELAXED);
 			unloaded = true;
-			end = dn_now_ns() + 500000000LL;
 		} else if (cmd != -ETIMEDOUT) {
 			break;
 		}
@@ -1517,6 +1544,8 @@ static int dn_words_child(struct dn_child_res *r, long npages, int nthreads,
 	dn_words_first_lost(&w, r->first_lost, sizeof(r->first_lost));
 	if (cmd_fd >= 0 && !unloaded)
 		return 14;
+	if (unloaded && !swept)
+		return 15;
 	if (r->lost || r->bad)
 		return 1;
 	if (unloaded) {
@@ -1645,7 +1674,7 @@ TEST_F_TIMEOUT(conc, kill_mid_migration, 150)
 	struct dn_counters a, b;
 	struct dn_child_res *r;
 	pid_t slot[DN_KILL_SLOTS] = { 0 };
-	long long end, targets0, t_end;
+	long long end, targets0;
 	uint64_t rnd = 777;
 	long kills = 0, hangs = 0;
 	int i, s, status, ret;
@@ -1702,9 +1731,7 @@ TEST_F_TIMEOUT(conc, kill_mid_migration, 150)
 		f.lost += r[s].lost;
 
 	/* The module is still healthy: every dead target freed ... */
-	t_end = dn_now_ns() + 5000000000LL;
-	while (dn_stat("targets") != targets0 && dn_now_ns() < t_end)
-		dn_sleep_ms(50);
+	DN_WAIT_UNTIL(dn_stat("targets") == targets0, 5000, 50);
 	EXPECT_EQ(targets0, dn_stat("targets"));
 	/* ... and a new target works exactly. */
 	ASSERT_EQ(0, dn_counters_read(&a));
@@ -1742,6 +1769,7 @@ TEST_F_TIMEOUT(conc, kill_mid_migration, 150)
 /* unload_under_load: a fixture that loads the module in each cycle */
 
 #define DN_CYCLE_PAGES		2048L
+#define DN_CYCLE_LOAD_S		10	/* to reach the load (scaled) */
 
 FIXTURE(cycle) {
 	bool ready;
@@ -1781,9 +1809,10 @@ FIXTURE_TEARDOWN(cycle)
 }
 
 /*
- * One cycle: load, a target child sweeps shared words (4 threads x 8 MiB)
- * for 1 s of traps and evictions, modprobe -r while it runs, then the
- * child checks every byte and that every page is on node 0.  Adds the
+ * One cycle: load, a target child sweeps shared words (4 threads x 8 MiB),
+ * and once a quarter of its pages were evicted and trapped on, modprobe -r
+ * while it runs; then the child sweeps twice more, checks every byte and
+ * that every page is on node 0.  Adds the
  * cycle's counters (read just before the unload) to *sum.  0 or the
  * reason it failed.
  */
@@ -1793,6 +1822,7 @@ static const char *dn_unload_cycle(struct __test_metadata *_metadata,
 {
 	int ready[2], cmd[2], status, ret, nid;
 	const char *err = NULL;
+	long wait_s;
 	struct dn_counters b;
 	static char why[512];
 	char st[80];
@@ -1829,23 +1859,18 @@ static const char *dn_unload_cycle(struct __test_metadata *_metadata,
 		goto out;
 	}
 	/*
-	 * Until the worker has evicted and the child trapped (the child's
-	 * pages start local: the worker, at the lowest priority on four busy
-	 * vCPUs, makes them remote), 1 s at least, 10 s at most.
+	 * Until the worker has evicted a quarter of the child's pages and the
+	 * child has trapped as often (its pages start local: the worker, at
+	 * nice 19 on four busy vCPUs, makes them remote), for at most
+	 * DN_CYCLE_LOAD_S (scaled).
 	 */
-	t = dn_now_ns();
-	do {
-		dn_sleep_ms(100);
-		if (dn_counters_read(&b)) {
-			err = "stats unreadable";
-			goto out;
-		}
-	} while ((dn_now_ns() - t < 1000000000LL ||
-		  b.evictions <= 0 || b.remote_faults <= 0) &&
-		 dn_now_ns() - t < 10000000000LL);
-	if (b.evictions <= 0 || b.remote_faults <= 0) {
-		snprintf(why, sizeof(why), "no activity in 10 s: evictions %lld, traps %lld",
-			 b.evictions, b.remote_faults);
+	wait_s = DN_CYCLE_LOAD_S * dn_conc_timeout_scale();
+	if (!DN_WAIT_UNTIL(!dn_counters_read(&b) &&
+			   b.evictions >= DN_CYCLE_PAGES / 4 &&
+			   b.remote_faults >= DN_CYCLE_PAGES / 4,
+			   wait_s * 1000, 10)) {
+		snprintf(why, sizeof(why), "no load in %ld s: evictions %lld, traps %lld (want %ld each)",
+			 wait_s, b.evictions, b.remote_faults, DN_CYCLE_PAGES / 4);
 		err = why;
 		goto out;
 	}

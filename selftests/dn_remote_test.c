@@ -386,21 +386,25 @@ TEST_F_TIMEOUT(remote, fork_cow_pages_stay, 120)
  * in a remote page of a target, so the kernel's copy traps (queueing the
  * trap's task_work) and the exec replaces the address space before the
  * work runs.  The work must not act on the new program as on the old
- * target: the program runs with its argument intact ("sleep 1; exit 42"),
- * is not made a target (it touches nothing remote), and the kernel log
- * stays clean.
+ * target: the program runs with its argument intact (it says so on a
+ * pipe, then waits for its stdin to close and exits 42), is not made a
+ * target (it touches nothing remote), and the kernel log stays clean.
+ * The target check is made once the shell has run (the work runs before
+ * its first instruction) and while it lives, after a worker pass (which
+ * reaps a target whose address space is gone).
  */
 TEST_F(remote, exec_with_pending_task_work)
 {
-	static const char cmd[] = "sleep 1; exit 42";
+	static const char cmd[] = "echo r >&9; read x; exit 42";
+	int status, ret, go[2], up[2], r;
 	long long f0, f1;
-	int status, ret, go[2];
 	char path[96];
 	pid_t pid;
 
 	DN_NEED_SETUP();
 	ASSERT_EQ(0, dn_set("remote_pct", 50));
 	ASSERT_EQ(0, pipe(go));
+	ASSERT_EQ(0, pipe(up));
 	f0 = dn_stat("remote_faults");
 	pid = fork();
 	ASSERT_LE(0, pid);
@@ -409,29 +413,35 @@ TEST_F(remote, exec_with_pending_task_work)
 		char *p = dn_map_guarded(DN_PAGE, -1);
 
 		close(go[1]);
-		if (!p)
+		close(up[0]);
+		if (!p || dup2(up[1], 9) != 9)
 			_exit(3);
 		memcpy(p, cmd, sizeof(cmd));
 		if (dn_target_add(getpid()) || dn_evict(getpid(), p, DN_PAGE) ||
 		    dn_evict_moved() != 1)
 			_exit(4);
-		if (dn_recv(go[0], 30000) != 'g')
+		if (dn_recv(go[0], 30000) != 'g' || dup2(go[0], 0))
 			_exit(5);
 		argv[2] = p;
 		execv("/bin/sh", argv);
 		_exit(6);
 	}
 	close(go[0]);
+	close(up[1]);
 	EXPECT_EQ(0, dn_send(go[1], 'g'));
-	close(go[1]);
-	/* The shell sleeps: the old target is gone, and no new one came. */
-	dn_sleep_ms(500);
-	ASSERT_EQ(0, dn_debugfs_set("run_pass", 1));
+	/* The shell runs: the old target is gone, and no new one came. */
+	r = dn_recv(up[0], 30000);
+	EXPECT_EQ('r', r) {
+		TH_LOG("the exec'd shell did not report: %d", r);
+	}
+	EXPECT_EQ(0, dn_run_pass());
 	snprintf(path, sizeof(path), DN_SYSFS "/targets/%d", pid);
 	EXPECT_NE(0, access(path, F_OK)) {
 		TH_LOG("the exec'd program became a target");
 	}
 	f1 = dn_stat("remote_faults");
+	close(go[1]);	/* its read returns: it exits 42 */
+	close(up[0]);
 	ret = dn_reap(pid, 30000, &status);
 	EXPECT_EQ(0, ret);
 	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 42) {
@@ -498,15 +508,21 @@ TEST_F_TIMEOUT(remote, registration_stall_blocks_no_one, 120)
 	ASSERT_LT(0, a);
 	holder = dn_spawn(dn_holder, a);
 	ASSERT_LT(0, holder);
-	t0 = dn_now_ns();
-	while (dn_read_ll(DN_DEBUGFS "/hold_mmap") != 1 &&
-	       dn_now_ns() - t0 < 5000000000LL)
-		dn_sleep_ms(10);
-	ASSERT_EQ(1, dn_read_ll(DN_DEBUGFS "/hold_mmap"));
+	ASSERT_TRUE(DN_WAIT_UNTIL(dn_read_ll(DN_DEBUGFS "/hold_mmap") == 1,
+				  5000, 10));
 	t0 = dn_now_ns();
 	registrar = dn_spawn(dn_registrar, a);
 	ASSERT_LT(0, registrar);
-	dn_sleep_ms(200);	/* let it reach the wait for A's lock */
+	/*
+	 * Until it waits for A's lock: blocked in its write() to target_add,
+	 * in state D (the wait is killable, TASK_KILLABLE).
+	 */
+	EXPECT_TRUE(DN_WAIT_UNTIL(dn_task_state(registrar) == 'D' &&
+				  dn_task_syscall(registrar) == SYS_write,
+				  DN_HOLD_MS / 2, 10)) {
+		TH_LOG("the registration did not wait for the lock: state %c, system call %ld",
+		       dn_task_state(registrar), dn_task_syscall(registrar));
+	}
 
 	/* B: a new address space whose first trap registers it. */
 	pid = fork();
@@ -1104,7 +1120,7 @@ TEST(first_touch_off_worker_protects)
 
 #define DN_SPLIT_PAGES		2048L
 #define DN_SPLIT_RUN_MS		2000
-#define DN_SPLIT_SETTLE_MS	500
+#define DN_SPLIT_SETTLE_PASSES	64
 #define DN_SPLIT_TOLERANCE_PCT	5
 
 /* About a quarter of the pages, scattered: touched every round. */
@@ -1125,9 +1141,10 @@ static void dn_touch_hot(const void *p, size_t npages)
 }
 
 /*
- * With the worker running, the remote share of the workload (the whole
- * process's anonymous memory: remote_pct applies to it) settles at
- * remote_pct (25/50/75) within 5 points.
+ * With the worker running while the workload reads and writes, the remote
+ * share of the workload (the whole process's anonymous memory: remote_pct
+ * applies to it) is at remote_pct (25/50/75) within 5 points once the
+ * accesses stop and the balancing passes have nothing left to move.
  */
 TEST_F_TIMEOUT(remote, split_holds_pct, 90)
 {
@@ -1140,6 +1157,7 @@ TEST_F_TIMEOUT(remote, split_holds_pct, 90)
 	for (k = 0; k < ARRAY_SIZE(pcts); k++) {
 		long long remote, local, end, rounds = 0;
 		double share;
+		int passes;
 		char *p;
 
 		ASSERT_EQ(0, dn_debugfs_set("pause", 1));
@@ -1155,14 +1173,22 @@ TEST_F_TIMEOUT(remote, split_holds_pct, 90)
 			if (rounds++ % 8 == 0)
 				dn_touch_write(p, DN_SPLIT_PAGES, DN_SEED + k);
 		}
-		/* No access for a few worker periods: the split is exact again. */
-		dn_sleep_ms(DN_SPLIT_SETTLE_MS);
+		/*
+		 * Accesses over: the worker stopped, then passes until one
+		 * moves nothing (dn_settle()), the split it holds at rest.
+		 */
+		ASSERT_EQ(0, dn_debugfs_set("pause", 1));
+		passes = dn_settle(DN_SPLIT_SETTLE_PASSES);
+		ASSERT_LE(1, passes) {
+			TH_LOG("pages still moving after %d passes",
+			       DN_SPLIT_SETTLE_PASSES);
+		}
 		remote = dn_numa_maps_pages(p, self->nid);
 		local = dn_numa_maps_pages(p, 0);
-		TH_LOG("split remote_pct=%d: mapping %lld remote, %lld local (%.1f%%) after %lld rounds",
+		TH_LOG("split remote_pct=%d: mapping %lld remote, %lld local (%.1f%%) after %lld rounds, settled in %d passes",
 		       pcts[k], remote, local,
 		       local + remote > 0 ? 100.0 * remote / (local + remote) : -1,
-		       rounds);
+		       rounds, passes);
 		{
 			long l, r;
 
@@ -1176,7 +1202,6 @@ TEST_F_TIMEOUT(remote, split_holds_pct, 90)
 		/* |100 * remote / total - pct| <= tolerance, in integers. */
 		EXPECT_GE(DN_SPLIT_TOLERANCE_PCT * (local + remote),
 			  llabs(100 * remote - pcts[k] * (local + remote)));
-		ASSERT_EQ(0, dn_debugfs_set("pause", 1));
 		EXPECT_EQ(0, dn_check(p, len, DN_SEED + k));
 		EXPECT_EQ(0, dn_unmap_guarded(p, len));
 	}
@@ -1309,6 +1334,8 @@ TEST_F_TIMEOUT(remote, latency_delta, 120)
 /* Remote node memory left free by the helper child: eviction fills it. */
 #define DN_FULL_HEADROOM	(24 * MB)
 #define DN_FULL_TARGET		(64 * MB)
+/* Passes that must fill the node: each moves a few batches at least. */
+#define DN_FULL_MAX_PASSES	1000
 
 static int dn_write_all(int fd, const char *buf, size_t len)
 {
@@ -1380,13 +1407,19 @@ static int dn_fill_node_child(int nid, size_t fill_len, int ready_fd, int cmd_fd
 	return bad ? 1 : 0;
 }
 
-/* remote_pct=100 with the remote node nearly full: remote_full counts, nothing is killed, data intact. */
+/*
+ * remote_pct=100 with the remote node nearly full: balancing passes
+ * (run_pass, the worker paused) evict until one finds the node full and
+ * counts it in remote_full; a pass after that, nothing touched, finds it
+ * full again and moves at most one batch (evict_batch, 256); nothing is
+ * killed, data intact.
+ */
 TEST_F_TIMEOUT(remote, remote_full_falls_back, 150)
 {
 	size_t len = DN_FULL_TARGET;
-	long long free_kb, full_kb, e1, e2, end;
+	long long free_kb, full_kb, e1, e2, r1, r2;
 	struct dn_counters a, b;
-	int ready[2], cmd[2], status, ret, kfd;
+	int ready[2], cmd[2], status, ret, kfd, passes = 0;
 	bool filled, alive;
 	size_t fill;
 	long remote;
@@ -1429,24 +1462,27 @@ TEST_F_TIMEOUT(remote, remote_full_falls_back, 150)
 		EXPECT_EQ(0, dn_target_add(getpid()));
 		EXPECT_EQ(0, dn_counters_read(&a));
 		EXPECT_EQ(0, dn_set("remote_pct", 100));
-		EXPECT_EQ(0, dn_debugfs_set("pause", 0));
 
-		end = dn_now_ns() + 30 * 1000000000LL;
-		while (dn_stat("remote_full") <= a.remote_full &&
-		       dn_now_ns() < end)
-			dn_sleep_ms(100);
-		/* Full and nothing touched: evictions stop (at most a batch more). */
-		dn_sleep_ms(500);
+		/* Passes until one finds the node full. */
+		while (passes < DN_FULL_MAX_PASSES &&
+		       dn_stat("remote_full") <= a.remote_full) {
+			EXPECT_EQ(0, dn_run_pass());
+			passes++;
+		}
+		/* Full and nothing touched: the next pass stops at its first batch. */
 		e1 = dn_stat("evictions");
-		dn_sleep_ms(500);
+		r1 = dn_stat("remote_full");
+		EXPECT_EQ(0, dn_run_pass());
 		e2 = dn_stat("evictions");
+		r2 = dn_stat("remote_full");
 		EXPECT_EQ(0, dn_counters_read(&b));
 		remote = dn_numa_maps_pages(p, self->nid);
-		TH_LOG("remote_full: remote_full +%lld, evictions +%lld (+%lld in the last 0.5 s), %ld of %lu target pages remote, node MemFree %lld kB",
-		       b.remote_full - a.remote_full, b.evictions - a.evictions,
-		       e2 - e1, remote, len / DN_PAGE,
-		       dn_node_meminfo_kb(self->nid, "MemFree"));
+		TH_LOG("remote_full: full after %d passes: remote_full +%lld, evictions +%lld (+%lld in the pass after, which found it full %lld times), %ld of %lu target pages remote, node MemFree %lld kB",
+		       passes, b.remote_full - a.remote_full,
+		       b.evictions - a.evictions, e2 - e1, r2 - r1, remote,
+		       len / DN_PAGE, dn_node_meminfo_kb(self->nid, "MemFree"));
 		EXPECT_LT(0, b.remote_full - a.remote_full);
+		EXPECT_LE(1, r2 - r1);
 		EXPECT_LT(0, remote);
 		EXPECT_GT((long)(len / DN_PAGE), remote);
 		EXPECT_GE(256, e2 - e1);
@@ -1454,7 +1490,6 @@ TEST_F_TIMEOUT(remote, remote_full_falls_back, 150)
 		EXPECT_TRUE(alive);
 		/* Every page, remote ones through a trap. */
 		EXPECT_EQ(0, dn_check(p, len, DN_SEED));
-		EXPECT_EQ(0, dn_debugfs_set("pause", 1));
 		EXPECT_EQ(0, dn_set("remote_pct", 0));
 	}
 	EXPECT_EQ(0, dn_send(cmd[1], 'd'));
@@ -1760,10 +1795,14 @@ TEST_F(remote, per_target_counters)
 
 #define DN_BUSY_PAGES		1024L
 
+/* Passes of the child over its pages after the unload. */
+#define DN_BUSY_AFTER		4
+
 /*
  * Child of unload_under_load: a target that rewrites every word of its
- * pages each pass, checking the previous pass's value, until 1 s after
- * 'u' (module unloaded).  Then every page must be on node 0.
+ * pages each pass, checking the previous pass's value, until
+ * DN_BUSY_AFTER passes after 'u' (module unloaded).  Then every page must
+ * be on node 0.
  * Returns the exit status: 0 ok, 1 data wrong, 2 pages not all on node 0,
  * 1x setup or protocol.
  */
@@ -1771,8 +1810,8 @@ static int dn_busy_child(int ready_fd, int cmd_fd)
 {
 	size_t i, words = DN_BUSY_PAGES * DN_PAGE_WORDS;
 	size_t len = DN_BUSY_PAGES * DN_PAGE;
-	long long end, after = 0;
-	uint64_t seq = 0, *w;
+	long long end;
+	uint64_t seq = 0, after = 0, *w;
 	long lost = 0;
 	int r;
 
@@ -1794,17 +1833,17 @@ static int dn_busy_child(int ready_fd, int cmd_fd)
 		}
 		seq++;
 		if (after) {
-			if (dn_now_ns() >= after)
+			if (seq >= after)
 				break;
 			continue;
 		}
 		r = dn_recv(cmd_fd, 0);
 		if (r == 'u')
-			after = dn_now_ns() + 1000000000LL;
+			after = seq + DN_BUSY_AFTER;
 		else if (r != -ETIMEDOUT)
 			return 13;
 	}
-	if (!after)
+	if (!after || seq < after)
 		return 14;
 	for (i = 0; i < words; i++)
 		if (w[i] != dn_stress_val(0, seq, i))
@@ -1816,7 +1855,11 @@ static int dn_busy_child(int ready_fd, int cmd_fd)
 	return 0;
 }
 
-/* Unload while a target is rewriting its pages with the worker running: unload succeeds, data intact, all pages home. */
+/*
+ * Unload while a target is rewriting its pages with the worker running
+ * (once a quarter of its pages were evicted, and trapped on): unload
+ * succeeds, data intact, all pages home.
+ */
 TEST(unload_under_load)
 {
 	int ready[2], cmd[2], status, ret;
@@ -1853,12 +1896,15 @@ TEST(unload_under_load)
 
 	/* From here to the reap: no ASSERT. */
 	EXPECT_EQ('r', dn_recv(ready[0], 20000));
-	dn_sleep_ms(1000);
+	/* The load under way: evictions and the child's traps, in bulk. */
+	DN_WAIT_UNTIL(!dn_counters_read(&b) &&
+		      b.evictions >= DN_BUSY_PAGES / 4 &&
+		      b.remote_faults >= DN_BUSY_PAGES / 4, 30000, 10);
 	EXPECT_EQ(0, dn_counters_read(&b));
 	TH_LOG("unload under load: before unload remote_faults %lld promotions %lld evictions %lld",
 	       b.remote_faults, b.promotions, b.evictions);
-	EXPECT_LT(0, b.evictions);
-	EXPECT_LT(0, b.remote_faults);
+	EXPECT_LE(DN_BUSY_PAGES / 4, b.evictions);
+	EXPECT_LE(DN_BUSY_PAGES / 4, b.remote_faults);
 
 	EXPECT_EQ(0, dn_unload());
 	EXPECT_FALSE(dn_loaded());

@@ -54,6 +54,7 @@
 #define DN_IDLE_BYTES	(512 * MB)
 #define DN_IDLE_SECONDS	5
 #define DN_IDLE_MAX_PCT	1.0
+#define DN_IDLE_SETTLE_PASSES	200
 
 /* Timed accesses: latency, run time, the timer thread's pages. */
 #define DN_PM_LATENCY_NS	20000
@@ -606,39 +607,10 @@ TEST_F_TIMEOUT(shape, small_hot_set, 300)
 }
 
 /*
- * Wait until the worker has neither moved a page nor recounted for @quiet_ms
- * (stats sampled every 100 ms); give up after @timeout_ms.
- * Return: the time waited in ms, or -1 on timeout.
- */
-static long dn_wait_quiet(long quiet_ms, long timeout_ms)
-{
-	static const char * const names[] = {
-		"evictions", "homecomings", "exchanges", "promotions", "recounts",
-	};
-	long long last = -1, sum, t0 = dn_now_ns(), changed = t0, now;
-	size_t i;
-
-	for (;;) {
-		sum = 0;
-		for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-			sum += dn_stat(names[i]);
-		now = dn_now_ns();
-		if (sum != last) {
-			last = sum;
-			changed = now;
-		} else if (now - changed >= quiet_ms * 1000000LL) {
-			return (now - t0) / 1000000;
-		}
-		if (now - t0 > timeout_ms * 1000000LL)
-			return -1;
-		dn_sleep_ms(100);
-	}
-}
-
-/*
- * A 512 MiB target at remote_pct 50, split reached, then idle (the process
- * sleeps) for 5 s: the worker's own time (stats/worker_ns) under 1 % of a
- * CPU, and no page-table walk of the target (stats/recounts).
+ * A 512 MiB target at remote_pct 50, split reached and settled (balancing
+ * passes until one moves nothing), then idle (the process sleeps) for 5 s:
+ * the worker's own time (stats/worker_ns) under 1 % of a CPU, and no
+ * page-table walk of the target (stats/recounts).
  * DN_SPLIT_IDLE_MB and DN_SPLIT_IDLE_PCT change the size and the share
  * (scripts/bench-swap.sh runs other sizes).
  */
@@ -648,6 +620,7 @@ TEST_F_TIMEOUT(split, idle_target_costs_nothing, 400)
 				   1L << 20) * MB;
 	int rpct = dn_env_long("DN_SPLIT_IDLE_PCT", 50, 1, 100);
 	long long w0, w1, r0, r1, t0, t1;
+	int passes;
 	double pct;
 	long reach;
 	char *p;
@@ -661,11 +634,15 @@ TEST_F_TIMEOUT(split, idle_target_costs_nothing, 400)
 	reach = dn_wait_split(self->nid, rpct, 300000);
 	ASSERT_LE(0, reach);
 	/*
-	 * Let the last passes finish, and the one recount that follows
-	 * activity (5 s after the last page moved, DN_RECOUNT_MS): wait
-	 * until nothing has moved and no recount has run for 6 s.
+	 * What the worker has left to do, done: passes (run_pass, beside the
+	 * worker's own) until one moves nothing.  The last one recounted the
+	 * target (every run_pass does), so no page moved since its last walk
+	 * and none is due (DN_RECOUNT_MS after pages last moved).
 	 */
-	ASSERT_LE(0, dn_wait_quiet(6000, 120000));
+	passes = dn_settle(DN_IDLE_SETTLE_PASSES);
+	ASSERT_LE(1, passes) {
+		TH_LOG("pages still moving after %d passes", DN_IDLE_SETTLE_PASSES);
+	}
 	w0 = dn_stat("worker_ns");
 	r0 = dn_stat("recounts");
 	t0 = dn_now_ns();
@@ -674,9 +651,9 @@ TEST_F_TIMEOUT(split, idle_target_costs_nothing, 400)
 	w1 = dn_stat("worker_ns");
 	r1 = dn_stat("recounts");
 	pct = 100.0 * (w1 - w0) / (t1 - t0);
-	printf("DN-SPLIT case=idle pct=%d bytes=%zu reach_ms=%ld idle_s=%.1f worker_ns=%lld worker_pct=%.3f recounts=%lld share=%.1f\n",
-	       rpct, bytes, reach, (t1 - t0) / 1e9, w1 - w0, pct, r1 - r0,
-	       dn_anon_share());
+	printf("DN-SPLIT case=idle pct=%d bytes=%zu reach_ms=%ld settle_passes=%d idle_s=%.1f worker_ns=%lld worker_pct=%.3f recounts=%lld share=%.1f\n",
+	       rpct, bytes, reach, passes, (t1 - t0) / 1e9, w1 - w0, pct,
+	       r1 - r0, dn_anon_share());
 	fflush(stdout);
 	EXPECT_GT(DN_IDLE_MAX_PCT, pct);
 	EXPECT_EQ(0, r1 - r0);
