@@ -372,55 +372,72 @@ TEST(load_twice)
 	EXPECT_EQ(0, dn_iomem_entries());
 }
 
+/* A bad parameter: the load fails, with this message in the kernel log. */
+FIXTURE(bad_param) {
+};
+
+FIXTURE_VARIANT(bad_param) {
+	const char *args;
+	const char *msg;
+};
+
+FIXTURE_VARIANT_ADD(bad_param, remote_pct) {
+	.args = "remote_pct=101", .msg = "remote_pct=101 is out of range",
+};
+
+FIXTURE_VARIANT_ADD(bad_param, latency_ns) {
+	.args = "latency_ns=1000001", .msg = "latency_ns=1000001 is out of range",
+};
+
+FIXTURE_VARIANT_ADD(bad_param, node_not_possible) {
+	.args = "node=7", .msg = "node=7 is not a possible NUMA node",
+};
+
+FIXTURE_VARIANT_ADD(bad_param, node_not_empty) {
+	.args = "node=0", .msg = "node=0 already has memory or CPUs",
+};
+
+FIXTURE_VARIANT_ADD(bad_param, region_start_without_size) {
+	.args = "region_start=0x40000000",
+	.msg = "region_start and region_size go together",
+};
+
+/* 64 MiB into the reservation: not a multiple of the 128 MiB block. */
+FIXTURE_VARIANT_ADD(bad_param, region_not_aligned) {
+	.args = "region_start=0x44000000 region_size=0x8000000",
+	.msg = "is not aligned to the memory block size",
+};
+
+/* 256 MiB: plain System RAM of node 0. */
+FIXTURE_VARIANT_ADD(bad_param, region_in_use_as_ram) {
+	.args = "region_start=0x10000000 region_size=0x8000000",
+	.msg = "overlaps System RAM in use",
+};
+
+/*
+ * 8 GiB: above the guest's 2 GiB of RAM, in no firmware RAM range (the
+ * E820 map, or the SRAT where that is not exported: the message names
+ * which).
+ */
+FIXTURE_VARIANT_ADD(bad_param, region_outside_ram) {
+	.args = "region_start=0x200000000 region_size=0x8000000",
+	.msg = "is not RAM in the",
+};
+
+FIXTURE_SETUP(bad_param)
+{
+	if (dn_loaded())
+		ASSERT_EQ(0, dn_unload());
+}
+
+FIXTURE_TEARDOWN(bad_param)
+{
+}
+
 /* Each bad input fails the load with a clear message and leaves nothing. */
-TEST(bad_remote_pct)
+TEST_F(bad_param, load_refused)
 {
-	dn_expect_load_fails(_metadata, "remote_pct=101", "remote_pct=101 is out of range");
-}
-
-TEST(bad_latency_ns)
-{
-	dn_expect_load_fails(_metadata, "latency_ns=1000001", "latency_ns=1000001 is out of range");
-}
-
-TEST(node_not_possible)
-{
-	dn_expect_load_fails(_metadata, "node=7", "node=7 is not a possible NUMA node");
-}
-
-TEST(node_not_empty)
-{
-	dn_expect_load_fails(_metadata, "node=0", "node=0 already has memory or CPUs");
-}
-
-TEST(region_start_without_size)
-{
-	dn_expect_load_fails(_metadata, "region_start=0x40000000", "region_start and region_size go together");
-}
-
-TEST(region_not_aligned)
-{
-	/* 64 MiB into the reservation: not a multiple of the 128 MiB block. */
-	dn_expect_load_fails(_metadata, "region_start=0x44000000 region_size=0x8000000",
-			     "is not aligned to the memory block size");
-}
-
-TEST(region_in_use_as_ram)
-{
-	/* 256 MiB: plain System RAM of node 0. */
-	dn_expect_load_fails(_metadata, "region_start=0x10000000 region_size=0x8000000",
-			     "overlaps System RAM in use");
-}
-
-TEST(region_outside_ram)
-{
-	/*
-	 * 8 GiB: above the guest's 2 GiB of RAM, in no firmware RAM range (the
-	 * E820 map, or the SRAT where that is not exported: the message names
-	 * which).
-	 */
-	dn_expect_load_fails(_metadata, "region_start=0x200000000 region_size=0x8000000",
-			     "is not RAM in the");
+	dn_expect_load_fails(_metadata, variant->args, variant->msg);
 }
 
 TEST_HARNESS_MAIN

@@ -1140,71 +1140,90 @@ static void dn_touch_hot(const void *p, size_t npages)
 			(void)c[i * DN_PAGE];
 }
 
+/* split_holds_pct's fixture: the remote fixture's, one variant per remote_pct. */
+FIXTURE(remote_split) {
+	bool loaded;
+	bool ready;
+	int nid;
+};
+
+FIXTURE_VARIANT(remote_split) {
+	int pct;
+};
+
+FIXTURE_VARIANT_ADD(remote_split, pct25) { .pct = 25 };
+FIXTURE_VARIANT_ADD(remote_split, pct50) { .pct = 50 };
+FIXTURE_VARIANT_ADD(remote_split, pct75) { .pct = 75 };
+
+FIXTURE_SETUP(remote_split)
+{
+	self->ready = dn_setup_module(_metadata, &dn_remote_setup,
+				      &self->loaded, &self->nid);
+}
+
+FIXTURE_TEARDOWN(remote_split)
+{
+	if (!self->loaded)
+		return;
+	EXPECT_EQ(0, dn_debugfs_set("pause", 0));
+	EXPECT_EQ(0, dn_unload());
+}
+
 /*
  * With the worker running while the workload reads and writes, the remote
  * share of the workload (the whole process's anonymous memory: remote_pct
- * applies to it) is at remote_pct (25/50/75) within 5 points once the
- * accesses stop and the balancing passes have nothing left to move.
+ * applies to it) is at remote_pct (the variant's: 25, 50, 75) within 5
+ * points once the accesses stop and the balancing passes have nothing
+ * left to move.
  */
-TEST_F_TIMEOUT(remote, split_holds_pct, 90)
+TEST_F_TIMEOUT(remote_split, split_holds_pct, 90)
 {
-	static const int pcts[] = { 25, 50, 75 };
 	size_t len = DN_SPLIT_PAGES * DN_PAGE;
-	unsigned int k;
+	long long end, rounds = 0;
+	int pct = variant->pct, passes;
+	long local, remote;
+	double share;
+	char *p;
 
 	DN_NEED_SETUP();
 	ASSERT_EQ(0, dn_target_add(getpid()));
-	for (k = 0; k < ARRAY_SIZE(pcts); k++) {
-		long long remote, local, end, rounds = 0;
-		double share;
-		int passes;
-		char *p;
+	ASSERT_EQ(0, dn_set("remote_pct", pct));
+	p = dn_map_guarded(len, -1);
+	ASSERT_NE(NULL, p);
+	dn_fill(p, len, DN_SEED);
+	ASSERT_EQ(0, dn_debugfs_set("pause", 0));
 
-		ASSERT_EQ(0, dn_debugfs_set("pause", 1));
-		ASSERT_EQ(0, dn_set("remote_pct", pcts[k]));
-		p = dn_map_guarded(len, -1);
-		ASSERT_NE(NULL, p);
-		dn_fill(p, len, DN_SEED + k);
-		ASSERT_EQ(0, dn_debugfs_set("pause", 0));
-
-		end = dn_now_ns() + DN_SPLIT_RUN_MS * 1000000LL;
-		while (dn_now_ns() < end) {
-			dn_touch_hot(p, DN_SPLIT_PAGES);
-			if (rounds++ % 8 == 0)
-				dn_touch_write(p, DN_SPLIT_PAGES, DN_SEED + k);
-		}
-		/*
-		 * Accesses over: the worker stopped, then passes until one
-		 * moves nothing (dn_settle()), the split it holds at rest.
-		 */
-		ASSERT_EQ(0, dn_debugfs_set("pause", 1));
-		passes = dn_settle(DN_SPLIT_SETTLE_PASSES);
-		ASSERT_LE(1, passes) {
-			TH_LOG("pages still moving after %d passes",
-			       DN_SPLIT_SETTLE_PASSES);
-		}
-		remote = dn_numa_maps_pages(p, self->nid);
-		local = dn_numa_maps_pages(p, 0);
-		TH_LOG("split remote_pct=%d: mapping %lld remote, %lld local (%.1f%%) after %lld rounds, settled in %d passes",
-		       pcts[k], remote, local,
-		       local + remote > 0 ? 100.0 * remote / (local + remote) : -1,
-		       rounds, passes);
-		{
-			long l, r;
-
-			ASSERT_EQ(0, dn_anon_split(&l, &r));
-			local = l;
-			remote = r;
-		}
-		share = local + remote > 0 ? 100.0 * remote / (local + remote) : -1;
-		TH_LOG("split remote_pct=%d: process %lld remote, %lld local, share %.1f%%",
-		       pcts[k], remote, local, share);
-		/* |100 * remote / total - pct| <= tolerance, in integers. */
-		EXPECT_GE(DN_SPLIT_TOLERANCE_PCT * (local + remote),
-			  llabs(100 * remote - pcts[k] * (local + remote)));
-		EXPECT_EQ(0, dn_check(p, len, DN_SEED + k));
-		EXPECT_EQ(0, dn_unmap_guarded(p, len));
+	end = dn_now_ns() + DN_SPLIT_RUN_MS * 1000000LL;
+	while (dn_now_ns() < end) {
+		dn_touch_hot(p, DN_SPLIT_PAGES);
+		if (rounds++ % 8 == 0)
+			dn_touch_write(p, DN_SPLIT_PAGES, DN_SEED);
 	}
+	/*
+	 * Accesses over: the worker stopped, then passes until one moves
+	 * nothing (dn_settle()), the split it holds at rest.
+	 */
+	ASSERT_EQ(0, dn_debugfs_set("pause", 1));
+	passes = dn_settle(DN_SPLIT_SETTLE_PASSES);
+	ASSERT_LE(1, passes) {
+		TH_LOG("pages still moving after %d passes",
+		       DN_SPLIT_SETTLE_PASSES);
+	}
+	remote = dn_numa_maps_pages(p, self->nid);
+	local = dn_numa_maps_pages(p, 0);
+	TH_LOG("split remote_pct=%d: mapping %ld remote, %ld local (%.1f%%) after %lld rounds, settled in %d passes",
+	       pct, remote, local,
+	       local + remote > 0 ? 100.0 * remote / (local + remote) : -1,
+	       rounds, passes);
+	ASSERT_EQ(0, dn_anon_split(&local, &remote));
+	share = local + remote > 0 ? 100.0 * remote / (local + remote) : -1;
+	TH_LOG("split remote_pct=%d: process %ld remote, %ld local, share %.1f%%",
+	       pct, remote, local, share);
+	/* |100 * remote / total - pct| <= tolerance, in integers. */
+	EXPECT_GE(DN_SPLIT_TOLERANCE_PCT * (local + remote),
+		  labs(100 * remote - pct * (local + remote)));
+	EXPECT_EQ(0, dn_check(p, len, DN_SEED));
+	EXPECT_EQ(0, dn_unmap_guarded(p, len));
 }
 
 /* Latency */

@@ -8,8 +8,8 @@
  * closes (stats/evict_window_accessed).
  *
  * The "shape" cases measure the split from the page tables (the private
- * anonymous pages of /proc/self/pagemap, userspace/dn_pagemap.h) while the process accesses its memory as
- * real programs do: a heap growing while it is read, sequential passes
+ * anonymous pages of /proc/self/pagemap, userspace/dn_pagemap.h) while the
+ * process accesses its memory as real programs do: a heap growing while it is read, sequential passes
  * over an all-hot buffer, a small hot set in a large buffer; at remote_pct
  * 25, 50 and 90, the memory born local or remote (fixture variants).
  *
@@ -18,8 +18,9 @@
  * (memmap= reservation, empty possible node) and the module's debugfs;
  * skips otherwise.  Figures are printed as "DN-SPLIT ..." lines.
  * DN_SPLIT_ONLY="case ..." runs only the cases named (the others skip);
- * a shape case is named alone ("growing_heap": every variant) or with its
- * variant ("born_local_50.growing_heap").
+ * a case with variants is named alone ("growing_heap", "random_access":
+ * every variant) or with its variant ("born_local_50.growing_heap",
+ * "pct25.random_access").
  */
 #include "kselftest_harness.h"
 
@@ -160,7 +161,8 @@ static void *dn_ra_thread(void *p)
 }
 
 /*
- * Random reads and writes over 64 MiB from 2 threads at remote_pct P, with
+ * Random reads and writes over 64 MiB from 2 threads at remote_pct P (the
+ * variants of split_random: 25, 50, 75), with
  * the process's share sampled every 50 ms: every sample within 3 points of
  * P, and the traps' promotions matched by exchanges (the fault path keeps
  * the split, not the worker).  Every word checked: no lost write.
@@ -247,22 +249,43 @@ static void dn_split_run(struct __test_metadata *_metadata, int nid, int pct)
 	munmap(buf, DN_RA_BYTES);
 }
 
-TEST_F_TIMEOUT(split, random_access_25, 300)
+/* The random-access case's fixture: one variant per remote_pct. */
+FIXTURE(split_random) {
+	bool loaded;
+	bool ready;
+	int nid;
+};
+
+FIXTURE_VARIANT(split_random) {
+	int pct;
+};
+
+FIXTURE_VARIANT_ADD(split_random, pct25) { .pct = 25 };
+FIXTURE_VARIANT_ADD(split_random, pct50) { .pct = 50 };
+FIXTURE_VARIANT_ADD(split_random, pct75) { .pct = 75 };
+
+/* Loaded at remote_pct 0: the case sets the variant's once its buffer is written. */
+FIXTURE_SETUP(split_random)
 {
-	DN_NEED_SETUP();
-	dn_split_run(_metadata, self->nid, 25);
+	char full[96];
+
+	snprintf(full, sizeof(full), "pct%d.%s", variant->pct, _metadata->name);
+	if (!dn_only("DN_SPLIT_ONLY", _metadata->name, full))
+		SKIP(return, "not in DN_SPLIT_ONLY");
+	self->ready = dn_split_setup(_metadata, 0, &self->loaded, &self->nid);
 }
 
-TEST_F_TIMEOUT(split, random_access_50, 300)
+FIXTURE_TEARDOWN(split_random)
 {
-	DN_NEED_SETUP();
-	dn_split_run(_metadata, self->nid, 50);
+	if (!self->loaded)
+		return;
+	EXPECT_EQ(0, dn_unload());
 }
 
-TEST_F_TIMEOUT(split, random_access_75, 300)
+TEST_F_TIMEOUT(split_random, random_access, 300)
 {
 	DN_NEED_SETUP();
-	dn_split_run(_metadata, self->nid, 75);
+	dn_split_run(_metadata, self->nid, variant->pct);
 }
 
 /*
