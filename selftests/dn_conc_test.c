@@ -18,7 +18,10 @@
  * A case runs DN_CONC_SECONDS seconds (default 30); unload_under_load runs
  * DN_CONC_CYCLES load/unload cycles (default 20, more for a long
  * DN_CONC_SECONDS).  Timeouts scale with both, and are multiplied by
- * DN_CONC_TIMEOUT_SCALE (default 1; a slow debug kernel sets it).
+ * DN_CONC_TIMEOUT_SCALE (default 1; a slow debug kernel sets it): a
+ * timeout known only at run time, which each fixture's setup arms itself
+ * (dn_conc_deadline()), kselftest_harness.h's being a compile-time
+ * constant.
  * DN_CONC_ONLY="case ..."
  * runs only the cases named (the others skip).  Each case prints one
  * "DN-CONC case=..." line of figures that scripts/soak.sh adds up.
@@ -30,6 +33,7 @@
 #include "kselftest_harness.h"
 
 #include <dirent.h>
+#include <limits.h>
 #include <pthread.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
@@ -94,6 +98,33 @@ static long dn_conc_cycles(void)
 	if (def < DN_CONC_CYCLES)
 		def = DN_CONC_CYCLES;
 	return dn_env_long("DN_CONC_CYCLES", def, 1, 100000);
+}
+
+/*
+ * Timeouts.  A case's, in seconds, is set for 30 s cases and 20 cycles
+ * (DN_CONC_CASE_S, DN_CYCLE_CASE_S), scaled to DN_CONC_SECONDS and
+ * DN_CONC_CYCLES, times DN_CONC_TIMEOUT_SCALE, and armed by the fixture's
+ * setup (dn_deadline_arm(): the test and what it forked are killed, as the
+ * harness does at its timeout, and the case fails).  The harness's own
+ * timeout (TEST_F_TIMEOUT's, a compile-time constant) is set out of the
+ * way: the largest alarm() takes.
+ */
+#define DN_CONC_CASE_S		150
+#define DN_CYCLE_CASE_S		300
+#define DN_HARNESS_TIMEOUT_OFF	INT_MAX
+
+static void dn_conc_deadline(const char *name, long base_s)
+{
+	long secs = dn_conc_seconds(), cycles = dn_conc_cycles();
+	double k = 1.0, t;
+
+	if (secs > DN_CONC_SECONDS)
+		k = (double)secs / DN_CONC_SECONDS;
+	if ((double)cycles / DN_CONC_CYCLES > k)
+		k = (double)cycles / DN_CONC_CYCLES;
+	k *= dn_conc_timeout_scale();
+	t = base_s * k + 0.5;
+	dn_deadline_arm(name, t < INT_MAX / 2 ? (unsigned int)t : INT_MAX / 2);
 }
 
 /* An 8-byte word's value for owner id after sweep seq: a new one at each sweep. */
@@ -427,6 +458,7 @@ FIXTURE_SETUP(conc)
 	self->kmsg = -1;
 	if (!dn_only("DN_CONC_ONLY", _metadata->name, NULL))
 		SKIP(return, "not in DN_CONC_ONLY");
+	dn_conc_deadline(_metadata->name, DN_CONC_CASE_S);
 	if (!dn_configured())
 		SKIP(return, "machine booted without memmap=: no remote node");
 	/* From before the load: a problem in the load counts too. */
@@ -481,7 +513,7 @@ FIXTURE_TEARDOWN(conc)
  * a shared 16 MiB buffer, sweep it while the worker holds it at 50 %
  * remote: no lost write, every byte right at the end.
  */
-TEST_F_TIMEOUT(conc, threads_shared_words, 150)
+TEST_F_TIMEOUT(conc, threads_shared_words, DN_HARNESS_TIMEOUT_OFF)
 {
 	size_t len = DN_WORDS_PAGES * DN_PAGE;
 	struct dn_figures f = { 0 };
@@ -908,7 +940,7 @@ static void dn_sync_dump(struct __test_metadata *_metadata, pid_t pid,
  * in order, stacks intact, and no glibc abort (the futex error of issue #6
  * kills the child with SIGABRT) or hang.
  */
-TEST_F_TIMEOUT(conc, pthread_sync, 150)
+TEST_F_TIMEOUT(conc, pthread_sync, DN_HARNESS_TIMEOUT_OFF)
 {
 	struct dn_figures f = { 0 };
 	struct dn_sync_res *r;
@@ -1070,7 +1102,7 @@ static int dn_cow_child(struct dn_words *w, struct dn_cow_res *r,
  * never sees the other side's: the parent's words keep their at-fork value
  * in the child, the child's their initial value in the parent.
  */
-TEST_F_TIMEOUT(conc, fork_cow, 150)
+TEST_F_TIMEOUT(conc, fork_cow, DN_HARNESS_TIMEOUT_OFF)
 {
 	size_t len = DN_WORDS_PAGES * DN_PAGE;
 	uint64_t pseq[DN_COW_THREADS] = { 0 }, cseq0[DN_COW_THREADS] = { 0 };
@@ -1380,7 +1412,7 @@ static void *dn_churn_evictor(void *arg)
  * holds exactly its last pattern, or zero after DONTNEED or a fresh mmap,
  * and the swept range loses no write.
  */
-TEST_F_TIMEOUT(conc, vma_churn, 150)
+TEST_F_TIMEOUT(conc, vma_churn, DN_HARNESS_TIMEOUT_OFF)
 {
 	size_t len = DN_STABLE_PAGES * DN_PAGE;
 	size_t clen = DN_CHURN_CHUNKS * DN_CHURN_CHUNK;
@@ -1564,7 +1596,7 @@ static int dn_words_child(struct dn_child_res *r, long npages, int nthreads,
  * Three target processes at once, each with 4 threads sweeping their own
  * 8 MiB (shared words): no process loses a write.
  */
-TEST_F_TIMEOUT(conc, multi_target, 150)
+TEST_F_TIMEOUT(conc, multi_target, DN_HARNESS_TIMEOUT_OFF)
 {
 	struct dn_figures f = { 0 };
 	pid_t pid[DN_MT_TARGETS];
@@ -1611,7 +1643,7 @@ TEST_F_TIMEOUT(conc, multi_target, 150)
  * 0/1000/20000 every 200 ms under the shared-words load: every write
  * accepted and read back, no lost write.
  */
-TEST_F_TIMEOUT(conc, knobs_under_load, 150)
+TEST_F_TIMEOUT(conc, knobs_under_load, DN_HARNESS_TIMEOUT_OFF)
 {
 	static const int pcts[] = { 25, 75, 50, 0, 100 };
 	static const int lats[] = { 0, 1000, 20000 };
@@ -1668,7 +1700,7 @@ TEST_F_TIMEOUT(conc, knobs_under_load, 150)
  * had lost a write by then, the module's targets are freed, a new target
  * then works exactly, and the module unloads cleanly.
  */
-TEST_F_TIMEOUT(conc, kill_mid_migration, 150)
+TEST_F_TIMEOUT(conc, kill_mid_migration, DN_HARNESS_TIMEOUT_OFF)
 {
 	struct dn_figures f = { 0 };
 	struct dn_counters a, b;
@@ -1781,6 +1813,7 @@ FIXTURE_SETUP(cycle)
 	self->kmsg = -1;
 	if (!dn_only("DN_CONC_ONLY", _metadata->name, NULL))
 		SKIP(return, "not in DN_CONC_ONLY");
+	dn_conc_deadline(_metadata->name, DN_CYCLE_CASE_S);
 	if (!dn_configured())
 		SKIP(return, "machine booted without memmap=: no remote node");
 	if (dn_loaded())
@@ -1908,7 +1941,7 @@ out:
  * while it runs: each unload succeeds, and the child then finds every byte
  * right and every page on node 0.
  */
-TEST_F_TIMEOUT(cycle, unload_under_load, 300)
+TEST_F_TIMEOUT(cycle, unload_under_load, DN_HARNESS_TIMEOUT_OFF)
 {
 	long cycles = dn_conc_cycles(), c, done = 0;
 	struct dn_counters zero = { 0 }, sum = { 0 };
@@ -1954,31 +1987,4 @@ TEST_F_TIMEOUT(cycle, unload_under_load, 300)
 	EXPECT_EQ(0, munmap(r, DN_PAGE));
 }
 
-/*
- * The harness's main (TEST_HARNESS_MAIN), with each case's timeout, set
- * for 30 s cases and 20 cycles, scaled to DN_CONC_SECONDS and
- * DN_CONC_CYCLES, times DN_CONC_TIMEOUT_SCALE.
- */
-static void __attribute__((constructor)) __constructor_order_last(void)
-{
-	if (!__constructor_order)
-		__constructor_order = _CONSTRUCTOR_ORDER_BACKWARD;
-}
-
-int main(int argc, char **argv)
-{
-	long secs = dn_conc_seconds(), cycles = dn_conc_cycles();
-	struct __fixture_metadata *f;
-	struct __test_metadata *t;
-	double k = 1.0;
-
-	if (secs > DN_CONC_SECONDS)
-		k = (double)secs / DN_CONC_SECONDS;
-	if ((double)cycles / DN_CONC_CYCLES > k)
-		k = (double)cycles / DN_CONC_CYCLES;
-	k *= dn_conc_timeout_scale();
-	for (f = __fixture_list; f; f = f->next)
-		for (t = f->tests; t; t = t->next)
-			t->timeout = t->timeout * k + 0.5;
-	return test_harness_run(argc, argv);
-}
+TEST_HARNESS_MAIN
