@@ -7,8 +7,10 @@
 # and hung task detectors, full preemption), install it into the kernel
 # cache as ".cache/kernels/6.1-debug" so that `make KVER=6.1-debug` and
 # `scripts/vm-run.sh --kernel 6.1-debug` use it like any other kernel, then
-# build the module against it and run the whole suite and the concurrency
-# suite on it with 4 vCPUs.  Not part of CI (scripts/test.sh).
+# build the module against it and boot test machines on it with 4 vCPUs:
+# by default main, noreserve, nonode and conc, each with the tests
+# scripts/machines.sh gives it (the table scripts/test.sh uses).  Not part
+# of CI (scripts/test.sh).
 #
 # Everything is kept under .cache/ (ignored by git):
 #   .cache/debug-kernel/linux-source-6.1/  the unpacked tarball (/usr/src)
@@ -27,13 +29,16 @@
 #   --build-only       build and install the kernel, run nothing
 #   --no-build         use the installed kernel as it is (fail if none)
 #   --jobs N           make -j N for the kernel (default 2; run at nice 19)
-#   --smp N            guest vCPUs (default 4)
+#   --smp N            guest vCPUs of every machine (default 4)
 #   --timeout SEC      wall-clock limit of each VM run (default 3600)
 #   --conc-seconds N   DN_CONC_SECONDS for dn_conc_test (default 10); its
 #                      timeouts are 4x (DN_CONC_TIMEOUT_SCALE): twenty
 #                      unloads under load take over 300 s on this kernel
-#   --only LIST        comma-separated runs among main,noreserve,nonode,conc
-#                      (default: all that exist)
+#   --only LIST        comma-separated machines of scripts/machines.sh
+#                      (default main,noreserve,nonode,conc; also work,
+#                      migration)
+#   --list             print the runs (machine, vm-run.sh options, guest
+#                      command) and exit
 #   --allow-fail LIST  comma-separated TAP test names (e.g.
 #                      remote.latency_delta, whose timing bounds a debug
 #                      kernel under TCG cannot meet) whose failure alone
@@ -47,6 +52,8 @@ set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
+# shellcheck source=scripts/machines.sh
+. "$top/scripts/machines.sh"
 cache=${DN_CACHE:-$top/.cache}
 build=${BUILD:-$top/build}
 export BUILD=$build
@@ -62,6 +69,7 @@ timeout_s=3600
 conc_seconds=10
 only=main,noreserve,nonode,conc
 allow_fail=
+list=0
 while [ $# -gt 0 ]; do
 	case $1 in
 	--build-only) build_only=1; shift ;;
@@ -72,10 +80,32 @@ while [ $# -gt 0 ]; do
 	--conc-seconds) conc_seconds=$2; shift 2 ;;
 	--only) only=$2; shift 2 ;;
 	--allow-fail) allow_fail=$2; shift 2 ;;
+	--list) list=1; shift ;;
 	-h|--help) sed -n '3,/^set -euo/p' "$0" | sed '$d;s/^# \{0,1\}//'; exit 0 ;;
 	*) echo "debug-kernel: unknown option $1" >&2; exit 2 ;;
 	esac
 done
+
+# The runs: the machines asked for, as the table has them, on $smp vCPUs
+# and with this kernel's timeout; dn_conc_test's cases 4x slower.
+runs=()
+IFS=, read -r -a runs <<< "$only"
+for m in "${runs[@]}"; do
+	dn_machine "$m" || { echo "debug-kernel: no machine '$m' in scripts/machines.sh (${dn_machines[*]})" >&2; exit 2; }
+done
+run_opts() {	# run_opts MACHINE: sets opts and gcmd
+	dn_machine "$1"
+	# The table's options first: vm-run.sh takes the last --smp given.
+	opts=("${dn_vm_opts[@]}" --smp "$smp" --timeout "$timeout_s")
+	gcmd="DN_CONC_SECONDS=$conc_seconds DN_CONC_TIMEOUT_SCALE=4 run-guest.sh $dn_tests"
+}
+if [ "$list" = 1 ]; then
+	for m in "${runs[@]}"; do
+		run_opts "$m"
+		echo "$m: vm-run.sh --kernel $name ${opts[*]} -- '$gcmd'"
+	done
+	exit 0
+fi
 
 dk=$cache/debug-kernel
 src=$dk/linux-source-6.1
@@ -224,15 +254,22 @@ mkdir -p "$logdir"
 results=()
 failed=0
 
-run() {	# run NAME "VM-RUN OPTIONS" GUEST-COMMAND
-	local rname=$1 opts=$2 gcmd=$3 st t0 t1 lg=$logdir/$name-$1.log
+run() {	# run MACHINE
+	local rname=$1 st t0 t1 lg=$logdir/$name-$1.log opts gcmd t
+	run_opts "$rname"
+	for t in $dn_tests; do
+		case $t in *.sh) continue ;; esac
+		if [ ! -x "$build/selftests/$t" ]; then
+			failed=1
+			results+=("FAIL $rname: no $build/selftests/$t (it did not build)")
+			return 0
+		fi
+	done
 	log "=== run '$rname' on $krel, $smp vCPUs: $gcmd"
 	rm -f "$lg" "${lg%.log}".{dmesg,console,splats}
 	t0=$(date +%s)
 	set +e
-	# shellcheck disable=SC2086
-	"$top/scripts/vm-run.sh" --kernel "$name" --smp "$smp" --timeout "$timeout_s" \
-		--log "$lg" $opts -- "$gcmd"
+	"$top/scripts/vm-run.sh" --kernel "$name" --log "$lg" "${opts[@]}" -- "$gcmd"
 	st=$?
 	set -e
 	t1=$(date +%s)
@@ -274,18 +311,9 @@ run() {	# run NAME "VM-RUN OPTIONS" GUEST-COMMAND
 	fi
 }
 
-want() { case ",$only," in *",$1,"*) return 0 ;; *) return 1 ;; esac; }
-
-want main && run main "" "run-guest.sh dn_node_test dn_remote_test"
-want noreserve && run noreserve "--memmap none" "run-guest.sh dn_noreserve_test"
-want nonode && run nonode "--single-node" "run-guest.sh dn_nonode_test"
-if want conc; then
-	if [ -x "$build/selftests/dn_conc_test" ]; then
-		run conc "" "DN_CONC_SECONDS=$conc_seconds DN_CONC_TIMEOUT_SCALE=4 run-guest.sh dn_conc_test"
-	else
-		results+=("SKIP conc: no $build/selftests/dn_conc_test (not written yet)")
-	fi
-fi
+for m in "${runs[@]}"; do
+	run "$m"
+done
 
 echo
 echo "=== debug kernel $krel: summary"

@@ -17,6 +17,8 @@ set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
+# shellcheck source=scripts/machines.sh
+. "$top/scripts/machines.sh"
 kernels=("$@")
 [ ${#kernels[@]} -gt 0 ] || kernels=(6.1 6.12 sid)
 
@@ -86,31 +88,21 @@ for u in "test_policy:policy core" "test_stats:benchmark statistics"; do
 	[ "$st" = 0 ] || [ "$tap_fail" != "$before" ] || extra_fail=$((extra_fail + 1))
 done
 
-# The machines: every kernel is built first, then its machines boot, up
-# to DN_TEST_JOBS at a time (default 2: single-threaded TCG keeps one host
-# core busy per guest; 1 runs them one after the other).  The longest
-# start first.  Each one's output is printed, in a fixed order, once all
-# have run.
-scens=(conc migration work main noreserve nonode)
+# The machines (scripts/machines.sh): every kernel is built first, then
+# its machines boot, up to DN_TEST_JOBS at a time (default 2:
+# single-threaded TCG keeps one host core busy per guest; 1 runs them one
+# after the other).  The longest start first.  Each one's output is
+# printed, in a fixed order, once all have run.
 for k in "${kernels[@]}"; do
 	make -s KVER="$k" all
 done
 
-# machine KERNEL SCENARIO: the tests it runs, and vm-run.sh's options.
+# machine KERNEL SCENARIO: the tests it runs ($tests), and vm-run.sh's
+# options ($opts), from the table.
 machine() {
-	opts=(--kernel "$1" --log "$logdir/$1-$2.log")
-	case $2 in
-	main) tests="dn_node_test dn_remote_test dn_split_test"; opts+=(--timeout 1800) ;;
-	# The workloads (Debian's sqlite3, redis, sysbench, xz, perf).
-	work) tests=dn_work_test; opts+=(--timeout 2400) ;;
-	noreserve) tests=dn_noreserve_test; opts+=(--memmap none) ;;
-	nonode) tests=dn_nonode_test; opts+=(--single-node) ;;
-	# 7 cases of 30 s and 20 unload cycles: 5.5 to 7.5 minutes.
-	conc) tests=dn_conc_test; opts+=(--smp 4 --timeout 1200) ;;
-	# The kernel's migration selftest, plain and as a target (3 cases
-	# of 60 s, twice, after a 60 s baseline): about 8 minutes.
-	migration) tests=run-migration.sh; opts+=(--smp 4 --timeout 900) ;;
-	esac
+	dn_machine "$2"
+	tests=$dn_tests
+	opts=(--kernel "$1" --log "$logdir/$1-$2.log" --timeout "$dn_timeout" "${dn_vm_opts[@]}")
 }
 
 # run_machine KERNEL SCENARIO: boot it; its output, exit status and
@@ -128,7 +120,7 @@ run_machine() {
 
 jobs_max=${DN_TEST_JOBS:-2}
 case $jobs_max in ''|*[!0-9]*|0) echo "test.sh: DN_TEST_JOBS takes a number above 0" >&2; exit 2 ;; esac
-for scen in "${scens[@]}"; do
+for scen in "${dn_start_order[@]}"; do
 	for k in "${kernels[@]}"; do
 		rm -f "$logdir/$k-$scen.status"
 		while [ "$(jobs -rp | wc -l)" -ge "$jobs_max" ]; do
@@ -150,7 +142,7 @@ printf '%s\n' "${rels[@]}" > "$logdir/kernels.txt"
 
 times=()
 for k in "${kernels[@]}"; do
-	for scen in main work noreserve nonode conc migration; do
+	for scen in "${dn_machines[@]}"; do
 		machine "$k" "$scen"
 		st=125 secs=0
 		[ ! -s "$logdir/$k-$scen.status" ] || read -r st secs < "$logdir/$k-$scen.status"
