@@ -58,7 +58,8 @@ struct memory_dev_type;
 
 /**
  * struct dn_dev - the remote memory node
- * @lock: serialises writers of @remote_pct, @latency_ns and @trap
+ * @lock: serialises writers of @remote_pct, @latency_ns,
+ *	@latency_offset_ns and @trap
  *	(readers use READ_ONCE() and need no lock).
  * @state: see enum dn_state; written only by load and unload, before the
  *	sysfs files exist and after they are gone, so it needs no lock.
@@ -78,6 +79,9 @@ struct memory_dev_type;
  *	once (1), or the worker does at its next pass (0); fixed after load.
  * @remote_pct: share of a target's resident pages kept remote, 0..100.
  * @latency_ns: delay injected on every remote access, 0..DN_LATENCY_NS_MAX.
+ * @latency_offset_ns: what the busy-wait costs beyond what it counts,
+ *	subtracted from each wait; set by dn_latency_calibrate() (writers
+ *	hold @lock, readers use READ_ONCE()).
  * @scan_period_ms: period of the balancing worker, 1..DN_SCAN_PERIOD_MS_MAX.
  * @evict_batch: pages moved per target per pass, 1..DN_EVICT_BATCH_MAX.
  * @paused: debugfs: the worker does nothing while set.
@@ -102,6 +106,7 @@ struct dn_dev {
 	bool first_touch;
 	unsigned int remote_pct;
 	unsigned int latency_ns;
+	long long latency_offset_ns;
 	unsigned int scan_period_ms;
 	unsigned int evict_batch;
 	bool paused;
@@ -320,6 +325,7 @@ void dn_hook_start(struct dn_dev *dn);
 void dn_hook_exit(struct dn_dev *dn);
 unsigned long dn_hook_missed(void);
 int dn_queue_reprotect(unsigned long start, unsigned long end);
+long long dn_latency_calibrate(void);
 
 /* move.c */
 /*
