@@ -57,4 +57,26 @@ static inline double dn_mean(const long long *v, size_t n)
 	return n ? s / n : 0;
 }
 
+/*
+ * The mean of the samples left once the slowest @drop_pct % are dropped
+ * (rounded down to whole samples; at least one is kept): a mean that an
+ * interrupt or a preemption hitting a few timed reads does not move.
+ * @n 0: 0.
+ *
+ * Example: {10, 10, 10, 10, 1000} dropping 20 % -> 10 (the 1000 goes);
+ * dropping 10 % -> 208 (half a sample is not dropped).
+ */
+static inline double dn_trimmed_mean(long long *v, size_t n, double drop_pct)
+{
+	size_t keep;
+
+	if (!n)
+		return 0;
+	qsort(v, n, sizeof(*v), dn_cmp_ll);
+	keep = n - (size_t)(drop_pct / 100.0 * n);
+	if (keep < 1)
+		keep = 1;
+	return dn_mean(v, keep);
+}
+
 #endif
