@@ -43,7 +43,7 @@ MODBUILD := $(BUILD)/$(KREL)
 KMOD_SRCS := $(wildcard kmod/*.c kmod/*.h)
 CFLAGS_USER := -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE
 USER_PROGS := dnctl dn_touch dn_run dn_trapbench dn_cbps dn_latbench dn_qsort dn_blackscholes dn_tpch
-SELFTESTS := dn_node_test dn_noreserve_test dn_nonode_test dn_remote_test dn_conc_test dn_split_test dn_work_test
+SELFTESTS := dn_node_test dn_noreserve_test dn_nonode_test dn_remote_test dn_conc_test dn_split_test dn_work_test dn_icount_test
 
 .PHONY: all module userspace selftests unit test demo checkpatch clean
 all: module userspace selftests unit

@@ -1,0 +1,146 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * disagg_node under instruction-counted guest time (QEMU's -icount
+ * shift=0,sleep=off: each guest instruction is 1 ns, idle time is skipped,
+ * a run is a function of what the guest executes), where a timing claim
+ * can be tested at the precision the figures state, which wall-clock TCG
+ * cannot give:
+ * - latency_calibrated: dn_latbench at 1 us and 10 us; the mean time a
+ *   trapped read adds above the trap floor (the same read at latency 0)
+ *   is within 2 % of the setting: latency_offset_ns, the busy-wait's own
+ *   cost measured at load, is taken off each wait.  The mean of the fastest
+ *   95 % of reads (dn_latbench's trim_mean): 1 to 2 % of reads are hit by
+ *   a timer interrupt or a preemption (+12 us to +1 ms), which moves a
+ *   plain mean of a few thousand reads by more than 2 %; the plain mean is
+ *   printed beside it.
+ * - workload_repeatable: the same workload with the same inputs, run twice
+ *   as a target at remote_pct 50 and 1 us (dn-workload.sh's qsort, full
+ *   size, about 2.6 s of guest time): its guest times within 1 %.
+ *
+ * Needs the icount machine (scripts/vm-run.sh --clock icount puts
+ * dn_clock=icount on the guest's command line) with a memmap= reservation;
+ * skips elsewhere.
+ */
+#include "kselftest_harness.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dn_lib.h"
+
+/* The tools in the guest (helper-4 makes this one prefix). */
+#ifndef DN_BIN
+#define DN_BIN "/dn/bin"
+#endif
+
+/* Largest error of the mean added latency, in percent of the setting. */
+#define DN_ICOUNT_LAT_ERR_PCT	2.0
+/* Largest difference of two runs of one workload, in percent. */
+#define DN_ICOUNT_REPEAT_PCT	1.0
+
+FIXTURE(icount) {
+	bool loaded;
+};
+
+FIXTURE_SETUP(icount)
+{
+	self->loaded = false;
+	if (!dn_file_has("/proc/cmdline", "dn_clock=icount"))
+		SKIP(return, "guest time is not instruction-counted (vm-run.sh --clock icount)");
+	if (!dn_file_has("/proc/cmdline", "memmap="))
+		SKIP(return, "machine booted without memmap=: no remote node");
+	if (dn_loaded())
+		ASSERT_EQ(0, dn_unload());
+	ASSERT_EQ(0, dn_load(""));
+	self->loaded = true;
+}
+
+FIXTURE_TEARDOWN(icount)
+{
+	if (self->loaded)
+		EXPECT_EQ(0, dn_unload());
+}
+
+/*
+ * dn_latbench's CSV (configured_ns,samples,median_ns,mean_ns,p10_ns,
+ * p90_ns,added_median_ns,added_mean_ns,trim_mean_ns,added_trim_mean_ns):
+ * the added trimmed mean of @ns (and the added mean into *@plain), or -1.
+ */
+static double dn_added_mean(const char *csv, long long ns, double *plain)
+{
+	double med, mean, p10, p90, amed, amean, trim, atrim;
+	const char *line;
+	long long cfg, n;
+
+	for (line = csv; line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
+		if (sscanf(line, "%lld,%lld,%lf,%lf,%lf,%lf,%lf,%lf,%lf,%lf", &cfg,
+			   &n, &med, &mean, &p10, &p90, &amed, &amean, &trim,
+			   &atrim) == 10 && cfg == ns) {
+			*plain = amean;
+			return atrim;
+		}
+	}
+	return -1;
+}
+
+TEST_F_TIMEOUT(icount, latency_calibrated, 900)
+{
+	static const long long lats[] = { 1000, 10000 };
+	static char out[8192];
+	double added, plain, err;
+	size_t i;
+
+	ASSERT_EQ(0, dn_capture(DN_BIN "/dn_latbench --rounds 5 --pages 512 1000 10000",
+				out, sizeof(out)));
+	printf("%s", out);
+	printf("DN-ICOUNT latency_offset_ns=%lld\n",
+	       dn_read_ll(DN_SYSFS "/latency_offset_ns"));
+	for (i = 0; i < sizeof(lats) / sizeof(lats[0]); i++) {
+		added = dn_added_mean(out, lats[i], &plain);
+		ASSERT_LE(0, added) TH_LOG("no line for %lld ns", lats[i]);
+		err = 100.0 * (added - lats[i]) / lats[i];
+		printf("DN-ICOUNT latency_ns=%lld added_trim_mean_ns=%.0f error_pct=%+.2f added_mean_ns=%.0f\n",
+		       lats[i], added, err, plain);
+		EXPECT_GE(DN_ICOUNT_LAT_ERR_PCT, err > 0 ? err : -err);
+	}
+	fflush(stdout);
+}
+
+/* dn-workload.sh's CSV line for @name: its seconds (4th field), or -1. */
+static double dn_workload_seconds(const char *name)
+{
+	char cmd[256], out[4096], *line;
+	double s = -1;
+
+	snprintf(cmd, sizeof(cmd),
+		 DN_BIN "/dn-workload.sh --size full %s /tmp/dn-icount", name);
+	if (dn_capture(cmd, out, sizeof(out)))
+		return -1;
+	for (line = out; line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL)
+		if (!strncmp(line, name, strlen(name)) && line[strlen(name)] == ',' &&
+		    sscanf(line + strlen(name), ",%*[^,],%*[^,],%lf", &s) == 1)
+			break;
+	printf("DN-ICOUNT workload=%s seconds=%.6f\n", name, s);
+	fflush(stdout);
+	return s;
+}
+
+TEST_F_TIMEOUT(icount, workload_repeatable, 900)
+{
+	double a, b;
+
+	ASSERT_EQ(0, dn_set("remote_pct", 50));
+	ASSERT_EQ(0, dn_set("latency_ns", 1000));
+	a = dn_workload_seconds("qsort");
+	b = dn_workload_seconds("qsort");
+	ASSERT_LT(0, a);
+	ASSERT_LT(0, b);
+	printf("DN-ICOUNT workload=qsort first=%.6f second=%.6f diff_pct=%.3f\n",
+	       a, b, 100.0 * (b - a) / a);
+	EXPECT_GE(DN_ICOUNT_REPEAT_PCT, 100.0 * (b > a ? b - a : a - b) / a);
+	ASSERT_EQ(0, dn_set("latency_ns", 0));
+	ASSERT_EQ(0, dn_set("remote_pct", 0));
+}
+
+TEST_HARNESS_MAIN
