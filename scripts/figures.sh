@@ -289,7 +289,7 @@ if want D; then
 	$1 == 0 {
 		printf "  trap floor (latency 0): median %.0f ns, mean %.0f ns", $3, $4
 		if (clock == "icount")
-			printf " = %.0f guest instructions (mean; icount shift 0, 1 ns each)", $4
+			printf " (median = %.0f guest instructions: icount shift 0, 1 ns each)", $3
 		printf "\n"
 		next
 	}
