@@ -158,7 +158,7 @@ static int dn_clock_pte(pte_t *ptep, unsigned long addr, void *data)
 	 */
 	if (dn_sweep_visit(&w->sweep, addr,
 			   !dn_page_remote(page) && dn_page_evictable(page),
-			   !pte_protnone(pte) && pte_young(pte)) == DN_KEEP_CLEAR)
+			   dn_pte_young(pte, page, true)) == DN_KEEP_CLEAR)
 		test_and_clear_bit(_PAGE_BIT_ACCESSED, (unsigned long *)&ptep->pte);
 	return 0;
 }

@@ -11,6 +11,7 @@
 #include <linux/mmu_notifier.h>
 #include <linux/mutex.h>
 #include <linux/notifier.h>
+#include <linux/page_idle.h>
 #include <linux/percpu.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
@@ -276,6 +277,26 @@ static inline struct page *dn_pte_page(pte_t pte)
 static inline bool dn_page_remote(struct page *page)
 {
 	return page && page_to_nid(page) == dn_dev.nid;
+}
+
+/*
+ * Was the page that accessible PTE @pte maps (@page) used since its
+ * accessed bit was last cleared?  The PTE's bit, or the folio's young
+ * flag: DAMON (7.2 runs DAMON_STAT by default) and idle page tracking
+ * move the bit there when they clear it (damon_ptep_mkold()), and reclaim
+ * reads both the same way (folio_referenced_one()).  @clear consumes the
+ * folio's flag, as reclaim does; the caller clears the PTE's bit.
+ */
+static inline bool dn_pte_young(pte_t pte, struct page *page, bool clear)
+{
+	if (pte_protnone(pte))
+		return false;
+	if (pte_young(pte))
+		return true;
+	if (!page)
+		return false;
+	return clear ? folio_test_clear_young(page_folio(page)) :
+		       folio_test_young(page_folio(page));
 }
 
 /* protect.c: page-table, TLB and LRU primitives */

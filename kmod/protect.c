@@ -402,9 +402,11 @@ static int dn_protect_evicted_pte(pte_t *ptep, unsigned long addr, void *data)
 
 	/*
 	 * The accessed bit of the PTE as it was cleared, not as read before:
-	 * an access between the two would go uncounted.
+	 * an access between the two would go uncounted.  The folio's young
+	 * flag too (DAMON may have moved the bit there), read, not consumed:
+	 * it may predate the migration, and an upper bound is the contract.
 	 */
-	if (pte_present(old) && pte_young(old))
+	if (pte_present(old) && dn_pte_young(old, dn_pte_page(old), false))
 		w->accessed++;
 	return 0;
 }
