@@ -88,6 +88,12 @@ guest() {	# guest LOG TIMEOUT CLOCK COMMAND
 	echo "$3" > "$1.clock"
 }
 
+# What every figure's guest runs first: DAMON_STAT off where the kernel
+# has it on by default (sid's 7.2): its kdamond samples memory every few
+# ms and clears accessed bits, and two icount runs of one workload then
+# differ by 1.3 to 1.5 % instead of 0.13 % (dn_icount_test).
+quiet="{ [ ! -w /sys/module/damon_stat/parameters/enabled ] || echo N > /sys/module/damon_stat/parameters/enabled; }"
+
 # How a figure's title names the clock its LOG ran under.
 clock_title() {	# clock_title LOG
 	case $(cat "$1.clock" 2>/dev/null) in
@@ -110,7 +116,7 @@ if want D; then
 	rounds=5 pages=512
 	[ "$quick" = 0 ] || { rounds=2; pages=256; }
 	log=$out/latency-vm.log
-	guest "$log" 1800 "$clock" "modprobe disagg_node && echo DN-LATENCY-OFFSET-NS=\$(cat /sys/kernel/mm/disagg_node/latency_offset_ns) && /dn/bin/dn_latbench --rounds $rounds --pages $pages"
+	guest "$log" 1800 "$clock" "$quiet && modprobe disagg_node && echo DN-LATENCY-OFFSET-NS=\$(cat /sys/kernel/mm/disagg_node/latency_offset_ns) && /dn/bin/dn_latbench --rounds $rounds --pages $pages"
 	guest_csv "$log" configured_ns, > "$out/latency.csv"
 	gnuplot <<GP
 set terminal png size 800,600
@@ -133,7 +139,7 @@ if want C; then
 	size=full reps=3
 	[ "$quick" = 0 ] || { size=quick; reps=2; }
 	log=$out/sweep-vm.log
-	guest "$log" 28800 "$clock" "modprobe disagg_node && dn-sweep.sh --size $size --reps $reps"
+	guest "$log" 28800 "$clock" "$quiet && modprobe disagg_node && dn-sweep.sh --size $size --reps $reps"
 	guest_csv "$log" rep, > "$out/sweep.csv"
 	# Every run's split within DN_SPLIT_TOL points of its setting.
 	offsplit=$(awk -F, -v tol="${DN_SPLIT_TOL:-3}" '
@@ -231,7 +237,7 @@ if want E; then
 	groups=4 size=full
 	[ "$quick" = 0 ] || { groups=3; size=quick; }
 	log=$out/cbps-vm.log
-	guest "$log" 7200 wall "modprobe disagg_node && dn-consolidate.sh --size $size --groups $groups"
+	guest "$log" 7200 wall "$quiet && modprobe disagg_node && dn-consolidate.sh --size $size --groups $groups"
 	guest_csv "$log" groups, > "$out/cbps.csv"
 	# The consolidation model: a blade of B MiB holds n groups without
 	# sharing while n * (pages per group) <= B; with sharing (zero pages
