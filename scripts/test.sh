@@ -3,12 +3,13 @@
 #
 # Run every disagg_node test: installs what it needs (scripts/deps.sh),
 # builds, runs the host-side checks, then boots each target kernel under
-# QEMU TCG six times (the normal machine twice: the module's suites, and
-# the workloads with Debian's programs; one without a memmap= reservation,
-# one without an empty possible node, and the normal machine with 4 vCPUs
-# twice: the concurrency suite, and the kernel's own migration selftest
-# plain and as a target) and runs the selftests there, two machines at a
-# time (DN_TEST_JOBS).
+# QEMU TCG seven times (the normal machine twice: the module's suites, and
+# the workloads with Debian's programs; once under instruction-counted
+# time, QEMU 10's -icount: the calibrated latency and repeatability; one
+# without a memmap= reservation, one without an empty possible node, and
+# the normal machine with 4 vCPUs twice: the concurrency suite, and the
+# kernel's own migration selftest plain and as a target) and runs the
+# selftests there, two machines at a time (DN_TEST_JOBS).
 # Prints the TAP output, a per-suite summary with each machine's time and a
 # closing "N passed, N failed" line; exits non-zero if anything failed.
 #
@@ -20,7 +21,7 @@ cd "$top"
 kernels=("$@")
 [ ${#kernels[@]} -gt 0 ] || kernels=(6.1 6.12 sid)
 
-"$top/scripts/deps.sh" "${kernels[@]}"
+"$top/scripts/deps.sh" "${kernels[@]}" qemu10
 
 logdir=$top/build/logs
 mkdir -p "$logdir"
@@ -91,7 +92,7 @@ done
 # core busy per guest; 1 runs them one after the other).  The longest
 # start first.  Each one's output is printed, in a fixed order, once all
 # have run.
-scens=(conc migration work main noreserve nonode)
+scens=(conc migration work main icount noreserve nonode)
 for k in "${kernels[@]}"; do
 	make -s KVER="$k" all
 done
@@ -110,6 +111,9 @@ machine() {
 	# The kernel's migration selftest, plain and as a target (3 cases
 	# of 60 s, twice, after a 60 s baseline): about 8 minutes.
 	migration) tests=run-migration.sh; opts+=(--smp 4 --timeout 900) ;;
+	# Instruction-counted guest time (QEMU 10): the calibrated latency and
+	# a workload's repeatability, about 1.5 minutes.
+	icount) tests=dn_icount_test; opts+=(--clock icount --timeout 900) ;;
 	esac
 }
 
@@ -150,7 +154,7 @@ printf '%s\n' "${rels[@]}" > "$logdir/kernels.txt"
 
 times=()
 for k in "${kernels[@]}"; do
-	for scen in main work noreserve nonode conc migration; do
+	for scen in main work icount noreserve nonode conc migration; do
 		machine "$k" "$scen"
 		st=125 secs=0
 		[ ! -s "$logdir/$k-$scen.status" ] || read -r st secs < "$logdir/$k-$scen.status"
