@@ -45,7 +45,7 @@ KMOD_SRCS := $(wildcard kmod/*.c kmod/*.h)
 CFLAGS_USER := -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE
 # The user programs, by role (tools/, bench/, workloads/), all built into
 # build/user/, which the guest has as /dn/bin.
-TOOLS := dnctl dn_run
+TOOLS := dnctl
 BENCH := dn_latbench dn_trapbench dn_cbps
 WORKLOADS := dn_touch dn_qsort dn_blackscholes dn_tpch
 USER_PROGS := $(TOOLS) $(BENCH) $(WORKLOADS)
@@ -71,7 +71,11 @@ $(MODBUILD)/disagg_node.ko: $(MODBUILD)/kmod/config.h $(KMOD_SRCS) Kbuild
 		echo "An error above that none of them explains is a new API difference: add a probe." >&2; \
 		exit 1; }
 
-user: $(addprefix $(BUILD)/user/,$(USER_PROGS))
+user: $(addprefix $(BUILD)/user/,$(USER_PROGS)) $(BUILD)/user/dn_run
+
+# dn_run is dnctl run --quiet under its old name: dnctl reads argv[0].
+$(BUILD)/user/dn_run: $(BUILD)/user/dnctl
+	ln -sf dnctl $@
 
 # A program's source is in one of the three folders; tools/ holds the
 # headers the others share (dn_pagemap.h).
