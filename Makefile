@@ -8,6 +8,8 @@
 #                      .cache/kernels/ or installed in /lib/modules/<release>
 # make test            every test on every target kernel (scripts/test.sh)
 # make demo            the demo in a VM (scripts/demo.sh)
+# make user            the user programs of tools/, bench/ and workloads/
+#                      into build/user/ (dn_run a symlink to dnctl)
 # make checkpatch      checkpatch.pl --strict on the kernel sources
 # make unit            the unit tests of the policy core and of the benchmarks'
 #                      statistics, built for the host (build/unit/)
