@@ -465,20 +465,6 @@ static void share_add(struct share_acc *a, double v)
 }
 
 /*
- * Run argv as a target; report on stderr, when it ends, its wall time,
- * exit status, its counters at the last sample (every 100 ms while it runs:
- * the target is gone once it has exited), the remote share's mean, min and
- * max over the samples, and the system-wide counters' change over the run.
- *
- * The split is measured from the target's page tables, not from the
- * module's counters: at each sample, its private anonymous pages on the
- * remote node over all of them (/proc/PID/pagemap, dn_pagemap_split(),
- * which needs CAP_SYS_ADMIN), samples with fewer than DN_RUN_MIN_PAGES
- * such pages (startup) left out.  The module's own figure at the same
- * samples (targets/PID/local_pages and remote_pages, which count the same
- * pages) is reported beside it.
- */
-/*
  * CPU time of the module's worker thread ("disagg_node", a kernel thread),
  * in ns, from /proc/PID/schedstat; -1 if it is not found.
  */
@@ -545,6 +531,20 @@ static int run_quiet(char **argv, const struct run_opts *o)
 	return dn_exit_code(status);
 }
 
+/*
+ * Run argv as a target; report on stderr, when it ends, its wall time,
+ * exit status, its counters at the last sample (every 100 ms while it runs:
+ * the target is gone once it has exited), the remote share's mean, min and
+ * max over the samples, and the system-wide counters' change over the run.
+ *
+ * The split is measured from the target's page tables, not from the
+ * module's counters: at each sample, its private anonymous pages on the
+ * remote node over all of them (/proc/PID/pagemap, dn_pagemap_split(),
+ * which needs CAP_SYS_ADMIN), samples with fewer than DN_RUN_MIN_PAGES
+ * such pages (startup) left out.  The module's own figure at the same
+ * samples (targets/PID/local_pages and remote_pages, which count the same
+ * pages) is reported beside it.  --quiet: run_quiet().
+ */
 static int run(char **argv, const struct run_opts *o)
 {
 	long long g0[DN_NG], g1[DN_NG], last[DN_NT] = { 0 }, nid, cpu0, cpu1;
@@ -715,11 +715,11 @@ int main(int argc, char **argv)
 {
 	struct run_opts o = { .who = "dnctl run", .thp_off = 1,
 			      .do_register = 1, .born_remote = 1 };
-	const char *name = strrchr(argv[0], '/');
+	const char *name = argc ? strrchr(argv[0], '/') : NULL;
 	long ms = 1000, count = 0;
 	int i;
 
-	if (!strcmp(name ? name + 1 : argv[0], "dn_run"))
+	if (argc && !strcmp(name ? name + 1 : argv[0], "dn_run"))
 		return dn_run_main(argc, argv);
 
 	if (argc >= 2 && argc <= 4 && !strcmp(argv[1], "watch")) {
