@@ -2,7 +2,7 @@
 /*
  * disagg_node policy core: split accounting, clock victim selection,
  * latency model and local-node pressure.  Plain C shared by the module and
- * the userspace unit test (userspace/test_policy.c); see policy.h.
+ * its unit test, built for the host (kmod/tests/test_policy.c); see policy.h.
  */
 #include "policy.h"
 

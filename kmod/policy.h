@@ -2,7 +2,8 @@
 /*
  * disagg_node policy core: which pages to move, how many, and how long a
  * remote access waits.  Plain C with no kernel headers so that the same
- * policy.c is compiled into the module and into userspace/test_policy.
+ * policy.c is compiled into the module and into its unit test
+ * (kmod/tests/test_policy.c, built for the host).
  * Nothing here knows about page tables, locks or NUMA nodes: the kernel
  * glue feeds it numbers and page states and applies its verdicts.
  */

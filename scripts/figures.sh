@@ -5,13 +5,13 @@
 # print their key numbers.  Benchmarks, not tests: nothing here asserts a
 # figure, but a workload whose answer is wrong, or a guest whose kernel log
 # is not clean, fails the command.
-#   Figure C  slowdown against the remote share (userspace/dn-sweep.sh):
+#   Figure C  slowdown against the remote share (workloads/dn-sweep.sh):
 #             results/sweep.csv (every run), results/sweep-summary.csv
 #             (median over repetitions), results/slowdown.png
 #   Figure D  configured against measured remote latency (dn_latbench):
 #             results/latency.csv, results/latency.png (y = x is the goal)
 #   Figure E  content-based page sharing on the node and the consolidation
-#             it would allow (userspace/dn-consolidate.sh):
+#             it would allow (workloads/dn-consolidate.sh):
 #             results/cbps.csv (per group of workloads placed on the node),
 #             results/consolidation.csv, results/consolidation.png
 # A Figure C point is plotted at its remote_pct: a run whose split, measured

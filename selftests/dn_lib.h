@@ -25,7 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../userspace/dn_pagemap.h"
+#include "../tools/dn_pagemap.h"
 
 #define DN_SYSFS	"/sys/kernel/mm/disagg_node"
 #define DN_PAGE		4096UL
@@ -266,7 +266,7 @@ static inline long dn_numa_maps_pages(void *addr, int nid)
 /*
  * This process's remote share in percent of the pages the module splits
  * (its private anonymous pages), from its page tables
- * (userspace/dn_pagemap.h, as dnctl run measures a target); -1 if none or
+ * (tools/dn_pagemap.h, as dnctl run measures a target); -1 if none or
  * unreadable.  @nid is the remote node, whose region the module reports.
  */
 static inline double dn_anon_share(int nid)

@@ -8,7 +8,7 @@
  * closes (stats/evict_window_accessed).
  *
  * The "shape" cases measure the split from the page tables (the private
- * anonymous pages of /proc/self/pagemap, userspace/dn_pagemap.h) while the process accesses its memory as
+ * anonymous pages of /proc/self/pagemap, tools/dn_pagemap.h) while the process accesses its memory as
  * real programs do: a heap growing while it is read, sequential passes
  * over an all-hot buffer, a small hot set in a large buffer; at remote_pct
  * 25, 50 and 90, the memory born local or remote (fixture variants).

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * test_policy - userspace unit test of the policy core (kmod/policy.c).
+ * test_policy - unit test of the policy core, on the host (kmod/policy.c).
  *
  * Each TEST walks a table of {name, inputs, expected} cases for one function
  * of policy.h and logs the name of every case that does not match exactly.

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Unit test of the benchmarks' statistics (dn_stats.h), in userspace. */
+/* Unit test of the benchmarks' statistics (dn_stats.h), on the host. */
 #include "kselftest_harness.h"
 #include "dn_stats.h"
 

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Summary statistics of timing samples for the benchmarks (dn_latbench),
- * unit-tested in userspace/test_stats.c.  Each function sorts @v in place.
+ * unit-tested in bench/test_stats.c.  Each function sorts @v in place.
  */
 #ifndef DN_STATS_H
 #define DN_STATS_H
