@@ -36,6 +36,7 @@
 #include <unistd.h>
 
 #include "dn_bench.h"
+#include "dn_settle.h"
 #include "dn_stats.h"
 
 #define MAX_SET		32
@@ -45,51 +46,6 @@ static void die(const char *what)
 	fprintf(stderr, "dn_latbench: %s failed (root? module loaded? debugfs mounted?)\n",
 		what);
 	exit(1);
-}
-
-/* Busy and total jiffies of all CPUs, from /proc/stat's "cpu" line. */
-static int cpu_jiffies(unsigned long long *busy, unsigned long long *total)
-{
-	unsigned long long v[8] = { 0 };
-	FILE *f = fopen("/proc/stat", "r");
-	int n, i;
-
-	if (!f)
-		return -1;
-	n = fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0],
-		   &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7]);
-	fclose(f);
-	if (n < 4)
-		return -1;
-	*total = 0;
-	for (i = 0; i < 8; i++)
-		*total += v[i];
-	*busy = *total - v[3] - v[4];	/* less idle and iowait */
-	return 0;
-}
-
-/*
- * Wait (up to 60 s) until the machine is quiet: in a 200 ms window, the
- * CPUs busy at most 2 % of the time.  A guest just booted still runs its
- * initcalls' deferred work (7.2: the crypto self-tests, about 1 s of CPU),
- * and a timed read that waits for it measures that work, not the trap.
- */
-static void settle(void)
-{
-	unsigned long long b0, t0, b1, t1;
-	long long start = now_ns();
-
-	while (now_ns() - start < 60000000000LL) {
-		if (cpu_jiffies(&b0, &t0))
-			return;
-		usleep(200000);
-		if (cpu_jiffies(&b1, &t1))
-			return;
-		if (t1 > t0 && (b1 - b0) * 50 <= t1 - t0)
-			break;
-	}
-	fprintf(stderr, "dn_latbench: %.1f s for the machine to settle\n",
-		(now_ns() - start) / 1e9);
 }
 
 /* Evict @n pages at @p, then time a read of each, in @order. */
@@ -150,7 +106,8 @@ int main(int argc, char **argv)
 	}
 	if (prctl(PR_SET_THP_DISABLE, 1, 0, 0, 0))
 		die("PR_SET_THP_DISABLE");
-	settle();
+	if (dn_settle() < 0)
+		fprintf(stderr, "dn_latbench: the machine did not settle in 60 s; timing anyway\n");
 	if (set_ll(DN_SYSFS "/target_add", getpid()) ||
 	    set_ll(DN_DEBUGFS "/pause", 1) || set_ll(DN_SYSFS "/remote_pct", 0))
 		die("target_add / pause / remote_pct 0");
