@@ -7,6 +7,7 @@
 #ifndef _DN_LIB_H
 #define _DN_LIB_H
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/mempolicy.h>
@@ -484,6 +485,52 @@ static inline int dn_counters_read(struct dn_counters *c)
 	       c->homecomings < 0 || c->injected_delay_ns < 0 ||
 	       c->reprotected < 0 || c->hook_protected < 0 ||
 	       c->remote_full < 0 || c->exchanges < 0 ? -1 : 0;
+}
+
+/* Every counter of stats/, by name: for a case's diagnostics. */
+#define DN_STATS_MAX	64
+struct dn_stats_all {
+	int n;
+	char name[DN_STATS_MAX][256];
+	long long val[DN_STATS_MAX];
+};
+
+/* Read every counter of stats/ (at most DN_STATS_MAX). */
+static inline void dn_stats_all_read(struct dn_stats_all *a)
+{
+	struct dirent *e;
+	DIR *d = opendir(DN_SYSFS "/stats");
+
+	a->n = 0;
+	if (!d)
+		return;
+	while ((e = readdir(d)) && a->n < DN_STATS_MAX) {
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(a->name[a->n], sizeof(a->name[0]), "%s", e->d_name);
+		a->val[a->n] = dn_stat(e->d_name);
+		a->n++;
+	}
+	closedir(d);
+}
+
+/* Print, on one line after @tag, the counters that changed since @a. */
+static inline void dn_stats_all_print_delta(const char *tag,
+					    const struct dn_stats_all *a)
+{
+	struct dn_stats_all b;
+	int i, j;
+
+	dn_stats_all_read(&b);
+	printf("# %s:", tag);
+	for (j = 0; j < b.n; j++)
+		for (i = 0; i < a->n; i++)
+			if (!strcmp(a->name[i], b.name[j]) &&
+			    b.val[j] != a->val[i])
+				printf(" %s=%lld", b.name[j],
+				       b.val[j] - a->val[i]);
+	printf("\n");
+	fflush(stdout);
 }
 
 /* Word i of the dn_fill() pattern for seed. */
