@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0
 #
-# make                 module for KVER (default 6.1), userspace, selftests
+# make                 module for KVER (default 6.1), user programs, selftests
 # make KVER=6.12       the same against the bookworm-backports 6.12 kernel
 # make KVER=sid        the same against sid's kernel (whatever release sid
 #                      shipped when deps.sh fetched it), built in the sid chroot
@@ -8,8 +8,11 @@
 #                      .cache/kernels/ or installed in /lib/modules/<release>
 # make test            every test on every target kernel (scripts/test.sh)
 # make demo            the demo in a VM (scripts/demo.sh)
+# make user            the user programs of tools/, bench/ and workloads/
+#                      into build/user/ (dn_run a symlink to dnctl)
 # make checkpatch      checkpatch.pl --strict on the kernel sources
-# make unit            the policy core's userspace unit test (build/unit/)
+# make unit            the unit tests of the policy core and of the benchmarks'
+#                      statistics, built for the host (build/unit/)
 # make kmsg-check      the selftests' kernel log scanner as a host program
 #
 # Everything is built under build/; nothing is written into the sources.
@@ -31,7 +34,7 @@ endif
 
 # A kernel the host's compiler cannot build for (sid's: gcc-16, glibc >= 2.38)
 # is built inside the chroot that scripts/deps.sh named in its 'chroot'
-# file; everything else (userspace, selftests) is built on the host.
+# file; everything else (user programs, selftests) is built on the host.
 KCHROOT := $(shell cat $(CACHE)/kernels/$(KVER)/chroot 2>/dev/null)
 ifneq ($(KCHROOT),)
 KRUN := $(CURDIR)/scripts/in-chroot.sh $(KCHROOT) $(CURDIR) $(BUILD) $(CACHE) --
@@ -43,11 +46,16 @@ KSRC ?= $(CACHE)/linux-source-6.1
 MODBUILD := $(BUILD)/$(KREL)
 KMOD_SRCS := $(wildcard kmod/*.c kmod/*.h)
 CFLAGS_USER := -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE
-USER_PROGS := dnctl dn_touch dn_run dn_trapbench dn_cbps dn_latbench dn_qsort dn_blackscholes dn_tpch
-SELFTESTS := dn_node_test dn_noreserve_test dn_nonode_test dn_remote_test dn_conc_test dn_split_test dn_work_test
+# The user programs, by role (tools/, bench/, workloads/), all built into
+# build/user/, which the guest has as /dn/bin.
+TOOLS := dnctl
+BENCH := dn_latbench dn_trapbench dn_cbps
+WORKLOADS := dn_touch dn_qsort dn_blackscholes dn_tpch
+USER_PROGS := $(TOOLS) $(BENCH) $(WORKLOADS)
+SELFTESTS := dn_node_test dn_noreserve_test dn_nonode_test dn_remote_test dn_conc_test dn_split_test dn_work_test dn_icount_test
 
-.PHONY: all module userspace selftests unit kmsg-check test demo checkpatch clean
-all: module userspace selftests unit
+.PHONY: all module user selftests unit kmsg-check test demo checkpatch clean
+all: module user selftests unit
 
 module: $(MODBUILD)/disagg_node.ko
 
@@ -66,13 +74,29 @@ $(MODBUILD)/disagg_node.ko: $(MODBUILD)/kmod/config.h $(KMOD_SRCS) Kbuild
 		echo "An error above that none of them explains is a new API difference: add a probe." >&2; \
 		exit 1; }
 
-userspace: $(addprefix $(BUILD)/user/,$(USER_PROGS))
+user: $(addprefix $(BUILD)/user/,$(USER_PROGS)) $(BUILD)/user/dn_run
 
-$(BUILD)/user/%: userspace/%.c $(wildcard userspace/*.h)
+# dn_run is dnctl run --quiet under its old name: dnctl reads argv[0].
+$(BUILD)/user/dn_run: $(BUILD)/user/dnctl
+	ln -sf dnctl $@
+
+# A program's source is in one of the three folders; tools/ holds the
+# headers the others share (dn_pagemap.h).
+USER_HDRS := $(wildcard tools/*.h bench/*.h workloads/*.h)
+
+$(BUILD)/user/%: tools/%.c $(USER_HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_USER) -static -o $@ $<
 
-$(BUILD)/user/dn_blackscholes: userspace/dn_blackscholes.c $(wildcard userspace/*.h)
+$(BUILD)/user/%: bench/%.c $(USER_HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_USER) -static -o $@ $<
+
+$(BUILD)/user/%: workloads/%.c $(USER_HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_USER) -static -o $@ $<
+
+$(BUILD)/user/dn_blackscholes: workloads/dn_blackscholes.c $(USER_HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_USER) -static -o $@ $< -lm
 
@@ -84,8 +108,8 @@ selftests: $(addprefix $(BUILD)/selftests/,$(SELFTESTS)) $(BUILD)/selftests/migr
 # objects stay out of $(BUILD)/selftests/, which the guest gets whole.
 SELFTEST_OBJ := $(BUILD)/obj/selftests
 SELFTEST_LIB := $(addprefix $(SELFTEST_OBJ)/,dn_env.o dn_kmsg.o dn_mem.o dn_module.o)
-SELFTEST_HDRS := $(wildcard selftests/lib/*.h) $(wildcard userspace/*.h)
-CFLAGS_SELFTEST := $(CFLAGS_USER) -Wno-unused-parameter -Iselftests/lib -Iuserspace -I$(SELFTEST_OBJ)
+SELFTEST_HDRS := $(wildcard selftests/lib/*.h) tools/dn_pagemap.h
+CFLAGS_SELFTEST := $(CFLAGS_USER) -Wno-unused-parameter -Iselftests/lib -I$(SELFTEST_OBJ)
 
 # Kept: the selftests' pattern rule would otherwise delete them as
 # intermediate files after each build.
@@ -129,19 +153,20 @@ $(BUILD)/selftests/migration: $(MIGRATION_SRC) selftests/migration-wrap.h
 $(MIGRATION_SRC):
 	@echo "no $@: run scripts/deps.sh" >&2; exit 1
 
-# The policy core (kmod/policy.c) built for userspace and unit-tested there;
-# the benchmarks' statistics (userspace/dn_stats.h) likewise.
+# The policy core (kmod/policy.c) built for the host and unit-tested there
+# (kmod/tests/, out of the module's sources); the benchmarks' statistics
+# (bench/dn_stats.h) likewise.
 unit: $(BUILD)/unit/test_policy $(BUILD)/unit/test_stats
 
-$(BUILD)/unit/test_stats: userspace/test_stats.c userspace/dn_stats.h
+$(BUILD)/unit/test_stats: bench/test_stats.c bench/dn_stats.h
 	@test -f $(KSRC)/tools/testing/selftests/kselftest_harness.h || { echo "no kselftest_harness.h in $(KSRC): run scripts/deps.sh" >&2; exit 1; }
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_USER) -Wno-unused-parameter -Iuserspace -I$(KSRC)/tools/testing/selftests -o $@ userspace/test_stats.c
+	$(CC) $(CFLAGS_USER) -Wno-unused-parameter -Ibench -I$(KSRC)/tools/testing/selftests -o $@ bench/test_stats.c
 
-$(BUILD)/unit/test_policy: userspace/test_policy.c kmod/policy.c kmod/policy.h
+$(BUILD)/unit/test_policy: kmod/tests/test_policy.c kmod/policy.c kmod/policy.h
 	@test -f $(KSRC)/tools/testing/selftests/kselftest_harness.h || { echo "no kselftest_harness.h in $(KSRC): run scripts/deps.sh" >&2; exit 1; }
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_USER) -Wno-unused-parameter -Ikmod -I$(KSRC)/tools/testing/selftests -o $@ userspace/test_policy.c kmod/policy.c
+	$(CC) $(CFLAGS_USER) -Wno-unused-parameter -Ikmod -I$(KSRC)/tools/testing/selftests -o $@ kmod/tests/test_policy.c kmod/policy.c
 
 test:
 	scripts/test.sh

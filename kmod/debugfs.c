@@ -12,7 +12,7 @@
  *   remote_hashes read (root only): one line per page in use on the remote
  *                 node, "PFN HASH ZERO" (PFN and the xxh64 of the page's
  *                 bytes in hexadecimal, ZERO 1 if every byte is 0), for
- *                 content-based page sharing reports (userspace/dn_cbps).
+ *                 content-based page sharing reports (bench/dn_cbps).
  *   run_pass      write 1: run one balancing pass over every target now,
  *                 paused or not; the write returns when it is done.
  *

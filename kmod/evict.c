@@ -111,12 +111,14 @@ struct dn_count_walk {
 	bool evictable;
 	unsigned long remote;	/* remote anonymous pages, of any VMA */
 	unsigned long shared;	/* remote pages not evictable */
+	unsigned long accessed;	/* of those protected here, found accessed */
 };
 
 static int dn_count_pte(pte_t *ptep, unsigned long addr, void *data)
 {
 	struct dn_count_walk *w = data;
 	struct page *page = dn_pte_page(ptep_get(ptep));
+	pte_t old;
 
 	if (!page)
 		return 0;
@@ -127,8 +129,15 @@ static int dn_count_pte(pte_t *ptep, unsigned long addr, void *data)
 	}
 	if (PageAnon(page))
 		w->remote++;
-	/* A path the hook did not see: protect it here, under the PTE lock. */
-	__dn_protect_pte(w->protect, addr, ptep);
+	/*
+	 * A path the hook did not see, or a move's window that this walk
+	 * closes before the move's own protection could count it
+	 * (dn_protect_evicted()): protect it here, under the PTE lock, and
+	 * count it if it was accessed meanwhile.
+	 */
+	old = __dn_protect_pte(w->protect, addr, ptep);
+	if (pte_present(old) && dn_pte_young(old, page, false))
+		w->accessed++;
 	if (!w->evictable || !PageAnon(page))
 		w->shared++;
 	return 0;
@@ -158,7 +167,7 @@ static int dn_clock_pte(pte_t *ptep, unsigned long addr, void *data)
 	 */
 	if (dn_sweep_visit(&w->sweep, addr,
 			   !dn_page_remote(page) && dn_page_evictable(page),
-			   !pte_protnone(pte) && pte_young(pte)) == DN_KEEP_CLEAR)
+			   dn_pte_young(pte, page, true)) == DN_KEEP_CLEAR)
 		test_and_clear_bit(_PAGE_BIT_ACCESSED, (unsigned long *)&ptep->pte);
 	return 0;
 }
@@ -334,6 +343,8 @@ static void dn_recount(struct dn_target *t, struct mm_struct *mm,
 	dn_protect_init(&b, mm);
 	dn_scan_mm(mm, 0, TASK_SIZE, false, &c.evictable, dn_count_pte, &c);
 	dn_stat_add(DN_STAT_REPROTECTED, dn_protect_finish(&b));
+	if (c.accessed)
+		dn_stat_add(DN_STAT_EVICT_WINDOW_ACCESSED, c.accessed);
 	dn_stat_add(DN_STAT_RECOUNTS, 1);
 	vma_iter_init(&vmi, mm, 0);
 	for_each_vma(vmi, vma)

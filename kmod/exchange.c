@@ -144,8 +144,9 @@ void dn_ring_clear(struct dn_target *t)
 
 /*
  * What a ring entry's page is now, for dn_pick_visit(); a young page's
- * accessed bit is cleared (its second chance, or it is taken and about to
- * move: either way the bit has been read).  Clearing the accessed bit needs
+ * accessed bit (and folio young flag, dn_pte_young()) is cleared (its
+ * second chance, or it is taken and about to move: either way the bit has
+ * been read).  Clearing the accessed bit needs
  * no TLB flush on x86: a stale entry only delays its setting again.  A
  * local PROT_NONE PTE (the kernel's NUMA scanner) is old.
  */
@@ -157,7 +158,7 @@ static int dn_look_pte(pte_t *ptep, unsigned long addr, void *data)
 
 	if (!page || dn_page_remote(page) || !dn_page_evictable(page)) {
 		*state = DN_PAGE_GONE;
-	} else if (!pte_protnone(pte) && pte_young(pte)) {
+	} else if (dn_pte_young(pte, page, true)) {
 		*state = DN_PAGE_YOUNG;
 		test_and_clear_bit(_PAGE_BIT_ACCESSED,
 				   (unsigned long *)&ptep->pte);

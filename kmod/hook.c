@@ -41,6 +41,7 @@
 #define pr_fmt(fmt) "disagg_node: " fmt
 
 #include <linux/delay.h>
+#include <linux/timex.h>
 #include <linux/kprobes.h>
 #include <linux/rcupdate_wait.h>
 #include <linux/sched/signal.h>
@@ -109,7 +110,8 @@ static atomic_t dn_works_running = ATOMIC_INIT(0);
 struct dn_work {
 	struct callback_head cb;
 	struct mm_struct *mm;	/* current->mm when queued; compared only */
-	u64 wait_ns;		/* remote latency to pay, if not 0 */
+	bool trap;		/* a trapped access: pay @wait_ns (may be 0) */
+	u64 wait_ns;		/* remote latency to pay */
 	unsigned long start;	/* protect [start, end) again, if end */
 	unsigned long end;
 	unsigned long pfn;	/* protect the page at this PFN, if pfn */
@@ -174,12 +176,19 @@ static unsigned long dn_find_page(struct mm_struct *mm, unsigned long pfn)
 }
 
 /*
- * Busy-wait @ns of this thread's CPU time; return the time waited.
+ * Busy-wait @ns of this thread's CPU time; return the time counted.
  *
- * Preemptible: the wait runs in chunks of at most DN_WAIT_CHUNK_NS of wall
- * time with preemption off (so that local_clock() is read on one CPU), and
- * the thread may be scheduled out between chunks.  Time off the CPU is not
- * counted, within a chunk either (dn_latency_oncpu()).
+ * The clock is the CPU's time stamp counter, read back to back: a read
+ * costs a few ns (a local_clock() read, tens), and that is the wait's
+ * granularity.  tsc_khz converts.  The TSCs of two CPUs need not agree, so
+ * only gaps measured on one CPU count.
+ *
+ * Preemptible: the wait runs in chunks of at most DN_WAIT_CHUNK_NS with
+ * preemption off, and the thread may be scheduled out between chunks.
+ * Every gap between two reads counts unless it is long enough to mean the
+ * CPU did something else (dn_latency_oncpu()), the gap across a chunk
+ * boundary included when the thread stayed on its CPU: time off the CPU
+ * is not counted, and nothing on it is lost.
  *
  * The loop has no cpu_relax(): PAUSE hands the CPU to another vCPU under
  * QEMU TCG's round robin (and under KVM's pause-loop exiting), which would
@@ -193,39 +202,108 @@ static unsigned long dn_find_page(struct mm_struct *mm, unsigned long pfn)
 #define DN_WAIT_WALL_FACTOR	10
 static u64 dn_remote_wait(u64 ns)
 {
+	u64 khz = READ_ONCE(tsc_khz), target, max_gap, chunk_len;
+	u64 waited = 0, chunk, last, now;
 	unsigned long deadline;
-	u64 waited = 0, start, last, now;
+	int cpu;
 
+	if (!ns || !khz)
+		return 0;
+	target = dn_ns_to_cycles(ns, khz);
+	max_gap = dn_ns_to_cycles(DN_OFFCPU_GAP_NS, khz);
+	chunk_len = dn_ns_to_cycles(DN_WAIT_CHUNK_NS, khz);
 	deadline = jiffies + nsecs_to_jiffies(DN_WAIT_WALL_FACTOR * ns) + 2;
-	while (waited < ns && !fatal_signal_pending(current) &&
-	       time_before_eq(jiffies, deadline)) {
-		preempt_disable();
-		start = local_clock();
-		last = start;
-		do {
-			barrier();
-			now = local_clock();
-			waited += dn_latency_oncpu(now - last);
-			last = now;
-		} while (waited < ns && now - start < DN_WAIT_CHUNK_NS);
+	preempt_disable();
+	cpu = smp_processor_id();
+	last = get_cycles();
+	chunk = last;
+	for (;;) {
+		now = get_cycles();
+		waited += dn_latency_oncpu(now - last, max_gap);
+		last = now;
+		if (waited >= target)
+			break;
+		if (now - chunk < chunk_len)
+			continue;
 		preempt_enable();
 		cond_resched();
+		if (fatal_signal_pending(current) ||
+		    time_after(jiffies, deadline))
+			return dn_cycles_to_ns(waited, khz);
+		preempt_disable();
+		chunk = get_cycles();
+		if (smp_processor_id() != cpu) {
+			/* Another CPU's TSC: the move's gap is not counted. */
+			cpu = smp_processor_id();
+			last = chunk;
+		}
 	}
-	return waited;
+	preempt_enable();
+	return dn_cycles_to_ns(waited, khz);
 }
 
-/* The remote latency of one trapped access, paid before user mode. */
+/*
+ * Wait @ns less @off and return what that paid (dn_latency_added()): all
+ * that differs between a trap at latency @ns and one at 0, which is what
+ * the calibration times.
+ */
+static noinline u64 dn_latency_spend(u64 ns, long long off)
+{
+	return dn_latency_added(ns, dn_remote_wait(dn_latency_wait(ns, off)), off);
+}
+
+/*
+ * The remote latency of one trapped access, paid before user mode.  Run at
+ * latency 0 too (no wait then), so that its bookkeeping is part of the trap
+ * floor and what a program measures above the floor is the wait and its
+ * calibrated offset (dn_latency_calibrate()).
+ */
 static void dn_pay_latency(u64 ns)
 {
+	long long off = READ_ONCE(dn_dev.latency_offset_ns);
 	struct dn_target *t;
-	u64 waited = dn_remote_wait(ns);
+	u64 paid;
 
-	dn_stat_add(DN_STAT_INJECTED_DELAY_NS, waited);
+	paid = dn_latency_spend(ns, off);
+	dn_stat_add(DN_STAT_INJECTED_DELAY_NS, paid);
 	rcu_read_lock();
 	t = dn_target_lookup_rcu(current->mm);
 	if (t)
-		atomic64_add(waited, &t->stat[DN_TSTAT_INJECTED_DELAY_NS]);
+		atomic64_add(paid, &t->stat[DN_TSTAT_INJECTED_DELAY_NS]);
 	rcu_read_unlock();
+}
+
+/**
+ * dn_latency_calibrate - measure the busy-wait's own cost
+ *
+ * Times DN_CAL_RUNS waits of DN_CAL_WAIT_NS and as many of 0, alternated,
+ * with no offset, from clock read to clock read, and sets
+ * dn_dev.latency_offset_ns to what a wait adds beyond what it counts
+ * (dn_latency_offset()): the clock reads before the first step and after
+ * the last, the conversions, the entry and exit.  Run at
+ * load and on a write to the calibrate file; takes about DN_CAL_RUNS times
+ * DN_CAL_WAIT_NS.  Caller holds dn_dev.lock, or is the load before the
+ * sysfs files exist: one calibration at a time.
+ *
+ * Return: the offset, in ns.
+ */
+long long dn_latency_calibrate(void)
+{
+	u64 with[DN_CAL_RUNS], without[DN_CAL_RUNS], t0;
+	long long off;
+	int i;
+
+	for (i = 0; i < DN_CAL_RUNS; i++) {
+		t0 = local_clock();
+		dn_latency_spend(0, 0);
+		without[i] = local_clock() - t0;
+		t0 = local_clock();
+		dn_latency_spend(DN_CAL_WAIT_NS, 0);
+		with[i] = local_clock() - t0;
+	}
+	off = dn_latency_offset(with, without, DN_CAL_RUNS, DN_CAL_WAIT_NS);
+	WRITE_ONCE(dn_dev.latency_offset_ns, off);
+	return off;
 }
 
 static void dn_work_fn(struct callback_head *cb)
@@ -296,7 +374,7 @@ static void dn_work_fn(struct callback_head *cb)
 			dn_target_put(t);
 		}
 	}
-	if (w->wait_ns)
+	if (w->trap)
 		dn_pay_latency(w->wait_ns);
 out:
 	kfree(w);
@@ -370,6 +448,7 @@ static void dn_queue_trap(u64 wait_ns, bool add_target, unsigned long addr)
 	w = kzalloc(sizeof(*w), GFP_ATOMIC | __GFP_ACCOUNT | __GFP_NOWARN);
 	if (!w)
 		return;
+	w->trap = true;
 	w->wait_ns = wait_ns;
 	w->add_target = add_target;
 	w->exchange = !add_target;

@@ -11,6 +11,7 @@
 #include <linux/mmu_notifier.h>
 #include <linux/mutex.h>
 #include <linux/notifier.h>
+#include <linux/page_idle.h>
 #include <linux/percpu.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
@@ -58,7 +59,8 @@ struct memory_dev_type;
 
 /**
  * struct dn_dev - the remote memory node
- * @lock: serialises writers of @remote_pct, @latency_ns and @trap
+ * @lock: serialises writers of @remote_pct, @latency_ns,
+ *	@latency_offset_ns and @trap
  *	(readers use READ_ONCE() and need no lock).
  * @state: see enum dn_state; written only by load and unload, before the
  *	sysfs files exist and after they are gone, so it needs no lock.
@@ -78,6 +80,9 @@ struct memory_dev_type;
  *	once (1), or the worker does at its next pass (0); fixed after load.
  * @remote_pct: share of a target's resident pages kept remote, 0..100.
  * @latency_ns: delay injected on every remote access, 0..DN_LATENCY_NS_MAX.
+ * @latency_offset_ns: what the busy-wait costs beyond what it counts,
+ *	subtracted from each wait; set by dn_latency_calibrate() (writers
+ *	hold @lock, readers use READ_ONCE()).
  * @scan_period_ms: period of the balancing worker, 1..DN_SCAN_PERIOD_MS_MAX.
  * @evict_batch: pages moved per target per pass, 1..DN_EVICT_BATCH_MAX.
  * @paused: debugfs: the worker does nothing while set.
@@ -102,6 +107,7 @@ struct dn_dev {
 	bool first_touch;
 	unsigned int remote_pct;
 	unsigned int latency_ns;
+	long long latency_offset_ns;
 	unsigned int scan_period_ms;
 	unsigned int evict_batch;
 	bool paused;
@@ -273,6 +279,26 @@ static inline bool dn_page_remote(struct page *page)
 	return page && page_to_nid(page) == dn_dev.nid;
 }
 
+/*
+ * Was the page that accessible PTE @pte maps (@page) used since its
+ * accessed bit was last cleared?  The PTE's bit, or the folio's young
+ * flag: DAMON (7.2 runs DAMON_STAT by default) and idle page tracking
+ * move the bit there when they clear it (damon_ptep_mkold()), and reclaim
+ * reads both the same way (folio_referenced_one()).  @clear consumes the
+ * folio's flag, as reclaim does; the caller clears the PTE's bit.
+ */
+static inline bool dn_pte_young(pte_t pte, struct page *page, bool clear)
+{
+	if (pte_protnone(pte))
+		return false;
+	if (pte_young(pte))
+		return true;
+	if (!page)
+		return false;
+	return clear ? folio_test_clear_young(page_folio(page)) :
+		       folio_test_young(page_folio(page));
+}
+
 /* protect.c: page-table, TLB and LRU primitives */
 void dn_lru_drain_local(void);
 void dn_lru_drain_all(void);
@@ -320,6 +346,7 @@ void dn_hook_start(struct dn_dev *dn);
 void dn_hook_exit(struct dn_dev *dn);
 unsigned long dn_hook_missed(void);
 int dn_queue_reprotect(unsigned long start, unsigned long end);
+long long dn_latency_calibrate(void);
 
 /* move.c */
 /*

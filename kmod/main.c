@@ -198,6 +198,7 @@ static int __init dn_init(void)
 	ret = dn_evict_init(dn);
 	if (ret)
 		goto err_evict;
+	dn_latency_calibrate();
 	ret = dn_hook_init(dn);
 	if (ret)
 		goto err_hook;

@@ -99,8 +99,8 @@ static unsigned long dn_run_end(struct vm_area_struct *vma,
  * ones included, and migrate_vma_finalize() maps back those not migrated
  * with the mapping's protection, so a remote page that did not move (a
  * stale exchange candidate, a page that could not come home) would be left
- * accessible.  If @nid is the remote node, each run's accessed bits are
- * cleared first, so that an access in the window between finalize and the
+ * accessible.  Each run's accessed bits are cleared first, whatever the
+ * direction, so that an access in the window between finalize and the
  * protection is counted (dn_protect_evicted()).  One batch covers every
  * run: the TLB is flushed once, at the end (the batch's flush-pending
  * window makes a migration of a page protected meanwhile flush first).
@@ -110,7 +110,6 @@ unsigned long dn_move_pages(struct mm_struct *mm, unsigned long *addrs,
 			    unsigned long nr, int nid, bool *full,
 			    struct dn_move_buf *buf)
 {
-	bool remote = nid == dn_dev.nid;
 	struct dn_protect_batch b;
 	struct vm_area_struct *vma;
 	unsigned long i, j, end, moved = 0, accessed = 0;
@@ -122,13 +121,9 @@ unsigned long dn_move_pages(struct mm_struct *mm, unsigned long *addrs,
 		if (!vma || !dn_vma_evictable(vma))
 			continue;
 		end = addrs[i] + ((j - i) << PAGE_SHIFT);
-		if (remote)
-			dn_mkold_range(mm, addrs[i], end);
+		dn_mkold_range(mm, addrs[i], end);
 		moved += dn_move_run(vma, addrs[i], j - i, nid, full, buf);
-		if (remote)
-			accessed += dn_protect_evicted(&b, addrs[i], end);
-		else
-			dn_protect_range(&b, addrs[i], end, 0);
+		accessed += dn_protect_evicted(&b, addrs[i], end);
 	}
 	dn_protect_finish(&b);
 	if (accessed)

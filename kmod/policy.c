@@ -2,7 +2,7 @@
 /*
  * disagg_node policy core: split accounting, clock victim selection,
  * latency model and local-node pressure.  Plain C shared by the module and
- * the userspace unit test (userspace/test_policy.c); see policy.h.
+ * its unit test, built for the host (kmod/tests/test_policy.c); see policy.h.
  */
 #include "policy.h"
 
@@ -516,33 +516,133 @@ size_t dn_ring_select(struct dn_ring *r, enum dn_page_state *state,
 }
 
 /*
- * dn_latency_remaining() - ns still to busy-wait for one remote access
+ * dn_latency_wait() - how long the busy-wait runs for one remote access
  *
- * @target_ns is the injected latency, @elapsed_ns the time the access has
- * already taken (the trap, the promotion); the remainder, or 0 when the
- * access took longer than the target.
+ * What a trapped access costs above the trap floor (the trap at latency 0)
+ * is the wait plus the wait's own cost beyond what it counts (clock reads
+ * before the first and after the last, the last step's overshoot): the
+ * offset, measured by the calibration (dn_latency_offset()).  The wait is
+ * the latency less that offset, so that the access pays the latency; a
+ * latency at or below the offset waits 0 and pays the offset.  A negative
+ * offset (a wait that counts more than it takes) lengthens the wait.
+ * Latency 0 waits 0 whatever the offset.
+ *
+ * Example (offset 120): 0 -> 0; 100 -> 0; 120 -> 0; 1000 -> 880;
+ * offset -30: 1000 -> 1030.
  */
-u64 dn_latency_remaining(u64 target_ns, u64 elapsed_ns)
+u64 dn_latency_wait(u64 latency_ns, long long offset_ns)
 {
-	return target_ns > elapsed_ns ? target_ns - elapsed_ns : 0;
+	u64 off;
+
+	if (!latency_ns)
+		return 0;
+	if (offset_ns < 0) {
+		off = -(u64)offset_ns;
+		return latency_ns + off < latency_ns ? ~0ULL : latency_ns + off;
+	}
+	off = offset_ns;
+	return latency_ns > off ? latency_ns - off : 0;
+}
+
+/*
+ * dn_latency_added() - the delay one access paid above the trap floor, for
+ * stats/injected_delay_ns: what the wait counted plus the offset, 0 at
+ * latency 0 (no wait ran), never below 0.
+ *
+ * Example (offset 120): latency 0 -> 0; latency 1000, waited 880 -> 1000;
+ * latency 100, waited 0 -> 120; offset -30, waited 1030 -> 1000.
+ */
+u64 dn_latency_added(u64 latency_ns, u64 waited_ns, long long offset_ns)
+{
+	u64 off;
+
+	if (!latency_ns)
+		return 0;
+	if (offset_ns < 0) {
+		off = -(u64)offset_ns;
+		return waited_ns > off ? waited_ns - off : 0;
+	}
+	return waited_ns + (u64)offset_ns;
+}
+
+/* Sort helper for dn_latency_offset(): a few dozen values. */
+static void dn_sort_u64(u64 *v, size_t n)
+{
+	size_t i, j;
+	u64 x;
+
+	for (i = 1; i < n; i++) {
+		x = v[i];
+		for (j = i; j > 0 && v[j - 1] > x; j--)
+			v[j] = v[j - 1];
+		v[j] = x;
+	}
+}
+
+/*
+ * dn_latency_offset() - the wait's own cost, from a calibration
+ *
+ * @with holds @n timings (clock read to clock read around the call) of a
+ * wait of @wait_ns, @without @n timings of a wait of 0, which returns at
+ * once as a wait at latency 0 does.  The offset is the median of @with
+ * less the median of @without less @wait_ns: what a wait adds beyond what
+ * it counts.  Medians, so that a timing that an interrupt or a vCPU switch
+ * stretched does not move it.  Sorts both arrays.
+ *
+ * Example (wait 4000): with {4150, 4120, 9000}, without {30, 20, 25} ->
+ * 4150 - 25 - 4000 = 125; with {3990}, without {20} -> -30.
+ */
+long long dn_latency_offset(u64 *with, u64 *without, size_t n, u64 wait_ns)
+{
+	if (!n)
+		return 0;
+	dn_sort_u64(with, n);
+	dn_sort_u64(without, n);
+	return (long long)(with[n / 2] - without[n / 2]) - (long long)wait_ns;
 }
 
 /*
  * dn_latency_oncpu() - how much of the gap between two clock reads of the
  * busy-wait loop counts as waited
  *
- * The wait loop reads the clock back to back, a few tens of ns apart.  A
- * gap longer than DN_OFFCPU_GAP_NS means the CPU did something else in
- * between: an interrupt, or, in a virtual machine, the host ran another
- * vCPU.  That time was not the waiting thread's, so it does not count, and
- * the access pays its latency in the thread's own CPU time.
+ * The wait loop reads the clock back to back, a few ns apart.  A gap
+ * longer than @max_gap (DN_OFFCPU_GAP_NS, in the clock's units) means the
+ * CPU did something else in between: an interrupt, or, in a virtual
+ * machine, the host ran another vCPU.  That time was not the waiting
+ * thread's, so it does not count, and the access pays its latency in the
+ * thread's own CPU time.
  *
- * Example (DN_OFFCPU_GAP_NS 5000): gap 60 -> 60; gap 5000 -> 5000;
- * gap 5001 -> 0; gap 2000000 (a 2 ms vCPU time slice) -> 0.
+ * Example (max 5000): gap 60 -> 60; gap 5000 -> 5000; gap 5001 -> 0;
+ * gap 2000000 (a 2 ms vCPU time slice) -> 0.
  */
-u64 dn_latency_oncpu(u64 gap_ns)
+u64 dn_latency_oncpu(u64 gap, u64 max_gap)
 {
-	return gap_ns <= DN_OFFCPU_GAP_NS ? gap_ns : 0;
+	return gap <= max_gap ? gap : 0;
+}
+
+/*
+ * dn_ns_to_cycles() - @ns in cycles of a clock of @khz kHz (the TSC's),
+ * rounded to the nearest; dn_cycles_to_ns() the other way.  Saturate
+ * rather than wrap.  @khz 0 (no such clock): 0.
+ *
+ * Example (999993 kHz): 1000 ns -> 1000 cycles; 5000 ns -> 4999.965 ->
+ * 5000; 3000000 kHz (3 GHz): 1000 ns -> 3000 cycles, 3000 cycles ->
+ * 1000 ns; 1 cycle -> 0.33 -> 0 ns.
+ */
+u64 dn_ns_to_cycles(u64 ns, u64 khz)
+{
+	if (khz && ns > (~0ULL - 500000) / khz)
+		return ~0ULL;
+	return (ns * khz + 500000) / 1000000;
+}
+
+u64 dn_cycles_to_ns(u64 cycles, u64 khz)
+{
+	if (!khz)
+		return 0;
+	if (cycles > (~0ULL - khz / 2) / 1000000)
+		return ~0ULL;
+	return (cycles * 1000000 + khz / 2) / khz;
 }
 
 /*

@@ -2,7 +2,8 @@
 /*
  * disagg_node policy core: which pages to move, how many, and how long a
  * remote access waits.  Plain C with no kernel headers so that the same
- * policy.c is compiled into the module and into userspace/test_policy.
+ * policy.c is compiled into the module and into its unit test
+ * (kmod/tests/test_policy.c, built for the host).
  * Nothing here knows about page tables, locks or NUMA nodes: the kernel
  * glue feeds it numbers and page states and applies its verdicts.
  */
@@ -278,8 +279,16 @@ size_t dn_clock_select(bool *young, const bool *evictable, size_t n,
 /* A longer gap between two clock reads of the wait loop is not waited. */
 #define DN_OFFCPU_GAP_NS	5000
 
-u64 dn_latency_remaining(u64 target_ns, u64 elapsed_ns);
-u64 dn_latency_oncpu(u64 gap_ns);
+/* Clock reads per wait timed by the calibration, and the wait timed. */
+#define DN_CAL_RUNS		31
+#define DN_CAL_WAIT_NS		4000
+
+u64 dn_latency_wait(u64 latency_ns, long long offset_ns);
+u64 dn_latency_added(u64 latency_ns, u64 waited_ns, long long offset_ns);
+long long dn_latency_offset(u64 *with, u64 *without, size_t n, u64 wait_ns);
+u64 dn_latency_oncpu(u64 gap, u64 max_gap);
+u64 dn_ns_to_cycles(u64 ns, u64 khz);
+u64 dn_cycles_to_ns(u64 cycles, u64 khz);
 
 /* Local-node pressure: keep the local node above its high watermark */
 unsigned long dn_pressure_evict(unsigned long free_pages,

@@ -402,22 +402,26 @@ static int dn_protect_evicted_pte(pte_t *ptep, unsigned long addr, void *data)
 
 	/*
 	 * The accessed bit of the PTE as it was cleared, not as read before:
-	 * an access between the two would go uncounted.
+	 * an access between the two would go uncounted.  The folio's young
+	 * flag too (DAMON may have moved the bit there), read, not consumed:
+	 * it may predate the migration, and an upper bound is the contract.
 	 */
-	if (pte_present(old) && pte_young(old))
+	if (pte_present(old) && dn_pte_young(old, dn_pte_page(old), false))
 		w->accessed++;
 	return 0;
 }
 
 /**
- * dn_protect_evicted - protect pages just moved to the remote node
+ * dn_protect_evicted - protect the remote pages of a run just moved
  * @b: the batch (dn_protect_init()); @b->mm's mmap lock is held
  * @start: start of the run, inside one VMA
  * @end: end of the run
  *
- * migrate_vma_finalize() maps each new remote page with the VMA's
- * protection, from its migration entry, before this can protect it: an
- * access in between does not trap.  No exported interface installs the new
+ * migrate_vma_finalize() maps each new remote page, and each remote page
+ * that did not move (either direction), with the VMA's protection, from
+ * its migration entry, before this can protect it: an access in between
+ * does not trap.  A recount walk may close the window first; it counts
+ * what it finds accessed the same way (dn_count_pte()).  No exported interface installs the new
  * PTE as PROT_NONE, so the window is kept short (each run is protected as
  * soon as it has moved) and counted: the caller cleared the accessed bits
  * of the run before moving it (dn_mkold_range()), the migration entry keeps

@@ -109,6 +109,39 @@ static ssize_t latency_ns_store(struct kobject *kobj,
 	return count;
 }
 
+static ssize_t latency_offset_ns_show(struct kobject *kobj,
+				      struct kobj_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%lld\n", READ_ONCE(dn_dev.latency_offset_ns));
+}
+
+static int dn_check_calibrate(unsigned long v)
+{
+	if (v != 1) {
+		pr_err("calibrate=%lu: write 1 to measure latency_offset_ns again\n",
+		       v);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* Measure the busy-wait's offset again (dn_latency_calibrate()). */
+static ssize_t calibrate_store(struct kobject *kobj,
+			       struct kobj_attribute *attr, const char *buf,
+			       size_t count)
+{
+	unsigned int v;
+	int ret;
+
+	ret = dn_parse(buf, "calibrate", dn_check_calibrate, &v);
+	if (ret)
+		return ret;
+	mutex_lock(&dn_dev.lock);
+	dn_latency_calibrate();
+	mutex_unlock(&dn_dev.lock);
+	return count;
+}
+
 static ssize_t trap_show(struct kobject *kobj, struct kobj_attribute *attr,
 			 char *buf)
 {
@@ -228,6 +261,8 @@ static struct kobj_attribute dn_attr_region_size = __ATTR_RO(region_size);
 static struct kobj_attribute dn_attr_zone_vetoes = __ATTR_RO(zone_vetoes);
 static struct kobj_attribute dn_attr_remote_pct = __ATTR_RW(remote_pct);
 static struct kobj_attribute dn_attr_latency_ns = __ATTR_RW(latency_ns);
+static struct kobj_attribute dn_attr_latency_offset_ns = __ATTR_RO(latency_offset_ns);
+static struct kobj_attribute dn_attr_calibrate = __ATTR_WO(calibrate);
 static struct kobj_attribute dn_attr_trap = __ATTR_RW(trap);
 static struct kobj_attribute dn_attr_scan_period_ms = __ATTR_RW(scan_period_ms);
 static struct kobj_attribute dn_attr_evict_batch = __ATTR_RW(evict_batch);
@@ -241,6 +276,8 @@ static struct attribute *dn_attrs[] = {
 	&dn_attr_zone_vetoes.attr,
 	&dn_attr_remote_pct.attr,
 	&dn_attr_latency_ns.attr,
+	&dn_attr_latency_offset_ns.attr,
+	&dn_attr_calibrate.attr,
 	&dn_attr_trap.attr,
 	&dn_attr_scan_period_ms.attr,
 	&dn_attr_evict_batch.attr,

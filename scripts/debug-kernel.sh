@@ -36,7 +36,7 @@
 #                      unloads under load take over 300 s on this kernel
 #   --only LIST        comma-separated machines of scripts/machines.sh
 #                      (default main,noreserve,nonode,conc; also work,
-#                      migration)
+#                      migration, icount: QEMU 10, scripts/deps.sh qemu10)
 #   --list             print the runs (machine, vm-run.sh options, guest
 #                      command) and exit
 #   --allow-fail LIST  comma-separated TAP test names (e.g.

@@ -3,7 +3,7 @@
 #
 # The demo: install what is needed, build for Debian's 6.1 kernel (or the
 # kernel named), boot it under QEMU TCG with a reservation and an empty
-# possible node, and run userspace/demo-guest.sh there.
+# possible node, and run scripts/demo-guest.sh there.
 #
 # Usage: scripts/demo.sh [KERNEL]    (6.1 by default, or 6.12)
 set -euo pipefail

@@ -7,7 +7,9 @@
 # redis-server/-cli/-benchmark, sysbench, xz, stress-ng, each with its shared
 # libraries, as scripts/deps.sh installed them on the host) cached in
 # build/, and a per-run part (the module installed where modprobe
-# finds it, userspace programs, selftests, the guest command).
+# finds it, the user programs of build/user/ and the guest-side scripts
+# (workloads/*.sh, scripts/demo-guest.sh) in /dn/bin, the selftests and
+# their scripts in /dn/selftests, the guest command).
 #
 # Usage: initramfs.sh KREL OUT.cpio "GUEST COMMAND"
 set -euo pipefail
@@ -73,7 +75,9 @@ depmod -b "$r" "$krel"
 cp -r "$build/user" "$r/dn/bin"
 cp -r "$build/selftests" "$r/dn/selftests"
 for f in "$top"/selftests/*.sh; do [ -e "$f" ] && install -m 0755 "$f" "$r/dn/selftests/"; done
-for f in "$top"/userspace/*.sh; do [ -e "$f" ] && install -m 0755 "$f" "$r/dn/bin/"; done
+for f in "$top"/workloads/*.sh "$top"/scripts/demo-guest.sh; do
+	[ -e "$f" ] && install -m 0755 "$f" "$r/dn/bin/"
+done
 printf '%s\n' "$cmd" > "$r/dn/cmd"
 (cd "$r" && find . | LC_ALL=C sort | cpio -o -H newc --quiet) > "$out.run"
 cat "$base" "$out.run" > "$out"

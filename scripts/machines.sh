@@ -14,11 +14,11 @@
 #     dn_timeout    vm-run.sh --timeout on a stock kernel, in seconds
 #
 # Typical times on the stock kernels (README): main 6 min, work 3.5,
-# conc 6, migration 7, noreserve and nonode seconds.
+# conc 6, migration 7, icount 1 to 1.5, noreserve and nonode seconds.
 set -euo pipefail
 
-dn_machines=(main work noreserve nonode conc migration)
-dn_start_order=(conc migration work main noreserve nonode)
+dn_machines=(main work icount noreserve nonode conc migration)
+dn_start_order=(conc migration work main icount noreserve nonode)
 
 dn_machine() {
 	dn_vm_opts=()
@@ -32,6 +32,11 @@ dn_machine() {
 	work)
 		dn_tests=dn_work_test
 		dn_timeout=2400 ;;
+	# Instruction-counted guest time (QEMU 10, scripts/deps.sh qemu10):
+	# the calibrated latency, about 1.5 minutes.
+	icount)
+		dn_tests=dn_icount_test
+		dn_vm_opts=(--clock icount) ;;
 	# Loading without a memmap= reservation, without an empty node.
 	noreserve)
 		dn_tests=dn_noreserve_test

@@ -3,12 +3,14 @@
 #
 # Run every disagg_node test: installs what it needs (scripts/deps.sh),
 # builds, runs the host-side checks, then boots each target kernel under
-# QEMU TCG six times (the normal machine twice: the module's suites, and
-# the workloads with Debian's programs; one without a memmap= reservation,
-# one without an empty possible node, and the normal machine with 4 vCPUs
-# twice: the concurrency suite, and the kernel's own migration selftest
-# plain and as a target) and runs the selftests there, two machines at a
-# time (DN_TEST_JOBS).
+# QEMU TCG seven times (the machines of scripts/machines.sh: the normal
+# machine twice: the module's suites, and the workloads with Debian's
+# programs; once under instruction-counted time, QEMU 10's -icount: the
+# calibrated latency; one without a memmap= reservation, one without an
+# empty possible node, and the normal machine with 4 vCPUs twice: the
+# concurrency suite, and the kernel's own migration selftest plain and as
+# a target) and runs the selftests there, two machines at a time
+# (DN_TEST_JOBS).
 # Prints the TAP output, a per-suite summary with each machine's time and a
 # closing "N passed, N failed" line; exits non-zero if anything failed.
 #
@@ -22,7 +24,7 @@ cd "$top"
 kernels=("$@")
 [ ${#kernels[@]} -gt 0 ] || kernels=(6.1 6.12 sid)
 
-"$top/scripts/deps.sh" "${kernels[@]}"
+"$top/scripts/deps.sh" "${kernels[@]}" qemu10
 
 logdir=$top/build/logs
 mkdir -p "$logdir"

@@ -98,6 +98,9 @@ trap 'rm -f "$initrd"' EXIT
 
 append="console=ttyS0 panic=-1 oops=panic softlockup_panic=0 transparent_hugepage=never quiet"
 [ "$memmap" = none ] || append="$append memmap=$memmap"
+# The guest's tests read the clock mode from /proc/cmdline (the kernel
+# ignores the parameter; dn_icount_test skips unless it says icount).
+append="$append dn_clock=$clock"
 numa=(-object memory-backend-ram,id=m0,size=2G -numa node,nodeid=0,cpus=0-$((smp - 1)),memdev=m0)
 [ "$single" = 1 ] || numa+=(-numa node,nodeid=1)
 

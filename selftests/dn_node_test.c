@@ -298,6 +298,8 @@ TEST_F(node, unload_in_use_keeps_data_and_migrates_home)
 /* Runtime sysfs: valid values stick, bad ones get -EINVAL and change nothing. */
 TEST_F(node, sysfs_validates_input)
 {
+	char off[32];
+
 	EXPECT_EQ(0, dn_write_file(DN_SYSFS "/remote_pct", "50"));
 	EXPECT_EQ(50, dn_read_ll(DN_SYSFS "/remote_pct"));
 	EXPECT_EQ(-EINVAL, dn_write_file(DN_SYSFS "/remote_pct", "101"));
@@ -312,6 +314,17 @@ TEST_F(node, sysfs_validates_input)
 	EXPECT_EQ(-EINVAL, dn_write_file(DN_SYSFS "/latency_ns", "1000001"));
 	EXPECT_EQ(-EINVAL, dn_write_file(DN_SYSFS "/latency_ns", "10us"));
 	EXPECT_EQ(20000, dn_read_ll(DN_SYSFS "/latency_ns"));
+
+	/* The busy-wait's offset: measured at load, again on "1" only. */
+	EXPECT_EQ(0, dn_write_file(DN_SYSFS "/calibrate", "1"));
+	EXPECT_EQ(-EINVAL, dn_write_file(DN_SYSFS "/calibrate", "2"));
+	EXPECT_EQ(-EINVAL, dn_write_file(DN_SYSFS "/calibrate", "0"));
+	EXPECT_EQ(-EINVAL, dn_write_file(DN_SYSFS "/calibrate", "x"));
+	EXPECT_EQ(-EACCES, dn_write_file(DN_SYSFS "/latency_offset_ns", "0"));
+	/* A number, less than the 4 us wait it is measured on, either way. */
+	ASSERT_LT(0, dn_read_file(DN_SYSFS "/latency_offset_ns", off, sizeof(off)));
+	EXPECT_EQ('\n', off[strspn(off, "-0123456789")]);
+	EXPECT_GT(4000, llabs(strtoll(off, NULL, 10)));
 
 	EXPECT_EQ(0, dn_read_ll(DN_SYSFS "/trap"));
 	EXPECT_EQ(-EINVAL, dn_write_file(DN_SYSFS "/trap", "2"));

@@ -1201,10 +1201,10 @@ TEST_F_TIMEOUT(remote_split, split_holds_pct, 90)
 	}
 	/*
 	 * Accesses over: the worker stopped, then passes until one moves
-	 * nothing (dn_settle()), the split it holds at rest.
+	 * nothing (dn_run_passes_until_still()), the split it holds at rest.
 	 */
 	ASSERT_EQ(0, dn_debugfs_set("pause", 1));
-	passes = dn_settle(DN_SPLIT_SETTLE_PASSES);
+	passes = dn_run_passes_until_still(DN_SPLIT_SETTLE_PASSES);
 	ASSERT_LE(1, passes) {
 		TH_LOG("pages still moving after %d passes",
 		       DN_SPLIT_SETTLE_PASSES);

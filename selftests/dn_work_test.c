@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * disagg_node workload and tool selftests (issue #9): each workload of the
- * slowdown sweep (userspace/dn-workload.sh: the seed's quicksort,
+ * slowdown sweep (workloads/dn-workload.sh: the seed's quicksort,
  * blackscholes, sqlite3 answering TPC-H-style Q1 and Q6, redis-server under
  * redis-benchmark, sysbench memory, xz) gives the right answer as a target
  * at remote_pct 25, 50 and 90 (fixture variants) while its accesses trap,

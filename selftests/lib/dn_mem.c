@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "dn_mem.h"
-#include "dn_pagemap.h"
+#include "../../tools/dn_pagemap.h"
 
 /* Node of each page of [p, p + len), by move_pages(2) query. */
 int dn_pages_node(void *p, size_t len, int *status)
@@ -131,7 +131,7 @@ long long dn_node_meminfo_kb(int nid, const char *key)
 
 /*
  * This process's private anonymous pages on the local and on the remote
- * node, from its page tables (dn_pagemap.h); 0 or -1.
+ * node, from its page tables (tools/dn_pagemap.h); 0 or -1.
  */
 int dn_anon_split(long *local, long *remote)
 {
@@ -140,8 +140,9 @@ int dn_anon_split(long *local, long *remote)
 
 /*
  * This process's remote share in percent of the pages the module splits
- * (its private anonymous pages), from its page tables (dn_pagemap.h, as
- * dnctl run measures a target); -1 if it has none or they are unreadable.
+ * (its private anonymous pages), from its page tables
+ * (tools/dn_pagemap.h, as dnctl run measures a target); -1 if it has none
+ * or they are unreadable.
  */
 double dn_anon_share(void)
 {

@@ -2,6 +2,7 @@
 /*
  * The module and its files: loading, sysfs and debugfs, counters.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -297,15 +298,15 @@ long long dn_counters_moved(const struct dn_counters *a,
 }
 
 /*
- * dn_settle() - run balancing passes (run_pass) until one moves no page:
- * none migrated (dn_counters_moved()) from before the pass to after it,
- * by anyone, the caller's own traps included.  The worker then has
- * nothing left to do either: its passes compute the same plan.
+ * dn_run_passes_until_still() - run balancing passes (run_pass) until one
+ * moves no page: none migrated (dn_counters_moved()) from before the pass
+ * to after it, by anyone, the caller's own traps included.  The worker
+ * then has nothing left to do either: its passes compute the same plan.
  *
  * Return: the passes run, or -1 if pages still moved after @max_passes or
  * a file could not be read or written.
  */
-int dn_settle(int max_passes)
+int dn_run_passes_until_still(int max_passes)
 {
 	struct dn_counters a, b;
 	int i;
@@ -318,4 +319,41 @@ int dn_settle(int max_passes)
 			return i;
 	}
 	return -1;
+}
+
+/* Read every counter of stats/ (at most DN_STATS_MAX). */
+void dn_stats_all_read(struct dn_stats_all *a)
+{
+	struct dirent *e;
+	DIR *d = opendir(DN_SYSFS "/stats");
+
+	a->n = 0;
+	if (!d)
+		return;
+	while ((e = readdir(d)) && a->n < DN_STATS_MAX) {
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(a->name[a->n], sizeof(a->name[0]), "%s", e->d_name);
+		a->val[a->n] = dn_stat(e->d_name);
+		a->n++;
+	}
+	closedir(d);
+}
+
+/* Print, on one line after @tag, the counters that changed since @a. */
+void dn_stats_all_print_delta(const char *tag, const struct dn_stats_all *a)
+{
+	struct dn_stats_all b;
+	int i, j;
+
+	dn_stats_all_read(&b);
+	printf("# %s:", tag);
+	for (j = 0; j < b.n; j++)
+		for (i = 0; i < a->n; i++)
+			if (!strcmp(a->name[i], b.name[j]) &&
+			    b.val[j] != a->val[i])
+				printf(" %s=%lld", b.name[j],
+				       b.val[j] - a->val[i]);
+	printf("\n");
+	fflush(stdout);
 }

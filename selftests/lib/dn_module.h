@@ -58,6 +58,17 @@ struct dn_counters {
 int dn_counters_read(struct dn_counters *c);
 long long dn_counters_moved(const struct dn_counters *a,
 			    const struct dn_counters *b);
-int dn_settle(int max_passes);
+int dn_run_passes_until_still(int max_passes);
+
+/* Every counter of stats/, by name: for a case's diagnostics. */
+#define DN_STATS_MAX	64
+struct dn_stats_all {
+	int n;
+	char name[DN_STATS_MAX][256];
+	long long val[DN_STATS_MAX];
+};
+
+void dn_stats_all_read(struct dn_stats_all *a);
+void dn_stats_all_print_delta(const char *tag, const struct dn_stats_all *a);
 
 #endif /* _DN_MODULE_H */

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Launching a program as a disagg_node target, shared by dn_run and
- * dnctl run.
+ * Launching a program as a disagg_node target, for dnctl run (and dn_run,
+ * its quiet form).
  *
  * THP is turned off for the program and its children
  * (prctl(PR_SET_THP_DISABLE), inherited across fork and exec: the module

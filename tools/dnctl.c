@@ -9,13 +9,18 @@
  *   dnctl get NAME            one value
  *   dnctl set NAME VALUE      write one value (remote_pct 0-100,
  *                             latency_ns 0-1000000, ...)
- *   dnctl run [--remote-pct P] [--latency NS] -- CMD [ARG...]
+ *   dnctl run [--remote-pct P] [--latency NS] [--quiet] [--born-local]
+ *             [--no-thp-off] [--no-register] -- CMD [ARG...]
  *                             set the knobs given, run CMD as a target
- *                             (THP off), then print its wall time, exit
- *                             status, split and counters to stderr; the
- *                             split is measured from its page tables
- *                             (/proc/PID/pagemap), with the module's
- *                             own figure beside it
+ *                             (THP off, memory born remote, registered:
+ *                             tools/dn_launch.h), then print its wall
+ *                             time, exit status, split and counters to
+ *                             stderr; the split is measured from its page
+ *                             tables (/proc/PID/pagemap), with the
+ *                             module's own figure beside it.  --quiet
+ *                             neither samples nor reports; --born-local,
+ *                             --no-thp-off, --no-register leave out one
+ *                             step of the launch
  *   dnctl watch [MS [COUNT]]  every MS milliseconds (default 1000), one
  *                             line per target: its local and remote pages,
  *                             remote share, and the traps, exchanges and
@@ -24,7 +29,18 @@
  *
  * Exit status: 0 on success, 1 when the module is not loaded or the kernel
  * refused the value, 2 on bad usage; dnctl run: CMD's (128 + N if killed
- * by signal N), 127 if it could not be run.
+ * by signal N), 127 if it could not be run or registered.
+ *
+ * Run as dn_run (a symlink to dnctl; the name in argv[0] decides), it is
+ * "dnctl run --quiet", with dn_run's own usage, kept for the scripts and
+ * command lines that launch a target with it:
+ *
+ *   dn_run [--no-thp-off] [--no-register] [--born-local] [--] PROGRAM [ARGS...]
+ *
+ * e.g. "numactl --membind=1 dn_run -- ./workload" (a memory policy set by
+ * the caller is kept).  Without the report, it neither reads the module's
+ * files nor samples pagemap while PROGRAM runs, and with --no-register it
+ * needs no module at all.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -46,7 +62,8 @@ static int usage_to(FILE *f)
 		"usage: dnctl status [--json]\n"
 		"       dnctl get NAME\n"
 		"       dnctl set NAME VALUE\n"
-		"       dnctl run [--remote-pct P] [--latency NS] -- CMD [ARG...]\n"
+		"       dnctl run [--remote-pct P] [--latency NS] [--quiet] [--born-local]\n"
+		"                 [--no-thp-off] [--no-register] -- CMD [ARG...]\n"
 		"       dnctl watch [MS [COUNT]]\n");
 	return 2;
 }
@@ -448,20 +465,6 @@ static void share_add(struct share_acc *a, double v)
 }
 
 /*
- * Run argv as a target; report on stderr, when it ends, its wall time,
- * exit status, its counters at the last sample (every 100 ms while it runs:
- * the target is gone once it has exited), the remote share's mean, min and
- * max over the samples, and the system-wide counters' change over the run.
- *
- * The split is measured from the target's page tables, not from the
- * module's counters: at each sample, its private anonymous pages on the
- * remote node over all of them (/proc/PID/pagemap, dn_pagemap_split(),
- * which needs CAP_SYS_ADMIN), samples with fewer than DN_RUN_MIN_PAGES
- * such pages (startup) left out.  The module's own figure at the same
- * samples (targets/PID/local_pages and remote_pages, which count the same
- * pages) is reported beside it.
- */
-/*
  * CPU time of the module's worker thread ("disagg_node", a kernel thread),
  * in ns, from /proc/PID/schedstat; -1 if it is not found.
  */
@@ -500,7 +503,49 @@ static long long worker_cpu_ns(void)
 	return ns;
 }
 
-static int run(char **argv, const char *pct, const char *lat)
+/* How dnctl run (or dn_run) launches the program, and what it reports. */
+struct run_opts {
+	const char *who;		/* in messages: "dnctl run", "dn_run" */
+	const char *pct, *lat;		/* knobs to set first, or NULL */
+	int quiet;			/* no sampling, no report */
+	int thp_off, do_register, born_remote;	/* dn_launch()'s steps */
+};
+
+/* --quiet (dn_run): set the knobs given, launch, wait; nothing else. */
+static int run_quiet(char **argv, const struct run_opts *o)
+{
+	int status;
+	pid_t child;
+
+	if ((o->pct && set("remote_pct", o->pct)) ||
+	    (o->lat && set("latency_ns", o->lat)))
+		return 1;
+	child = dn_launch(o->who, argv, o->thp_off, o->do_register,
+			  o->born_remote);
+	if (child < 0)
+		return 127;
+	if (waitpid(child, &status, 0) < 0) {
+		fprintf(stderr, "%s: waitpid: %s\n", o->who, strerror(errno));
+		return 127;
+	}
+	return dn_exit_code(status);
+}
+
+/*
+ * Run argv as a target; report on stderr, when it ends, its wall time,
+ * exit status, its counters at the last sample (every 100 ms while it runs:
+ * the target is gone once it has exited), the remote share's mean, min and
+ * max over the samples, and the system-wide counters' change over the run.
+ *
+ * The split is measured from the target's page tables, not from the
+ * module's counters: at each sample, its private anonymous pages on the
+ * remote node over all of them (/proc/PID/pagemap, dn_pagemap_split(),
+ * which needs CAP_SYS_ADMIN), samples with fewer than DN_RUN_MIN_PAGES
+ * such pages (startup) left out.  The module's own figure at the same
+ * samples (targets/PID/local_pages and remote_pages, which count the same
+ * pages) is reported beside it.  --quiet: run_quiet().
+ */
+static int run(char **argv, const struct run_opts *o)
 {
 	long long g0[DN_NG], g1[DN_NG], last[DN_NT] = { 0 }, nid, cpu0, cpu1;
 	int status, sampled = 0, skipped = 0, unreadable = 0, uncounted = 0;
@@ -510,16 +555,20 @@ static int run(char **argv, const char *pct, const char *lat)
 	size_t i;
 	pid_t child, w;
 
+	if (o->quiet)
+		return run_quiet(argv, o);
 	nid = read_ll(DN_SYSFS "/%s", "node_id");
 	if (nid < 0)
 		return not_loaded();
-	if ((pct && set("remote_pct", pct)) || (lat && set("latency_ns", lat)))
+	if ((o->pct && set("remote_pct", o->pct)) ||
+	    (o->lat && set("latency_ns", o->lat)))
 		return 1;
 	for (i = 0; i < DN_NG; i++)
 		g0[i] = read_ll(DN_SYSFS "/stats/%s", gcounters[i]);
 	cpu0 = worker_cpu_ns();
 	t0 = now_s();
-	child = dn_launch("dnctl run", argv, 1, 1, 1);
+	child = dn_launch(o->who, argv, o->thp_off, o->do_register,
+			  o->born_remote);
 	if (child < 0)
 		return 127;
 	snprintf(fmt, sizeof(fmt), DN_SYSFS "/targets/%d/%%s", child);
@@ -627,11 +676,51 @@ static long parse_pos(const char *s, long max)
 	return v;
 }
 
+/* Options that dnctl run and dn_run share; 1 if argv[i] was one. */
+static int launch_opt(const char *arg, struct run_opts *o)
+{
+	if (!strcmp(arg, "--no-thp-off"))
+		o->thp_off = 0;
+	else if (!strcmp(arg, "--no-register"))
+		o->do_register = 0;
+	else if (!strcmp(arg, "--born-local"))
+		o->born_remote = 0;
+	else
+		return 0;
+	return 1;
+}
+
+/*
+ * dn_run [--no-thp-off] [--no-register] [--born-local] [--] PROGRAM...:
+ * as it always parsed its arguments (the first other word is PROGRAM).
+ */
+static int dn_run_main(int argc, char **argv)
+{
+	struct run_opts o = { .who = "dn_run", .quiet = 1, .thp_off = 1,
+			      .do_register = 1, .born_remote = 1 };
+	int i;
+
+	for (i = 1; i < argc && launch_opt(argv[i], &o); i++)
+		;
+	if (i < argc && !strcmp(argv[i], "--"))
+		i++;
+	if (i >= argc) {
+		fprintf(stderr, "usage: dn_run [--no-thp-off] [--no-register] [--born-local] -- PROGRAM [ARGS...]\n");
+		return 2;
+	}
+	return run(argv + i, &o);
+}
+
 int main(int argc, char **argv)
 {
-	const char *pct = NULL, *lat = NULL;
+	struct run_opts o = { .who = "dnctl run", .thp_off = 1,
+			      .do_register = 1, .born_remote = 1 };
+	const char *name = argc ? strrchr(argv[0], '/') : NULL;
 	long ms = 1000, count = 0;
 	int i;
+
+	if (argc && !strcmp(name ? name + 1 : argv[0], "dn_run"))
+		return dn_run_main(argc, argv);
 
 	if (argc >= 2 && argc <= 4 && !strcmp(argv[1], "watch")) {
 		if (argc >= 3 && (ms = parse_pos(argv[2], 3600000)) < 0) {
@@ -647,15 +736,17 @@ int main(int argc, char **argv)
 	if (argc >= 2 && !strcmp(argv[1], "run")) {
 		for (i = 2; i < argc; i++) {
 			if (!strcmp(argv[i], "--remote-pct") && i + 1 < argc)
-				pct = argv[++i];
+				o.pct = argv[++i];
 			else if (!strcmp(argv[i], "--latency") && i + 1 < argc)
-				lat = argv[++i];
-			else
+				o.lat = argv[++i];
+			else if (!strcmp(argv[i], "--quiet"))
+				o.quiet = 1;
+			else if (!launch_opt(argv[i], &o))
 				break;
 		}
 		if (i + 1 >= argc || strcmp(argv[i], "--"))
 			return usage();
-		return run(argv + i + 1, pct, lat);
+		return run(argv + i + 1, &o);
 	}
 	if (argc == 2 && !strcmp(argv[1], "status"))
 		return status(0);

@@ -4,6 +4,13 @@
  * which NUMA nodes the pages live.  Run it under numactl --membind to put a
  * workload on the remote node.
  *
+ * Placement is read from the page tables (/proc/self/pagemap, each PFN's
+ * node from the memory blocks the nodes list in sysfs:
+ * tools/dn_pagemap.h), which see the module's remote pages although they
+ * are mapped PROT_NONE.  Without CAP_SYS_ADMIN (pagemap then hides PFNs)
+ * or without memory blocks in sysfs, it asks move_pages(2), which cannot
+ * see every PROT_NONE page (6.1 answers -ENOENT for them).
+ *
  * Usage: dn_touch [--mb N] [--passes N] [--expect-node NID] [--hold SEC]
  * --hold: after the passes, report placement, keep the memory for SEC
  * seconds, then check the data and report placement again (to watch pages
@@ -22,6 +29,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../tools/dn_pagemap.h"
+
 #define MAX_NODES 64
 
 static void usage(void)
@@ -30,36 +39,73 @@ static void usage(void)
 	exit(2);
 }
 
-/* Print how many pages of [p, p + len) are on each node; fill per_node. */
-static int report(char *p, size_t len, long page, long *per_node)
+/*
+ * Fill per_node from move_pages(2); *other: pages it gave no node for
+ * (-ENOENT: not present, or on 6.1 mapped PROT_NONE).
+ */
+static int nodes_move_pages(char *p, size_t len, long page, long *per_node,
+			    long *other)
 {
 	size_t i, npages = len / page;
 	void **pages = calloc(npages, sizeof(*pages));
 	int *status = calloc(npages, sizeof(*status));
-	long other = 0;
+	int ret = 0;
 
-	if (!pages || !status)
-		return -1;
+	*other = 0;
 	memset(per_node, 0, MAX_NODES * sizeof(*per_node));
+	if (!pages || !status) {
+		ret = -1;
+		goto out;
+	}
 	for (i = 0; i < npages; i++)
 		pages[i] = p + i * page;
 	if (syscall(SYS_move_pages, 0, npages, pages, NULL, status, 0)) {
 		perror("move_pages");
-		return -1;
+		ret = -1;
+		goto out;
 	}
 	for (i = 0; i < npages; i++) {
 		if (status[i] >= 0 && status[i] < MAX_NODES)
 			per_node[status[i]]++;
 		else
-			other++;
+			(*other)++;
+	}
+out:
+	free(pages);
+	free(status);
+	return ret;
+}
+
+/* Print how many pages of [p, p + len) are on each node; fill per_node. */
+static int report(char *p, size_t len, long page, long *per_node)
+{
+	long other = 0, absent = 0;
+	int i, ret;
+
+	ret = dn_pagemap_nodes(0, p, len, per_node, MAX_NODES, &other, &absent);
+	if (ret == -EPERM || ret == -ENODEV) {
+		printf("dn_touch: placement from move_pages(2): %s\n",
+		       ret == -EPERM ? "pagemap hides PFNs without CAP_SYS_ADMIN" :
+		       "no memory blocks in /sys/devices/system/node");
+		if (nodes_move_pages(p, len, page, per_node, &other))
+			return -1;
+	} else if (ret) {
+		perror("dn_touch: /proc/self/pagemap");
+		return -1;
 	}
 	for (i = 0; i < MAX_NODES; i++)
 		if (per_node[i])
-			printf("dn_touch: node %zu: %ld pages\n", i, per_node[i]);
+			printf("dn_touch: node %d: %ld pages\n", i, per_node[i]);
+	if (ret == -EPERM || ret == -ENODEV) {
+		if (other)
+			printf("dn_touch: not seen by move_pages (not present, or PROT_NONE on 6.1): %ld pages\n",
+			       other);
+		return 0;
+	}
 	if (other)
-		printf("dn_touch: not queryable (e.g. protected): %ld pages\n", other);
-	free(pages);
-	free(status);
+		printf("dn_touch: on no single node's memory block: %ld pages\n", other);
+	if (absent)
+		printf("dn_touch: not present: %ld pages\n", absent);
 	return 0;
 }
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * test_policy - userspace unit test of the policy core (kmod/policy.c).
+ * test_policy - unit test of the policy core, on the host (kmod/policy.c).
  *
  * Each TEST walks a table of {name, inputs, expected} cases for one function
  * of policy.h and logs the name of every case that does not match exactly.
@@ -300,40 +300,65 @@ TEST(clock_select)
 	}
 }
 
-/* dn_latency_remaining() */
+/* dn_latency_wait(), dn_latency_added(): the calibrated offset applied */
 
-struct dn_latency_case {
+struct dn_wait_case {
 	const char *name;
-	u64 target_ns;
-	u64 elapsed_ns;
-	u64 expected;
+	u64 latency_ns;
+	long long offset_ns;
+	u64 wait;	/* dn_latency_wait() */
+	u64 added;	/* dn_latency_added() after waiting exactly that */
 };
 
-static const struct dn_latency_case dn_latency_cases[] = {
-	/* name, target_ns, elapsed_ns, expected */
-	{ "no latency, nothing elapsed", 0, 0, 0 },
-	{ "no latency, time elapsed", 0, 5, 0 },
-	{ "nothing elapsed", 1000, 0, 1000 },
-	{ "part elapsed", 1000, 400, 600 },
-	{ "one ns left", 1000, 999, 1 },
-	{ "exactly elapsed", 1000, 1000, 0 },
-	{ "overshot by 1", 1000, 1001, 0 },
-	{ "overshot a lot", 1000000, 1ULL << 63, 0 },
-	{ "max target", UINT64_MAX, 0, UINT64_MAX },
-	{ "max target, max - 1 elapsed", UINT64_MAX, UINT64_MAX - 1, 1 },
+static const struct dn_wait_case dn_wait_cases[] = {
+	/* name, latency_ns, offset_ns, wait, added */
+	{ "latency 0", 0, 120, 0, 0 },
+	{ "latency 0, negative offset", 0, -30, 0, 0 },
+	{ "below the offset", 100, 120, 0, 120 },
+	{ "at the offset", 120, 120, 0, 120 },
+	{ "just above", 121, 120, 1, 121 },
+	{ "1 us", 1000, 120, 880, 1000 },
+	{ "no offset", 1000, 0, 1000, 1000 },
+	{ "negative offset", 1000, -30, 1030, 1000 },
+	{ "1 ms", 1000000, 620, 999380, 1000000 },
+	{ "negative offset saturates", UINT64_MAX - 10, -30, UINT64_MAX, UINT64_MAX - 30 },
 };
 
-TEST(latency_remaining)
+TEST(latency_wait)
 {
 	size_t k;
 
-	for (k = 0; k < ARRAY_SIZE(dn_latency_cases); k++) {
-		const struct dn_latency_case *t = &dn_latency_cases[k];
+	for (k = 0; k < ARRAY_SIZE(dn_wait_cases); k++) {
+		const struct dn_wait_case *t = &dn_wait_cases[k];
+		u64 w = dn_latency_wait(t->latency_ns, t->offset_ns);
 
-		EXPECT_EQ(t->expected,
-			  dn_latency_remaining(t->target_ns, t->elapsed_ns))
+		EXPECT_EQ(t->wait, w) TH_LOG("case '%s'", t->name);
+		EXPECT_EQ(t->added, dn_latency_added(t->latency_ns, w, t->offset_ns))
 			TH_LOG("case '%s'", t->name);
 	}
+	/* A wait cut short (fatal signal) reports what it paid. */
+	EXPECT_EQ(620ULL, dn_latency_added(10000, 500, 120));
+	EXPECT_EQ(0ULL, dn_latency_added(10000, 10, -30));
+}
+
+/* dn_latency_offset(): medians of the calibration's timings */
+
+TEST(latency_offset)
+{
+	u64 with[] = { 4150, 4120, 9000 }, without[] = { 30, 20, 25 };
+	u64 w1[] = { 3990 }, wo1[] = { 20 };
+	u64 w5[] = { 4100, 4100, 4100, 4100, 50000 };
+	u64 wo5[] = { 20, 20, 20, 9000, 9000 };
+
+	EXPECT_EQ(125, dn_latency_offset(with, without, 3, 4000));
+	/* sorted in place */
+	EXPECT_EQ(4120ULL, with[0]);
+	EXPECT_EQ(9000ULL, with[2]);
+	EXPECT_EQ(20ULL, without[0]);
+	EXPECT_EQ(-30, dn_latency_offset(w1, wo1, 1, 4000));
+	/* two outliers of five move nothing */
+	EXPECT_EQ(80, dn_latency_offset(w5, wo5, 5, 4000));
+	EXPECT_EQ(0, dn_latency_offset(w1, wo1, 0, 4000));
 }
 
 /* dn_latency_oncpu() */
@@ -361,9 +386,29 @@ TEST(latency_oncpu)
 	for (k = 0; k < ARRAY_SIZE(dn_oncpu_cases); k++) {
 		const struct dn_oncpu_case *t = &dn_oncpu_cases[k];
 
-		EXPECT_EQ(t->expected, dn_latency_oncpu(t->gap_ns))
+		EXPECT_EQ(t->expected,
+			  dn_latency_oncpu(t->gap_ns, DN_OFFCPU_GAP_NS))
 			TH_LOG("case '%s'", t->name);
 	}
+}
+
+/* dn_ns_to_cycles(), dn_cycles_to_ns() */
+
+TEST(cycles)
+{
+	EXPECT_EQ(1000ULL, dn_ns_to_cycles(1000, 999993));
+	EXPECT_EQ(5000ULL, dn_ns_to_cycles(5000, 999993));
+	EXPECT_EQ(3000ULL, dn_ns_to_cycles(1000, 3000000));
+	EXPECT_EQ(1000ULL, dn_cycles_to_ns(3000, 3000000));
+	EXPECT_EQ(0ULL, dn_cycles_to_ns(1, 3000000));
+	EXPECT_EQ(1ULL, dn_cycles_to_ns(2, 3000000));	/* 0.67 rounds up */
+	EXPECT_EQ(0ULL, dn_ns_to_cycles(1000, 0));
+	EXPECT_EQ(0ULL, dn_cycles_to_ns(1000, 0));
+	EXPECT_EQ(UINT64_MAX, dn_ns_to_cycles(UINT64_MAX / 2, 3000000));
+	EXPECT_EQ(UINT64_MAX, dn_cycles_to_ns(UINT64_MAX / 2, 3000000));
+	/* 1 ms, the largest latency, at 10 GHz: no saturation */
+	EXPECT_EQ(10000000ULL, dn_ns_to_cycles(1000000, 10000000));
+	EXPECT_EQ(1000000ULL, dn_cycles_to_ns(10000000, 10000000));
 }
 
 /* dn_pressure_evict() */

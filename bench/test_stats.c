@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Unit test of the benchmarks' statistics (dn_stats.h), in userspace. */
+/* Unit test of the benchmarks' statistics (dn_stats.h), on the host. */
 #include "kselftest_harness.h"
 #include "dn_stats.h"
 
@@ -38,6 +38,23 @@ TEST(percentile_nearest_rank)
 	EXPECT_EQ(50, dn_percentile(b, 100, 50));
 	EXPECT_EQ(1, dn_percentile(b, 100, 1));
 	EXPECT_EQ(0, dn_percentile(b, 0, 50));
+}
+
+TEST(trimmed_mean)
+{
+	long long a[] = { 10, 1000, 10, 10, 10 }, b[] = { 7 }, c[200];
+	int i;
+
+	EXPECT_EQ(10.0, dn_trimmed_mean(a, 5, 20));
+	EXPECT_EQ(208.0, dn_trimmed_mean(a, 5, 10));
+	EXPECT_EQ(208.0, dn_trimmed_mean(a, 5, 0));
+	EXPECT_EQ(7.0, dn_trimmed_mean(b, 1, 50));	/* one kept */
+	EXPECT_EQ(10.0, dn_trimmed_mean(a, 5, 100));	/* the fastest kept */
+	EXPECT_EQ(0.0, dn_trimmed_mean(b, 0, 1));
+	/* 1 %% of 200 reads hit by a 1 ms interrupt: the mean of the rest */
+	for (i = 0; i < 200; i++)
+		c[i] = i % 100 == 0 ? 1000000 : 17000;
+	EXPECT_EQ(17000.0, dn_trimmed_mean(c, 200, 1));
 }
 
 TEST_HARNESS_MAIN

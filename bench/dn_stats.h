@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Summary statistics of timing samples for the benchmarks (dn_latbench),
- * unit-tested in userspace/test_stats.c.  Each function sorts @v in place.
+ * unit-tested in bench/test_stats.c.  Each function sorts @v in place.
  */
 #ifndef DN_STATS_H
 #define DN_STATS_H
@@ -55,6 +55,28 @@ static inline double dn_mean(const long long *v, size_t n)
 	for (i = 0; i < n; i++)
 		s += v[i];
 	return n ? s / n : 0;
+}
+
+/*
+ * The mean of the samples left once the slowest @drop_pct % are dropped
+ * (rounded down to whole samples; at least one is kept): a mean that an
+ * interrupt or a preemption hitting a few timed reads does not move.
+ * @n 0: 0.
+ *
+ * Example: {10, 10, 10, 10, 1000} dropping 20 % -> 10 (the 1000 goes);
+ * dropping 10 % -> 208 (half a sample is not dropped).
+ */
+static inline double dn_trimmed_mean(long long *v, size_t n, double drop_pct)
+{
+	size_t keep;
+
+	if (!n)
+		return 0;
+	qsort(v, n, sizeof(*v), dn_cmp_ll);
+	keep = n - (size_t)(drop_pct / 100.0 * n);
+	if (keep < 1)
+		keep = 1;
+	return dn_mean(v, keep);
 }
 
 #endif
