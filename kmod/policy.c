@@ -81,19 +81,36 @@ long dn_split_delta(const struct dn_split *s)
  * lowered (the background brings pages home then), or within the local
  * window.  @s holds the counts after the promotions.
  *
- * Example: pct 50, local 501, remote 499, owed 1 -> 1; owed 3 -> 1 (the
- * split is off by one page only); local 500, remote 500 -> 0; pct 0 -> 0;
- * pct 50, local 504, remote 496, owed 1 -> 4 (growth since the last trap);
- * pct 50, local 1000, remote 0, owed 40 -> 16.
+ * An exchange sends a batch: the excess plus up to DN_EXCHANGE_BATCH - 1
+ * pages more, so that the next promotions find local within its capacity
+ * and send nothing; the fixed cost of an exchange (the mmap lock, the TLB
+ * flush that ends it, the LRU drain) is then paid once per batch.  Local
+ * never exceeds its capacity; it is short of it by less than a batch, and
+ * by at most half a point of resident (resident / 200 pages), within the
+ * worker's slack (dn_worker_delta()).
+ *
+ * Example: pct 50, local 501, remote 499, owed 1 -> 1 + 5 (the batch's
+ * extra capped at 1000 / 200); owed 3 -> the same 6; local 500, remote 500
+ * -> 0; pct 0 -> 0; pct 50, local 5004, remote 4996, owed 1 -> 4 + 7;
+ * local 1000, remote 0, owed 40 -> 16 (DN_EXCHANGE_MAX); pct 100, local
+ * 9, remote 991 -> 1 (the window of 8 stays local).
  */
 unsigned long dn_exchange_count(const struct dn_split *s, unsigned long owed)
 {
+	unsigned long resident = s->local + s->remote, n, extra, keep;
 	long delta = dn_split_delta(s);
 
 	if (!owed || delta <= 0)
 		return 0;
-	return (unsigned long)delta < DN_EXCHANGE_MAX ?
-	       (unsigned long)delta : DN_EXCHANGE_MAX;
+	extra = resident / 200;
+	if (extra > DN_EXCHANGE_BATCH - 1)
+		extra = DN_EXCHANGE_BATCH - 1;
+	n = (unsigned long)delta + extra;
+	/* Never below the local window (delta > 0: local is above it). */
+	keep = resident < DN_LOCAL_WINDOW ? resident : DN_LOCAL_WINDOW;
+	if (n > s->local - keep)
+		n = s->local - keep;
+	return n < DN_EXCHANGE_MAX ? n : DN_EXCHANGE_MAX;
 }
 
 /*

@@ -49,6 +49,8 @@ long dn_split_delta(const struct dn_split *s);
 
 /* Pages one exchange sends remote at most. */
 #define DN_EXCHANGE_MAX		16
+/* Pages an exchange sends at once when local is at capacity, at most. */
+#define DN_EXCHANGE_BATCH	8
 /* A refresh walk, if pages moved since the last walk, at most this often. */
 #define DN_RECOUNT_MS		5000
 /* Idle passes double the worker's period up to this factor. */

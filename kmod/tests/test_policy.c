@@ -462,11 +462,16 @@ struct dn_exchange_case {
 
 static const struct dn_exchange_case dn_exchange_cases[] = {
 	/* name, local, remote, pct, owed, expected */
-	{ "pct 50, one promotion", 501, 499, 50, 1, 1 },
-	{ "pct 50, three owed, off by one", 501, 499, 50, 3, 1 },
+	{ "pct 50, one promotion: a batch", 501, 499, 50, 1, 1 + 5 },
+	{ "pct 50, three owed, off by one", 501, 499, 50, 3, 1 + 5 },
 	{ "pct 50, balanced", 500, 500, 50, 1, 0 },
+	{ "pct 50, short by less than a batch", 497, 503, 50, 1, 0 },
 	{ "pct 50, nothing owed", 600, 400, 50, 0, 0 },
-	{ "pct 50, growth since the last trap", 504, 496, 50, 1, 4 },
+	{ "pct 50, growth since the last trap", 504, 496, 50, 1, 4 + 5 },
+	{ "batch extra capped", 5004, 4996, 50, 1, 4 + DN_EXCHANGE_BATCH - 1 },
+	{ "batch extra of a small target", 101, 99, 50, 1, 1 + 1 },
+	{ "batch capped at DN_EXCHANGE_MAX", 5012, 4988, 50, 1,
+	  DN_EXCHANGE_MAX },
 	{ "pct 0: never", 1000, 0, 0, 5, 0 },
 	{ "pct lowered: never", 200, 800, 25, 5, 0 },
 	{ "capped at DN_EXCHANGE_MAX", 1000, 0, 50, 40, DN_EXCHANGE_MAX },
