@@ -1,6 +1,19 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # make                 module for KVER (default 6.1), user programs, selftests
+#                      and unit tests; without the linux-source tree that the
+#                      tests need (scripts/deps.sh), the module and the user
+#                      programs only: what a real host needs
+# make KVER=$(uname -r) module user
+#                      the module and the user programs for the running
+#                      kernel of a real host: its headers are all it needs
+# make KVER=... install
+#                      what was built, laid out as the selftests expect
+#                      (DN_PREFIX): $(PREFIX)/bin (user programs and
+#                      scripts), $(PREFIX)/selftests if built; the module
+#                      in /lib/modules/<release>/extra/, then depmod.
+#                      PREFIX defaults to /opt/disagg_node; DESTDIR stages
+#                      it elsewhere (no depmod then)
 # make KVER=6.12       the same against the bookworm-backports 6.12 kernel
 # make KVER=sid        the same against sid's kernel (whatever release sid
 #                      shipped when deps.sh fetched it), built in the sid chroot
@@ -54,8 +67,15 @@ WORKLOADS := dn_touch dn_qsort dn_blackscholes dn_tpch
 USER_PROGS := $(TOOLS) $(BENCH) $(WORKLOADS)
 SELFTESTS := dn_node_test dn_noreserve_test dn_nonode_test dn_remote_test dn_conc_test dn_split_test dn_work_test dn_icount_test
 
-.PHONY: all module user selftests unit kmsg-check test demo checkpatch clean
-all: module user selftests unit
+.PHONY: all module user selftests unit kmsg-check test demo checkpatch clean no-tests install
+# The selftests and the unit tests need kselftest_harness.h from the
+# linux-source tree; the module and the user programs need only the
+# kernel's headers.
+HAVE_KSRC := $(wildcard $(KSRC)/tools/testing/selftests/kselftest_harness.h)
+all: module user $(if $(HAVE_KSRC),selftests unit,no-tests)
+
+no-tests:
+	@echo "make: built the module and the user programs; not the selftests or the unit tests: no kselftest_harness.h in $(KSRC) (scripts/deps.sh unpacks linux-source-6.1 there)"
 
 module: $(MODBUILD)/disagg_node.ko
 
@@ -167,6 +187,23 @@ $(BUILD)/unit/test_policy: kmod/tests/test_policy.c kmod/policy.c kmod/policy.h
 	@test -f $(KSRC)/tools/testing/selftests/kselftest_harness.h || { echo "no kselftest_harness.h in $(KSRC): run scripts/deps.sh" >&2; exit 1; }
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_USER) -Wno-unused-parameter -Ikmod -I$(KSRC)/tools/testing/selftests -o $@ kmod/tests/test_policy.c kmod/policy.c
+
+PREFIX ?= /opt/disagg_node
+DESTDIR ?=
+
+install: module user
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)/lib/modules/$(KREL)/extra
+	cp -P $(BUILD)/user/* $(DESTDIR)$(PREFIX)/bin/
+	install -m 0755 workloads/*.sh scripts/demo-guest.sh $(DESTDIR)$(PREFIX)/bin/
+	install -m 0644 $(MODBUILD)/disagg_node.ko $(DESTDIR)/lib/modules/$(KREL)/extra/
+	if [ -d $(BUILD)/selftests ]; then \
+		install -d $(DESTDIR)$(PREFIX)/selftests || exit 1; \
+		for f in $(BUILD)/selftests/*; do \
+			[ ! -f "$$f" ] || install -m 0755 "$$f" $(DESTDIR)$(PREFIX)/selftests/ || exit 1; \
+		done; \
+		install -m 0755 selftests/*.sh $(DESTDIR)$(PREFIX)/selftests/; \
+	fi
+	[ -n "$(DESTDIR)" ] || depmod -a $(KREL)
 
 test:
 	scripts/test.sh

@@ -12,17 +12,22 @@
 #                   of the defaults (2 vCPUs, 2 GiB, memmap=512M$0x40000000,
 #                   an empty node 1)
 #     dn_timeout    vm-run.sh --timeout on a stock kernel, in seconds
+#     dn_build      the build it boots from, under build/ (default: build/
+#                   itself); hostpath: the real-host build (test.sh)
+#     dn_once       1: on the first kernel asked for only
 #
 # Typical times on the stock kernels (README): main 6 min, work 3.5,
 # conc 6, migration 7, icount 1 to 1.5, noreserve and nonode seconds.
 set -euo pipefail
 
-dn_machines=(main work icount noreserve nonode conc migration)
-dn_start_order=(conc migration work main icount noreserve nonode)
+dn_machines=(main work icount noreserve nonode hostpath conc migration)
+dn_start_order=(conc migration work main icount hostpath noreserve nonode)
 
 dn_machine() {
 	dn_vm_opts=()
 	dn_timeout=900
+	dn_build=
+	dn_once=0
 	case $1 in
 	# The module's suites: the node, trap semantics, the split.
 	main)
@@ -44,6 +49,13 @@ dn_machine() {
 	nonode)
 		dn_tests=dn_nonode_test
 		dn_vm_opts=(--single-node) ;;
+	# The real-host path: the module and user programs built with the
+	# kernel's headers only, the selftests run from another prefix than
+	# /dn (selftests/run-host-path.sh); once, on the first kernel.
+	hostpath)
+		dn_tests=run-host-path.sh
+		dn_build=hostpath
+		dn_once=1 ;;
 	# 7 cases of 30 s and 20 unload cycles: 5.5 to 7.5 minutes.
 	conc)
 		dn_tests=dn_conc_test

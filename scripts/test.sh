@@ -9,8 +9,10 @@
 # calibrated latency; one without a memmap= reservation, one without an
 # empty possible node, and the normal machine with 4 vCPUs twice: the
 # concurrency suite, and the kernel's own migration selftest plain and as
-# a target) and runs the selftests there, two machines at a time
-# (DN_TEST_JOBS).
+# a target), plus, on the first kernel only, the real-host path (the
+# module and programs built with the kernel's headers only, the selftests
+# run from another prefix than /dn), and runs the selftests there, two
+# machines at a time (DN_TEST_JOBS).
 # Prints the TAP output, a per-suite summary with each machine's time and a
 # closing "N passed, N failed" line; exits non-zero if anything failed.
 #
@@ -99,12 +101,46 @@ for k in "${kernels[@]}"; do
 	make -s KVER="$k" all
 done
 
+# The real-host build (the 'hostpath' machine boots it): plain make for
+# the first kernel with no linux-source tree, so with nothing but the
+# kernel's headers, must build the module and the user programs and
+# nothing else; the selftests (which need linux-source) are added from
+# the normal build, to run from another prefix; make install, staged,
+# must lay them out as the selftests expect.
+hostbuild=$top/build/hostpath
+rm -rf "$hostbuild"
+set +e
+(
+	set -e
+	make -s KVER="${kernels[0]}" BUILD="$hostbuild" KSRC="$hostbuild/no-linux-source"
+	ls "$hostbuild"/*/disagg_node.ko "$hostbuild/user/dnctl" "$hostbuild/user/dn_touch" > /dev/null
+	[ ! -e "$hostbuild/selftests" ] || { echo "test.sh: the real-host build built selftests" >&2; exit 1; }
+	cp -r "${BUILD:-$top/build}/selftests" "$hostbuild/selftests"
+	# make install, staged: the layout the guest's /dn has (DN_PREFIX).
+	make -s KVER="${kernels[0]}" BUILD="$hostbuild" KSRC="$hostbuild/no-linux-source" \
+		DESTDIR="$hostbuild/stage" install
+	s=$hostbuild/stage
+	ls "$s"/lib/modules/*/extra/disagg_node.ko "$s/opt/disagg_node/bin/dnctl" \
+	   "$s/opt/disagg_node/bin/dn-workload.sh" "$s/opt/disagg_node/selftests/dn_node_test" \
+	   "$s/opt/disagg_node/selftests/run-guest.sh" > /dev/null
+)
+record "host: real-host build, kernel ${kernels[0]}'s headers only (make, no linux-source)" $?
+set -e
+
 # machine KERNEL SCENARIO: the tests it runs ($tests), and vm-run.sh's
 # options ($opts), from the table.
 machine() {
 	dn_machine "$2"
 	tests=$dn_tests
 	opts=(--kernel "$1" --log "$logdir/$1-$2.log" --timeout "$dn_timeout" "${dn_vm_opts[@]}")
+	build=${BUILD:-$top/build}
+	[ -z "$dn_build" ] || build=$top/build/$dn_build
+}
+
+# wanted KERNEL SCENARIO: does this kernel run this machine?
+wanted() {
+	dn_machine "$2"
+	[ "$dn_once" = 0 ] || [ "$1" = "${kernels[0]}" ]
 }
 
 # run_machine KERNEL SCENARIO: boot it; its output, exit status and
@@ -114,7 +150,7 @@ run_machine() {
 	machine "$1" "$2"
 	t0=$(date +%s)
 	set +e
-	"$top/scripts/vm-run.sh" "${opts[@]}" -- run-guest.sh $tests > "$logdir/$1-$2.out" 2>&1
+	BUILD=$build "$top/scripts/vm-run.sh" "${opts[@]}" -- run-guest.sh $tests > "$logdir/$1-$2.out" 2>&1
 	st=$?
 	set -e
 	echo "$st $(($(date +%s) - t0))" > "$logdir/$1-$2.status"
@@ -124,6 +160,7 @@ jobs_max=${DN_TEST_JOBS:-2}
 case $jobs_max in ''|*[!0-9]*|0) echo "test.sh: DN_TEST_JOBS takes a number above 0" >&2; exit 2 ;; esac
 for scen in "${dn_start_order[@]}"; do
 	for k in "${kernels[@]}"; do
+		wanted "$k" "$scen" || continue
 		rm -f "$logdir/$k-$scen.status"
 		while [ "$(jobs -rp | wc -l)" -ge "$jobs_max" ]; do
 			wait -n || true
@@ -145,6 +182,7 @@ printf '%s\n' "${rels[@]}" > "$logdir/kernels.txt"
 times=()
 for k in "${kernels[@]}"; do
 	for scen in "${dn_machines[@]}"; do
+		wanted "$k" "$scen" || continue
 		machine "$k" "$scen"
 		st=125 secs=0
 		[ ! -s "$logdir/$k-$scen.status" ] || read -r st secs < "$logdir/$k-$scen.status"
