@@ -17,7 +17,8 @@
 #     dn_once       1: on the first kernel asked for only
 #
 # Typical times on the stock kernels (README): main 6 min, work 3.5,
-# conc 6, migration 7, icount 1 to 1.5, noreserve and nonode seconds.
+# conc 5, migration 7, icount 1 to 1.5, noreserve, nonode and hostpath
+# seconds.
 set -euo pipefail
 
 dn_machines=(main work icount noreserve nonode hostpath conc migration)
@@ -56,7 +57,7 @@ dn_machine() {
 		dn_tests=run-host-path.sh
 		dn_build=hostpath
 		dn_once=1 ;;
-	# 7 cases of 30 s and 20 unload cycles: 5.5 to 7.5 minutes.
+	# 7 cases of 20 s and 20 unload cycles: 4 to 6 minutes.
 	conc)
 		dn_tests=dn_conc_test
 		dn_vm_opts=(--smp 4)

@@ -15,7 +15,7 @@
  * promotions did happen in bulk while it ran (it cannot pass on an idle
  * module) and that the kernel log stayed clean.
  *
- * A case runs DN_CONC_SECONDS seconds (default 30); unload_under_load runs
+ * A case runs DN_CONC_SECONDS seconds (default 20); unload_under_load runs
  * DN_CONC_CYCLES load/unload cycles (default 20, more for a long
  * DN_CONC_SECONDS).  Timeouts scale with both, and are multiplied by
  * DN_CONC_TIMEOUT_SCALE (default 1; a slow debug kernel sets it): a
@@ -46,7 +46,7 @@
 #include "dn_mem.h"
 #include "dn_module.h"
 
-#define DN_CONC_SECONDS		30	/* default case length */
+#define DN_CONC_SECONDS		20	/* default case length */
 #define DN_CONC_CYCLES		20	/* default unload cycles */
 
 /* The shared-words workload of issue #6: 4 threads x 16 MiB. */
