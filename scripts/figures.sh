@@ -5,17 +5,22 @@
 # print their key numbers.  Benchmarks, not tests: nothing here asserts a
 # figure, but a workload whose answer is wrong, or a guest whose kernel log
 # is not clean, fails the command.
-#   Figure C  slowdown against the remote share (workloads/dn-sweep.sh):
-#             results/sweep.csv (every run), results/sweep-summary.csv
-#             (median over repetitions), results/slowdown.png
+#   Figure C  slowdown against the remote share (workloads/dn-sweep.sh),
+#             after the trap floor (dn_latbench at latency 0) in the same
+#             VM: results/sweep-floor.csv, results/sweep.csv (every run),
+#             results/sweep-summary.csv (median, min and max over the
+#             repetitions, and the time decomposed: base, traps x floor,
+#             traps x latency, residual), results/projection.csv (the
+#             slowdown with a real host's trap floor: a projection, not
+#             a measurement), results/slowdown.png
 #   Figure D  configured against measured remote latency (dn_latbench):
 #             results/latency.csv, results/latency.png (y = x is the goal)
 #   Figure E  content-based page sharing on the node and the consolidation
 #             it would allow (workloads/dn-consolidate.sh):
 #             results/cbps.csv (per group of workloads placed on the node),
 #             results/consolidation.csv, results/consolidation.png
-# A Figure C point is plotted at its remote_pct: a run whose split, measured
-# from the page tables while it ran, is more than 3 points off its setting
+# A Figure C point is plotted at the split measured from the page tables
+# while it ran: a run whose split is more than 3 points off its setting
 # (or was not measured) makes the figure an error: it is not drawn, the
 # runs at fault are named, and the command exits 1.
 # Each figure runs in its own VM.  Figures C and D time things, so they run
@@ -26,11 +31,14 @@
 #
 # Usage: scripts/figures.sh [--quick] [--kernel 6.1|6.12|sid] [--only C,D,E]
 #                           [--clock icount|wall] [--replot]
-#   --quick   every axis of every figure, shorter runs (2 repetitions,
-#             smaller inputs): Figure C alone took 79 min on 6.1 under
-#             wall-clock TCG with other VMs on the host (2026-12-06; with
-#             the split held, sqlite at 90 % thrashes, 12-15 min a run);
-#             without it, 3 repetitions of four times the inputs
+#   --quick   shorter runs: Figure C at 1 us only (full: 1 and 10 us),
+#             on inputs half the full ones, 3 repetitions either way;
+#             Figure D 2 x 256 traps a setting; Figure E 3 smaller groups.
+#             Figure C --quick took 10 min on 6.1 under icount with other
+#             VMs on the host (2026-12-06: 1.27 million traps, at most
+#             0.46 ms of host time each, everything included); full,
+#             40-45 min estimated from that (twice the traps, twice the
+#             latencies), not run
 #   --clock   guest time for Figures C and D: icount (the default; QEMU 10,
 #             one instruction is 1 ns and idle time is skipped, so a run
 #             repeats and the host's load does not enter it) or wall (the
@@ -136,11 +144,23 @@ GP
 fi
 
 if want C; then
-	size=full reps=3
-	[ "$quick" = 0 ] || { size=quick; reps=2; }
+	# remote_pct 0 (the base) and the three shares the projection reads;
+	# 3 repetitions.  Every trap costs 0.3-0.5 ms of host time under
+	# icount, so the budget (--quick 15 min, full 60) sets the rest:
+	# no 10 or 90 % (the 90 % points of one repetition took longer than
+	# all its other points together), --quick at 1 us only.
+	pcts="0 25 50 75" lats="1000 10000" size=full reps=3
+	[ "$quick" = 0 ] || { size=quick; lats=1000; }
+	# The projection's real-host trap floors and latencies (ns).
+	proj_floors_ns="2000 5000" proj_lats_ns="1000 10000"
 	log=$out/sweep-vm.log
-	guest "$log" 28800 "$clock" "$quiet && modprobe disagg_node && dn-sweep.sh --size $size --reps $reps"
+	# The trap floor first, in the same VM: dn_latbench's trapped read at
+	# latency 0 (and at the sweep's latencies, which it shows are paid as
+	# set), then the sweep.
+	guest "$log" 28800 "$clock" "$quiet && modprobe disagg_node && /dn/bin/dn_latbench --rounds 2 --pages 256 $lats && dn-sweep.sh --size $size --reps $reps --pcts '$pcts' --latencies '$lats'"
+	guest_csv "$log" configured_ns, > "$out/sweep-floor.csv"
 	guest_csv "$log" rep, > "$out/sweep.csv"
+	floor_ns=$(awk -F, 'NR > 1 && $1 == 0 { print $3; exit }' "$out/sweep-floor.csv")
 	# Every run's split within DN_SPLIT_TOL points of its setting.
 	offsplit=$(awk -F, -v tol="${DN_SPLIT_TOL:-3}" '
 	NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; next }
@@ -154,8 +174,20 @@ if want C; then
 	}' "$out/sweep.csv")
 	# Each run's performance relative to remote_pct 0 of the same
 	# repetition and latency (time: base / t; throughput: x / base), then
-	# the median over repetitions.
-	awk -F, -v OFS=, '
+	# per point the median, minimum and maximum over repetitions, and the
+	# time decomposed by the model (time in seconds, also for redis):
+	#   base_s    median time at remote_pct 0 (same latency and workload)
+	#   traps     median traps in the program (perf's dn_fault count;
+	#             dnctl run's remote_faults, read at its last 100 ms
+	#             sample, when perf counted nothing)
+	#   floor_s   traps x the trap floor (floor_ns, dn_latbench at 0)
+	#   latency_s traps x latency_ns
+	#   model_s   base_s + floor_s + latency_s
+	#   residual_s  seconds_median - model_s (per trap: residual_ns_per_trap)
+	#   explained (model_s - base_s) / (seconds_median - base_s): the share
+	#             of the time remote memory added that the model accounts
+	#             for; empty at remote_pct 0 or when nothing was added
+	awk -F, -v OFS=, -v floor="$floor_ns" '
 	NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; next }
 	{
 		k = $col["rep"] SUBSEP $col["latency_ns"] SUBSEP $col["workload"]
@@ -164,7 +196,8 @@ if want C; then
 		row[NR] = $0
 	}
 	END {
-		print "latency_ns,remote_pct,workload,reps,perf_median,perf_min,perf_max,remote_mean,seconds_median"
+		print "latency_ns,remote_pct,workload,reps,perf_median,perf_min,perf_max,remote_mean,seconds_median," \
+		      "base_s,traps,floor_ns,floor_s,latency_s,model_s,residual_s,residual_ns_per_trap,explained"
 		for (r in row) {
 			split(row[r], f, ",")
 			k = f[col["rep"]] SUBSEP f[col["latency_ns"]] SUBSEP f[col["workload"]]
@@ -176,25 +209,71 @@ if want C; then
 			n[g]++
 			perf[g, n[g]] = p
 			secs[g, n[g]] = f[col["seconds"]]
+			t = f[col["perf_dn_fault"]] != "" ? f[col["perf_dn_fault"]] : f[col["remote_faults"]]
+			if (t == "")
+				notraps[g] = 1
+			traps[g, n[g]] = t
 			if (f[col["remote_mean"]] != "") {	# the split was sampled
 				rem[g] += f[col["remote_mean"]]
 				nrem[g]++
 			}
 		}
 		for (g in n) {
-			for (i = 1; i <= n[g]; i++) { a[i] = perf[g, i]; b[i] = secs[g, i] }
-			asort_n(a, n[g]); asort_n(b, n[g])
-			print g, n[g], sprintf("%.4f", med(a, n[g])), sprintf("%.4f", a[1]),
-			      sprintf("%.4f", a[n[g]]), (nrem[g] ? sprintf("%.2f", rem[g] / nrem[g]) : ""),
-			      sprintf("%.3f", med(b, n[g]))
+			for (i = 1; i <= n[g]; i++) { a[i] = perf[g, i]; b[i] = secs[g, i]; c[i] = traps[g, i] }
+			asort_n(a, n[g]); asort_n(b, n[g]); asort_n(c, n[g])
+			pmed[g] = med(a, n[g]); pmin[g] = a[1]; pmax[g] = a[n[g]]
+			smed[g] = med(b, n[g])
+			tmed[g] = (g in notraps) ? "" : med(c, n[g])
+		}
+		for (g in n) {
+			split(g, q, OFS)	# latency_ns, remote_pct, workload
+			bg = q[1] OFS 0 OFS q[3]
+			dec = ",,,,,,,,"
+			if ((bg in smed) && floor != "" && tmed[g] != "") {
+				bs = smed[bg]
+				fs = tmed[g] * floor / 1e9
+				ls = tmed[g] * q[1] / 1e9
+				ms = bs + fs + ls
+				rs = smed[g] - ms
+				dec = sprintf("%.4f,%.10g,%.10g,%.4f,%.4f,%.4f,%.4f,%s,%s", bs, tmed[g], floor,
+					      fs, ls, ms, rs, (tmed[g] > 0 ? sprintf("%.0f", rs / tmed[g] * 1e9) : ""),
+					      (q[2] > 0 && smed[g] > bs ? sprintf("%.3f", (ms - bs) / (smed[g] - bs)) : ""))
+			}
+			print g, n[g], sprintf("%.4f", pmed[g]), sprintf("%.4f", pmin[g]),
+			      sprintf("%.4f", pmax[g]), (nrem[g] ? sprintf("%.2f", rem[g] / nrem[g]) : ""),
+			      sprintf("%.3f", smed[g]), dec
 		}
 	}
 	function asort_n(x, m,   i, j, t) {
 		for (i = 2; i <= m; i++)
-			for (j = i; j > 1 && x[j - 1] > x[j]; j--) { t = x[j]; x[j] = x[j - 1]; x[j - 1] = t }
+			for (j = i; j > 1 && x[j - 1] + 0 > x[j] + 0; j--) { t = x[j]; x[j] = x[j - 1]; x[j - 1] = t }
 	}
 	function med(x, m) { return m % 2 ? x[(m + 1) / 2] : (x[m / 2] + x[m / 2 + 1]) / 2 }
 	' "$out/sweep.csv" | { read -r h; echo "$h"; sort -t, -k1,1n -k3,3 -k2,2n; } > "$out/sweep-summary.csv"
+	# The projection to a real host's trap floors (not a measurement):
+	# per workload at 25, 50 and 75 %, the time with each trap costing a
+	# real host's floor plus a latency, over the base, from the traps and
+	# base time of the lowest latency measured (1 us).
+	awk -F, -v OFS=, -v floors="$proj_floors_ns" -v plats="$proj_lats_ns" '
+	NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; next }
+	{ r[NR] = $0; if (lo == "" || $1 < lo) lo = $1 }
+	END {
+		print "workload,remote_pct,traps,base_s,latency_ns_measured,measured_slowdown,host_floor_ns,host_latency_ns,projected_slowdown"
+		nf = split(floors, fl, " "); nl = split(plats, la, " ")
+		for (i in r) {
+			split(r[i], f, ",")
+			p = f[col["remote_pct"]]
+			if (f[col["latency_ns"]] != lo || (p != 25 && p != 50 && p != 75))
+				continue
+			b = f[col["base_s"]]; t = f[col["traps"]]
+			if (b == "" || b <= 0 || t == "")
+				continue
+			for (x = 1; x <= nf; x++)
+				for (y = 1; y <= nl; y++)
+					print f[col["workload"]], p, t, b, lo, sprintf("%.3f", f[col["seconds_median"]] / b),
+					      fl[x], la[y], sprintf("%.3f", (b + t * (fl[x] + la[y]) / 1e9) / b)
+		}
+	}' "$out/sweep-summary.csv" | { read -r h; echo "$h"; sort -t, -k1,1 -k2,2n -k7,7n -k8,8n; } > "$out/projection.csv"
 	lats=$(awk -F, 'NR > 1 { print $1 }' "$out/sweep-summary.csv" | sort -un | tr '\n' ' ')
 	wls=$(awk -F, 'NR > 1 { print $3 }' "$out/sweep-summary.csv" | sort -u | tr '\n' ' ')
 	nl=$(echo "$lats" | wc -w)
@@ -205,29 +284,59 @@ if want C; then
 		echo "$offsplit" | sed 's/^/figures:   /' >&2
 		figure_failed=1
 	else
+	# One column per latency.  Top: performance, median with bars from
+	# minimum to maximum over the repetitions.  Bottom (when the log has
+	# the floor): time over the base time, measured and as the model
+	# has it.  x is the split measured while each run ran (its mean over
+	# the repetitions).  Keys sit outside the plots: no line is hidden.
+	rows=1
+	[ -z "$floor_ns" ] || rows=2
+	# gnuplot's data source for one latency and workload.
+	src() { printf '"< awk -F, '"'"'$1 == %s && $3 == \\"%s\\"'"'"' %s"' "$1" "$2" "$out/sweep-summary.csv"; }
 	{
-		echo "set terminal png size $((620 * nl)),560"
+		echo "set terminal pngcairo size $((800 * nl)),$((520 * rows + 60))"
 		echo "set output \"$out/slowdown.png\""
 		echo 'set datafile separator ","'
 		echo 'set termoption noenhanced'
-		echo "set multiplot layout 1,$nl title \"Figure C: performance against remote share\\n(kernel $kernel, $(clock_title "$log"), median of $nreps repetitions)\""
-		echo 'set xlabel "% of the workload'"'"'s memory remote"'
-		echo 'set ylabel "performance, normalised to 0 % remote"'
+		echo "set multiplot layout $rows,$nl title \"Figure C: performance against remote share\\n(kernel $kernel, $(clock_title "$log"), $nreps repetitions; trap floor ${floor_ns:-not measured} ns)\""
+		echo 'set xlabel "% of the workload'"'"'s memory remote (measured)"'
 		echo 'set xrange [0:100]'
-		echo 'set yrange [0:1.15]'
 		echo 'set grid'
-		echo 'set key bottom left'
+		echo 'set key outside right top'
 		for l in $lats; do
-			echo "set title \"remote latency $(awk -v l="$l" 'BEGIN { printf "%g", l / 1000 }') us\""
+			us=$(awk -v l="$l" 'BEGIN { printf "%g", l / 1000 }')
+			echo "set title \"remote latency $us us: median, bars min to max\""
+			echo 'set ylabel "performance, normalised to 0 % remote"'
+			echo 'set yrange [0:*]'
 			printf 'plot '
-			sep=
+			sep= i=0
 			for w in $wls; do
-				printf '%s"< awk -F, '"'"'$1 == %s && $3 == \\"%s\\"'"'"' %s" using 2:5 title "%s" with linespoints' \
-					"$sep" "$l" "$w" "$out/sweep-summary.csv" "$w"
+				i=$((i + 1))
+				printf '%s%s using (strcol(8) eq "" ? $2 : $8):5:6:7 title "%s" with yerrorlines lc %d pt %d' \
+					"$sep" "$(src "$l" "$w")" "$w" "$i" "$i"
 				sep=', '
 			done
 			echo
 		done
+		if [ "$rows" = 2 ]; then
+			for l in $lats; do
+				us=$(awk -v l="$l" 'BEGIN { printf "%g", l / 1000 }')
+				echo "set title \"remote latency $us us: time over base, measured and model\\n(model: base + traps x (floor + latency))\""
+				echo 'set ylabel "time / time at 0 % remote (log)"'
+				echo 'set logscale y'
+				echo 'set yrange [0.9:*]'
+				printf 'plot '
+				sep= i=0
+				for w in $wls; do
+					i=$((i + 1))
+					printf '%s%s using (strcol(8) eq "" ? $2 : $8):($9 / $10) title "%s" with linespoints lc %d pt %d, %s using (strcol(8) eq "" ? $2 : $8):($15 / $10) title "%s model" with lines dt 2 lc %d' \
+						"$sep" "$(src "$l" "$w")" "$w" "$i" "$i" "$(src "$l" "$w")" "$w" "$i"
+					sep=', '
+				done
+				echo
+				echo 'unset logscale y'
+			done
+		fi
 		echo 'unset multiplot'
 	} | gnuplot
 	fi
@@ -308,7 +417,45 @@ if want D; then
 fi
 if want C; then
 	echo "Figure C: performance at 50 % remote, normalised to 0 % (sweep-summary.csv, slowdown.png; $(clock_title "$out/sweep-vm.log"))"
-	awk -F, 'NR > 1 && $2 == 50 { printf "  %-13s latency %5.1f us: %.3f (slowdown %.2fx; %d reps, split %.1f %% remote)\n", $3, $1/1000, $5, ($5 > 0 ? 1 / $5 : 0), $4, $8 }' "$out/sweep-summary.csv"
+	if [ -n "$floor_ns" ]; then
+		echo "  trap floor: $floor_ns ns, median trapped read at latency 0 (dn_latbench in the same VM; sweep-floor.csv)"
+	else
+		echo "  no trap floor in sweep-vm.log: the model's columns are empty"
+	fi
+	awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; next }
+	$2 == 50 {
+		printf "  %-12s latency %4.1f us: %.3f, min %.3f, max %.3f (slowdown %.2fx; %d reps, split %.1f %% remote)\n",
+		       $3, $1 / 1000, $5, $6, $7, ($5 > 0 ? 1 / $5 : 0), $4, $8
+		if ($col["model_s"] != "")
+			printf "  %-12s   time %.3f s = base %.3f + traps x floor %.3f + traps x latency %.3f + residual %.3f (%d traps, %s ns residual a trap; model %.3f s explains %s of the added time)\n",
+			       "", $9, $col["base_s"], $col["floor_s"], $col["latency_s"], $col["residual_s"], $col["traps"],
+			       $col["residual_ns_per_trap"], $col["model_s"], ($col["explained"] == "" ? "-" : sprintf("%.0f %%", 100 * $col["explained"]))
+	}' "$out/sweep-summary.csv"
+	echo "Figure C projection to a real host (projection.csv): NOT measured; slowdown = (base + traps x (floor + latency)) / base"
+	echo "  with a real host's trap floor and a latency, traps and base time as measured here at $(awk -F, 'NR == 2 { printf "%g", $5 / 1000 }' "$out/projection.csv") us"
+	awk -F, '
+	NR == 1 { next }
+	{
+		k = $1 SUBSEP $2
+		if (!(k in seen)) { seen[k] = 1; key[++nk] = k; wl[nk] = $1; pct[nk] = $2; tr[nk] = $3; bs[nk] = $4; ms[nk] = $6 }
+		c = $7 SUBSEP $8
+		if (!(c in cseen)) { cseen[c] = 1; cf[++nc] = $7; cl[nc] = $8 }
+		v[k, c] = $9
+	}
+	END {
+		if (!nk) { print "  (no points at 25, 50 or 75 % with a base time and traps)"; exit }
+		printf "  %-12s %6s %9s %8s %9s", "workload", "remote", "traps", "base_s", "here"
+		for (j = 1; j <= nc; j++)
+			printf " %13s", sprintf("%g+%g us", cf[j] / 1000, cl[j] / 1000)
+		printf "\n"
+		for (i = 1; i <= nk; i++) {
+			printf "  %-12s %5d%% %9d %8.3f %8.2fx", wl[i], pct[i], tr[i], bs[i], ms[i]
+			for (j = 1; j <= nc; j++)
+				printf " %12.3fx", v[key[i], cf[j] SUBSEP cl[j]]
+			printf "\n"
+		}
+		printf "  (here: the slowdown measured in this VM, emulated floor; F+L us: projected with trap floor F and latency L)\n"
+	}' "$out/projection.csv"
 fi
 if want E; then
 	echo "Figure E: content on the node (cbps.csv, consolidation.csv, consolidation.png)"

@@ -9,6 +9,12 @@
 #   and the console's other lines are not taken for CSV; a run whose
 #   split is more than 3 points off its setting, or was not measured,
 #   makes figures.sh exit 1 without drawing the figure, naming the run;
+# - Figure C's decomposition: base time, traps x the floor dn_latbench
+#   measured in the same log, traps x latency, the residual, its share
+#   per trap and the share of the added time the model explains (perf's
+#   trap count, dnctl's where perf has none); no floor, no model;
+# - Figure C's projection: (base + traps x (floor + latency)) / base for
+#   each real-host floor and latency, from the 1 us line at 25-75 %;
 # - Figure E: the consolidation model's groups per blade size.
 set -euo pipefail
 
@@ -19,18 +25,21 @@ fail=0
 
 h="rep,latency_ns,remote_pct,workload,metric,unit,seconds,remote_mean,remote_min,remote_max,remote_faults,exchanges,perf_dn_fault,perf_dn_exchange,perf_page_faults,status"
 cat > "$t/sweep-vm.log" <<LOG
-DN-GUEST: 6.1.0: modprobe disagg_node && dn-sweep.sh
+DN-GUEST: 6.1.0: modprobe disagg_node && dn_latbench 1000 && dn-sweep.sh
+configured_ns,samples,median_ns,mean_ns,p10_ns,p90_ns,added_median_ns,added_mean_ns,trim_mean_ns,added_trim_mean_ns
+0,512,100000,100500,99000,101000,0,0,100200,0
+1000,512,101000,101500,100000,102000,1000,1000,101200,1000
 $h
 1,1000,0,a,1.0,s,1.0,0.00,0.00,0.00,0,0,0,0,10,ok
 dn-sweep: rep 1 latency 1000 ns remote 0 %: a,1.0,s,1.0,...
 1,1000,0,r,100,rps,3.0,0.00,0.00,0.00,0,0,0,0,10,ok
-1,1000,50,a,2.0,s,2.0,48.00,45.00,50.00,10,5,10,5,20,ok
-1,1000,50,r,50,rps,3.0,51.00,45.00,60.00,10,5,10,5,20,ok
+1,1000,50,a,2.0,s,2.0,48.00,45.00,50.00,9000,5,10000,5,20,ok
+1,1000,50,r,50,rps,3.0,51.00,45.00,60.00,8,5,10,5,20,ok
 7,2 a console line that starts with a digit
 2,1000,0,a,2.0,s,2.0,0.00,0.00,0.00,0,0,0,0,10,ok
 2,1000,0,r,200,rps,3.0,0.00,0.00,0.00,0,0,0,0,10,ok
-2,1000,50,a,5.0,s,5.0,47.00,45.00,50.00,10,5,10,5,20,ok
-2,1000,50,r,150,rps,3.0,53.00,50.00,55.00,10,5,10,5,20,ok
+2,1000,50,a,5.0,s,5.0,47.00,45.00,50.00,18000,5,20000,5,20,ok
+2,1000,50,r,150,rps,3.0,53.00,50.00,55.00,30,5,,,20,ok
 3,1000,0,a,1.0,s,1.0,0.00,0.00,0.00,0,0,0,0,10,ok
 3,1000,50,a,0.1,s,0.1,50.00,0.00,50.00,10,5,10,5,20,fail
 DN-EXIT-STATUS=0
@@ -56,9 +65,31 @@ expect() {	# expect FILE LINE: FILE has exactly this line
 # a: 1/2 and 2/5 (rep 3 failed) -> median 0.45, min 0.4, max 0.5; split
 # (48 + 47) / 2; median time 3.5.  r: 50/100 and 150/200 -> 0.625; split
 # (51 + 53) / 2.
-expect sweep-summary.csv "1000,0,a,3,1.0000,1.0000,1.0000,0.00,1.000"
-expect sweep-summary.csv "1000,50,a,2,0.4500,0.4000,0.5000,47.50,3.500"
-expect sweep-summary.csv "1000,50,r,2,0.6250,0.5000,0.7500,52.00,3.000"
+# The model, floor 100000 ns (the median at 0), latency 1000 ns.  a at 0:
+# base 1.0 (median of 1, 2, 1), no traps, nothing to explain.  a at 50:
+# traps are perf's 10000 and 20000 (not dnctl's 9000, 18000): 15000;
+# floor 15000 x 100 us = 1.5 s, latency 15000 x 1 us = 0.015 s, model
+# 2.515 s, residual 3.5 - 2.515 = 0.985 s = 65667 ns a trap; the model
+# explains 1.515 of the 2.5 s added: 0.606.  r at 50: perf's 10, then
+# dnctl's 30 where perf counted nothing: 20 traps; 0.002 s floor,
+# 0.00002 s latency, residual -0.00202 s = -101000 ns a trap; nothing
+# added (3.0 s as at 0): no share.
+expect sweep-summary.csv "1000,0,a,3,1.0000,1.0000,1.0000,0.00,1.000,1.0000,0,100000,0.0000,0.0000,1.0000,0.0000,,"
+expect sweep-summary.csv "1000,50,a,2,0.4500,0.4000,0.5000,47.50,3.500,1.0000,15000,100000,1.5000,0.0150,2.5150,0.9850,65667,0.606"
+expect sweep-summary.csv "1000,50,r,2,0.6250,0.5000,0.7500,52.00,3.000,3.0000,20,100000,0.0020,0.0000,3.0020,-0.0020,-101000,"
+expect sweep-floor.csv "0,512,100000,100500,99000,101000,0,0,100200,0"
+# The projection at 50 % (the only share measured): a, 15000 traps on a
+# 1 s base: 1 + 15000 x (2 + 1) us = 1.045; (2 + 10) us: 1.18; (5 + 1)
+# us: 1.09; (5 + 10) us: 1.225; beside it the 3.5x measured.  r: 20
+# traps on 3 s: 1.000 at every setting.
+expect projection.csv "workload,remote_pct,traps,base_s,latency_ns_measured,measured_slowdown,host_floor_ns,host_latency_ns,projected_slowdown"
+expect projection.csv "a,50,15000,1.0000,1000,3.500,2000,1000,1.045"
+expect projection.csv "a,50,15000,1.0000,1000,3.500,2000,10000,1.180"
+expect projection.csv "a,50,15000,1.0000,1000,3.500,5000,1000,1.090"
+expect projection.csv "a,50,15000,1.0000,1000,3.500,5000,10000,1.225"
+expect projection.csv "r,50,20,3.0000,1000,1.000,5000,10000,1.000"
+[ "$(wc -l < "$t/projection.csv")" = 9 ] || { echo "figures self-test: projection.csv has $(wc -l < "$t/projection.csv") lines, want 9" >&2; fail=1; }
+grep -q "NOT measured" "$t/out" || { echo "figures self-test: the projection is not labelled as such:" >&2; cat "$t/out" >&2; fail=1; }
 [ "$(wc -l < "$t/sweep.csv")" = 11 ] || { echo "figures self-test: sweep.csv has $(wc -l < "$t/sweep.csv") lines, want 11" >&2; fail=1; }
 # 1000 pages per group; distinct 1550 at 2 groups, +700 a group.  64 MiB
 # = 16384 pages: 16 groups without sharing; with, 1550 + 700 (n - 2) <=
@@ -90,5 +121,14 @@ done
 sed -e 's/^2,1000,50,r,150,rps,3.0,53.00,/2,1000,50,r,150,rps,3.0,47.00,/' "$t/sweep-vm.log" > "$t/off/sweep-vm.log"
 DN_RESULTS=$t/off "$top/scripts/figures.sh" --replot --only C > "$t/off/out" 2>&1 || {
 	echo "figures self-test: a run 3.0 points off its split was refused:" >&2; cat "$t/off/out" >&2; fail=1; }
+# A log without dn_latbench's CSV (before the floor was measured): the
+# figure is drawn, the model's columns are empty.
+mkdir -p "$t/nofloor"
+sed -e '/^configured_ns,/d' -e '/^[01]0*,512,/d' "$t/sweep-vm.log" > "$t/nofloor/sweep-vm.log"
+DN_RESULTS=$t/nofloor "$top/scripts/figures.sh" --replot --only C > "$t/nofloor/out" 2>&1 || {
+	echo "figures self-test: a log without the floor was refused:" >&2; cat "$t/nofloor/out" >&2; fail=1; }
+grep -qxF "1000,50,a,2,0.4500,0.4000,0.5000,47.50,3.500,,,,,,,,," "$t/nofloor/sweep-summary.csv" || {
+	echo "figures self-test: no floor, yet a model:" >&2; cat "$t/nofloor/sweep-summary.csv" >&2; fail=1; }
+[ -s "$t/nofloor/slowdown.png" ] || { echo "figures self-test: no slowdown.png without the floor" >&2; fail=1; }
 [ "$fail" = 0 ] && echo "figures self-test: passed"
 exit "$fail"

@@ -55,17 +55,20 @@ perf_out=$dir/$name.perf
 run_err=$dir/$name.dnctl
 rm -f "$perf_out" "$run_err"
 
-# Sizes: "quick" runs take 2-10 s each under QEMU TCG at remote_pct 50
-# and 1 us (measured on 6.1), "full" about four times that.  xz gets a
-# small input: its match finder reads its tables at random, so at 50 %
-# remote nearly every such read traps (3,000 rows: 0.6 s at 0 %, 75 s at
-# 50 %).
+# Sizes: "full" is twice "quick".  Under icount (6.1, 2026-12-06) a
+# quick run at remote_pct 0 takes 0.1-0.65 s of guest time (qsort 0.31,
+# blackscholes 0.21, redis 0.64, sysbench 0.22, xz 0.11, tpch 0.42), at
+# 75 % and 1 us 0.3 (blackscholes) to 5.2 s (sysbench); each trap costs
+# the host 0.35-0.4 ms, and that bounds the sizes: Figure C at full size
+# must fit in an hour (usage.rst, Figures).  xz gets a small input: its
+# match finder reads its tables at random, so at 50 % remote nearly
+# every such read traps.
 if [ "$size" = quick ]; then
 	qsort_mib=8 bs_options=100000 tpch_rows=10000 redis_n=2000
 	sysbench_total=128M xz_rows=400
 else
-	qsort_mib=32 bs_options=400000 tpch_rows=40000 redis_n=8000
-	sysbench_total=512M xz_rows=1600
+	qsort_mib=16 bs_options=200000 tpch_rows=20000 redis_n=4000
+	sysbench_total=256M xz_rows=800
 fi
 
 if command -v perf > /dev/null; then
