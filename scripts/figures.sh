@@ -156,11 +156,17 @@ if want C; then
 	log=$out/sweep-vm.log
 	# The trap floor first, in the same VM: dn_latbench's trapped read at
 	# latency 0 (and at the sweep's latencies, which it shows are paid as
-	# set), then the sweep.
-	guest "$log" 28800 "$clock" "$quiet && modprobe disagg_node && /dn/bin/dn_latbench --rounds 2 --pages 256 $lats && dn-sweep.sh --size $size --reps $reps --pcts '$pcts' --latencies '$lats'"
+	# set), and dn_trapbench's trap with its exchange (a trap of a target
+	# at remote_pct > 0 also sends a page out: what the sweep's traps
+	# cost), then the sweep.
+	guest "$log" 28800 "$clock" "$quiet && modprobe disagg_node && /dn/bin/dn_latbench --rounds 2 --pages 256 $lats && /dn/bin/dn_trapbench --rounds 3 --pages 1024 && dn-sweep.sh --size $size --reps $reps --pcts '$pcts' --latencies '$lats'"
 	guest_csv "$log" configured_ns, > "$out/sweep-floor.csv"
 	guest_csv "$log" rep, > "$out/sweep.csv"
-	floor_ns=$(awk -F, 'NR > 1 && $1 == 0 { print $3; exit }' "$out/sweep-floor.csv")
+	trap_floor_ns=$(awk -F, 'NR > 1 && $1 == 0 { print $3; exit }' "$out/sweep-floor.csv")
+	exch_floor_ns=$(sed -n 's/^DN-TRAPBENCH median .* trap_exchange_ns=\([0-9][0-9]*\).*/\1/p' "$log" | head -n 1)
+	# The model's floor: a trap with its exchange when measured, else a
+	# bare trap (an older log).
+	floor_ns=${exch_floor_ns:-$trap_floor_ns}
 	# Every run's split within DN_SPLIT_TOL points of its setting.
 	offsplit=$(awk -F, -v tol="${DN_SPLIT_TOL:-3}" '
 	NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; next }
@@ -180,7 +186,9 @@ if want C; then
 	#   traps     median traps in the program (perf's dn_fault count;
 	#             dnctl run's remote_faults, read at its last 100 ms
 	#             sample, when perf counted nothing)
-	#   floor_s   traps x the trap floor (floor_ns, dn_latbench at 0)
+	#   floor_s   traps x the trap floor (floor_ns: dn_trapbench's trap
+	#             with its exchange at latency 0, or dn_latbench's bare
+	#             trap at 0 when the log has no dn_trapbench line)
 	#   latency_s traps x latency_ns
 	#   model_s   base_s + floor_s + latency_s
 	#   residual_s  seconds_median - model_s (per trap: residual_ns_per_trap)
@@ -417,7 +425,9 @@ if want D; then
 fi
 if want C; then
 	echo "Figure C: performance at 50 % remote, normalised to 0 % (sweep-summary.csv, slowdown.png; $(clock_title "$out/sweep-vm.log"))"
-	if [ -n "$floor_ns" ]; then
+	if [ -n "$exch_floor_ns" ]; then
+		echo "  trap floor: $floor_ns ns, a trap with its exchange at latency 0 (dn_trapbench's median in the same VM); a bare trap: ${trap_floor_ns:-?} ns (dn_latbench; sweep-floor.csv)"
+	elif [ -n "$floor_ns" ]; then
 		echo "  trap floor: $floor_ns ns, median trapped read at latency 0 (dn_latbench in the same VM; sweep-floor.csv)"
 	else
 		echo "  no trap floor in sweep-vm.log: the model's columns are empty"

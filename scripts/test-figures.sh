@@ -121,6 +121,21 @@ done
 sed -e 's/^2,1000,50,r,150,rps,3.0,53.00,/2,1000,50,r,150,rps,3.0,47.00,/' "$t/sweep-vm.log" > "$t/off/sweep-vm.log"
 DN_RESULTS=$t/off "$top/scripts/figures.sh" --replot --only C > "$t/off/out" 2>&1 || {
 	echo "figures self-test: a run 3.0 points off its split was refused:" >&2; cat "$t/off/out" >&2; fail=1; }
+# With dn_trapbench's median line in the log, the model's floor is its
+# trap with an exchange (200000 ns), not dn_latbench's bare trap: a at 50,
+# 15000 traps: floor 3.0 s, model 1 + 3 + 0.015 = 4.015 s, residual
+# -0.515 s = -34333 ns a trap, explains 3.015 / 2.5 = 1.206.
+mkdir -p "$t/exch"
+sed -e 's/^DN-EXIT-STATUS=0$/DN-TRAPBENCH median rounds=3 minor_ns=7000 trap_ns=100000 trap_exchange_ns=200000 trap_per_minor=14.29 trap_exchange_per_minor=28.57 trap_exchange_per_trap=2.00 trap_ipis_per_trap=0.001 exchange_ipis_per_trap=0.003\n&/' \
+	"$t/sweep-vm.log" > "$t/exch/sweep-vm.log"
+grep -q '^DN-TRAPBENCH median' "$t/exch/sweep-vm.log" || { echo "figures self-test: the trapbench line was not planted" >&2; fail=1; }
+DN_RESULTS=$t/exch "$top/scripts/figures.sh" --replot --only C > "$t/exch/out" 2>&1 || {
+	echo "figures self-test: a log with the exchange floor was refused:" >&2; cat "$t/exch/out" >&2; fail=1; }
+grep -qxF "1000,50,a,2,0.4500,0.4000,0.5000,47.50,3.500,1.0000,15000,200000,3.0000,0.0150,4.0150,-0.5150,-34333,1.206" "$t/exch/sweep-summary.csv" || {
+	echo "figures self-test: the exchange floor was not the model's:" >&2; cat "$t/exch/sweep-summary.csv" >&2; fail=1; }
+grep -q "trap floor: 200000 ns, a trap with its exchange" "$t/exch/out" || {
+	echo "figures self-test: the exchange floor is not reported:" >&2; cat "$t/exch/out" >&2; fail=1; }
+
 # A log without dn_latbench's CSV (before the floor was measured): the
 # figure is drawn, the model's columns are empty.
 mkdir -p "$t/nofloor"
