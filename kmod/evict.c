@@ -118,7 +118,6 @@ static int dn_count_pte(pte_t *ptep, unsigned long addr, void *data)
 {
 	struct dn_count_walk *w = data;
 	struct page *page = dn_pte_page(ptep_get(ptep));
-	pte_t old;
 
 	if (!page)
 		return 0;
@@ -135,8 +134,7 @@ static int dn_count_pte(pte_t *ptep, unsigned long addr, void *data)
 	 * (dn_protect_evicted()): protect it here, under the PTE lock, and
 	 * count it if it was accessed meanwhile.
 	 */
-	old = __dn_protect_pte(w->protect, addr, ptep);
-	if (pte_present(old) && dn_pte_young(old, page, false))
+	if (dn_protect_pte_accessed(w->protect, addr, ptep))
 		w->accessed++;
 	if (!w->evictable || !PageAnon(page))
 		w->shared++;

@@ -325,6 +325,8 @@ static inline void dn_protect_init(struct dn_protect_batch *b,
 
 pte_t __dn_protect_pte(struct dn_protect_batch *b, unsigned long addr,
 		       pte_t *ptep);
+bool dn_protect_pte_accessed(struct dn_protect_batch *b, unsigned long addr,
+			     pte_t *ptep);
 void dn_protect_range(struct dn_protect_batch *b, unsigned long start,
 		      unsigned long end, unsigned long only_pfn);
 unsigned long dn_protect_finish(struct dn_protect_batch *b);

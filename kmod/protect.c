@@ -395,18 +395,33 @@ struct dn_evicted_walk {
 	unsigned long accessed;
 };
 
+/**
+ * dn_protect_pte_accessed - __dn_protect_pte(), and was the page accessed?
+ * @b: the batch
+ * @addr: the address @ptep maps
+ * @ptep: the PTE; caller holds its PTE lock (a walk callback)
+ *
+ * For a window in which a remote page was mapped accessible: the accessed
+ * bit of the PTE as it was cleared, not as read before (an access between
+ * the two would go uncounted), and the folio's young flag too (DAMON may
+ * have moved the bit there), read, not consumed: it may predate the
+ * window, and an upper bound is the contract.
+ *
+ * Return: true if the PTE was changed and its page found accessed.
+ */
+bool dn_protect_pte_accessed(struct dn_protect_batch *b, unsigned long addr,
+			     pte_t *ptep)
+{
+	pte_t old = __dn_protect_pte(b, addr, ptep);
+
+	return pte_present(old) && dn_pte_young(old, dn_pte_page(old), false);
+}
+
 static int dn_protect_evicted_pte(pte_t *ptep, unsigned long addr, void *data)
 {
 	struct dn_evicted_walk *w = data;
-	pte_t old = __dn_protect_pte(w->b, addr, ptep);
 
-	/*
-	 * The accessed bit of the PTE as it was cleared, not as read before:
-	 * an access between the two would go uncounted.  The folio's young
-	 * flag too (DAMON may have moved the bit there), read, not consumed:
-	 * it may predate the migration, and an upper bound is the contract.
-	 */
-	if (pte_present(old) && dn_pte_young(old, dn_pte_page(old), false))
+	if (dn_protect_pte_accessed(w->b, addr, ptep))
 		w->accessed++;
 	return 0;
 }
@@ -421,8 +436,9 @@ static int dn_protect_evicted_pte(pte_t *ptep, unsigned long addr, void *data)
  * that did not move (either direction), with the VMA's protection, from
  * its migration entry, before this can protect it: an access in between
  * does not trap.  A recount walk may close the window first; it counts
- * what it finds accessed the same way (dn_count_pte()).  No exported interface installs the new
- * PTE as PROT_NONE, so the window is kept short (each run is protected as
+ * what it finds accessed the same way (dn_count_pte()).  No exported
+ * interface installs the new PTE as PROT_NONE, so the window is kept
+ * short (each run is protected as
  * soon as it has moved) and counted: the caller cleared the accessed bits
  * of the run before moving it (dn_mkold_range()), the migration entry keeps
  * that state, so a remote PTE found young here was used in the window, or
