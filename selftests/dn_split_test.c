@@ -645,6 +645,7 @@ TEST_F_TIMEOUT(split, idle_target_costs_nothing, 400)
 				   1L << 20) * MB;
 	int rpct = dn_env_long("DN_SPLIT_IDLE_PCT", 50, 1, 100);
 	long long w0, w1, r0, r1, t0, t1;
+	struct dn_stats_all st0;
 	int passes;
 	double pct;
 	long reach;
@@ -671,14 +672,16 @@ TEST_F_TIMEOUT(split, idle_target_costs_nothing, 400)
 	w0 = dn_stat("worker_ns");
 	r0 = dn_stat("recounts");
 	t0 = dn_now_ns();
+	dn_stats_all_read(&st0);
 	dn_sleep_ms(DN_IDLE_SECONDS * 1000);
 	t1 = dn_now_ns();
 	w1 = dn_stat("worker_ns");
 	r1 = dn_stat("recounts");
+	dn_stats_all_print_delta("stats changed while idle", &st0);
 	pct = 100.0 * (w1 - w0) / (t1 - t0);
-	printf("DN-SPLIT case=idle pct=%d bytes=%zu reach_ms=%ld settle_passes=%d idle_s=%.1f worker_ns=%lld worker_pct=%.3f recounts=%lld share=%.1f\n",
+	printf("DN-SPLIT case=idle pct=%d bytes=%zu reach_ms=%ld settle_passes=%d idle_s=%.1f worker_ns=%lld worker_pct=%.3f recounts=%lld share=%.1f node0_free_kb=%lld\n",
 	       rpct, bytes, reach, passes, (t1 - t0) / 1e9, w1 - w0, pct,
-	       r1 - r0, dn_anon_share());
+	       r1 - r0, dn_anon_share(), dn_node_meminfo_kb(0, "MemFree"));
 	fflush(stdout);
 	EXPECT_GT(DN_IDLE_MAX_PCT, pct);
 	EXPECT_EQ(0, r1 - r0);
