@@ -30,7 +30,7 @@ kernels=("$@")
 
 logdir=$top/build/logs
 mkdir -p "$logdir"
-rm -f "$logdir/xfail.txt"
+rm -f "$logdir/xfail.txt" "$logdir/failures.txt"
 passed=0
 failed=0
 extra_fail=0
@@ -66,6 +66,17 @@ count_tap() {
 	tap_fail=$((tap_fail + f - x))
 	tap_xfail=$((tap_xfail + x))
 	grep -E '^not ok [0-9]+ .*# TODO' "$1" | sed "s|^|XFAIL $(basename "$1" .log): |" >> "$logdir/xfail.txt" || true
+	# A failed test's block: from its "#  RUN" line to its "not ok",
+	# the last 12 lines.
+	awk -v m="$(basename "$1" .log)" '
+		/^#  RUN / { n = 0 }
+		{ buf[n++ % 12] = $0 }
+		/^not ok [0-9]+ / && !/# TODO/ {
+			print "--- " m ": " $0
+			for (i = (n > 12 ? n - 12 : 0); i < n - 1; i++)
+				print "    " buf[i % 12]
+			n = 0
+		}' "$1" >> "$logdir/failures.txt" || true
 }
 
 # Host side: the dmesg scanner must catch what it is meant to catch.
@@ -194,7 +205,11 @@ for k in "${kernels[@]}"; do
 		times+=("kernel $k, machine $scen: ${secs} s")
 		# A failed run with no failed test (dirty kernel log, crash,
 		# timeout) still counts as one failure.
-		[ "$st" = 0 ] || [ "$tap_fail" != "$before" ] || extra_fail=$((extra_fail + 1))
+		if [ "$st" != 0 ] && [ "$tap_fail" = "$before" ]; then
+			extra_fail=$((extra_fail + 1))
+			{ echo "--- $k-$scen: exit $st with no failed test; its last lines:"
+			  tail -n 8 "$logdir/$k-$scen.out" 2>/dev/null | sed 's/^/    /'; } >> "$logdir/failures.txt"
+		fi
 	done
 done
 
@@ -206,6 +221,9 @@ printf '%s\n' "${times[@]}"
 echo "suites: $passed passed, $failed failed"
 echo "selftests (TAP, all kernels): $tap_pass passed, $tap_fail failed, $tap_skip skipped, $tap_xfail expected failures (kernel bugs)"
 [ ! -s "$logdir/xfail.txt" ] || cat "$logdir/xfail.txt"
+# Each failed test with the last lines it printed, so that the tail of a
+# CI log says why (the full logs are in build/logs).
+[ ! -s "$logdir/failures.txt" ] || { echo "=== failed tests"; cat "$logdir/failures.txt"; }
 # Host checks count as one test each.  A skipped test is not a pass: the
 # harness boots every machine a test needs, so a skip counts as a failure.
 host_pass=0
