@@ -181,7 +181,10 @@ if want C; then
 	# Each run's performance relative to remote_pct 0 of the same
 	# repetition and latency (time: base / t; throughput: x / base), then
 	# per point the median, minimum and maximum over repetitions, and the
-	# time decomposed by the model (time in seconds, also for redis):
+	# time decomposed by the model.  The time is the program's CPU time
+	# (cpu_seconds: user and system, its traps included), also for redis;
+	# a sweep.csv without that column (older) gives its wall seconds.
+	#   seconds_median  that time's median over the repetitions
 	#   base_s    median time at remote_pct 0 (same latency and workload)
 	#   traps     median traps in the program (perf's dn_fault count;
 	#             dnctl run's remote_faults, read at its last 100 ms
@@ -196,7 +199,11 @@ if want C; then
 	#             of the time remote memory added that the model accounts
 	#             for; empty at remote_pct 0 or when nothing was added
 	awk -F, -v OFS=, -v floor="$floor_ns" '
-	NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; next }
+	NR == 1 {
+		for (i = 1; i <= NF; i++) col[$i] = i
+		tcol = ("cpu_seconds" in col) ? col["cpu_seconds"] : col["seconds"]
+		next
+	}
 	{
 		k = $col["rep"] SUBSEP $col["latency_ns"] SUBSEP $col["workload"]
 		if ($col["remote_pct"] == 0)
@@ -210,13 +217,13 @@ if want C; then
 			split(row[r], f, ",")
 			k = f[col["rep"]] SUBSEP f[col["latency_ns"]] SUBSEP f[col["workload"]]
 			m = f[col["metric"]]
-			if (f[col["status"]] != "ok" || !(k in base) || base[k] <= 0 || m <= 0)
+			if (f[col["status"]] != "ok" || !(k in base) || base[k] <= 0 || m <= 0 || f[tcol] == "")
 				continue
 			p = f[col["unit"]] == "s" ? base[k] / m : m / base[k]
 			g = f[col["latency_ns"]] OFS f[col["remote_pct"]] OFS f[col["workload"]]
 			n[g]++
 			perf[g, n[g]] = p
-			secs[g, n[g]] = f[col["seconds"]]
+			secs[g, n[g]] = f[tcol]
 			t = f[col["perf_dn_fault"]] != "" ? f[col["perf_dn_fault"]] : f[col["remote_faults"]]
 			if (t == "")
 				notraps[g] = 1
@@ -314,7 +321,7 @@ if want C; then
 		for l in $lats; do
 			us=$(awk -v l="$l" 'BEGIN { printf "%g", l / 1000 }')
 			echo "set title \"remote latency $us us: median, bars min to max\""
-			echo 'set ylabel "performance, normalised to 0 % remote"'
+			echo 'set ylabel "performance (1 / CPU time; redis: requests/s), normalised to 0 % remote"'
 			echo 'set yrange [0:*]'
 			printf 'plot '
 			sep= i=0
@@ -330,7 +337,7 @@ if want C; then
 			for l in $lats; do
 				us=$(awk -v l="$l" 'BEGIN { printf "%g", l / 1000 }')
 				echo "set title \"remote latency $us us: time over base, measured and model\\n(model: base + traps x (floor + latency))\""
-				echo 'set ylabel "time / time at 0 % remote (log)"'
+				echo 'set ylabel "CPU time / CPU time at 0 % remote (log)"'
 				echo 'set logscale y'
 				echo 'set yrange [0.9:*]'
 				printf 'plot '

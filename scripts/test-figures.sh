@@ -13,6 +13,7 @@
 #   measured in the same log, traps x latency, the residual, its share
 #   per trap and the share of the added time the model explains (perf's
 #   trap count, dnctl's where perf has none); no floor, no model;
+#   the time is cpu_seconds when the CSV has it, else the wall seconds;
 # - Figure C's projection: (base + traps x (floor + latency)) / base for
 #   each real-host floor and latency, from the 1 us line at 25-75 %;
 # - Figure E: the consolidation model's groups per blade size.
@@ -135,6 +136,25 @@ grep -qxF "1000,50,a,2,0.4500,0.4000,0.5000,47.50,3.500,1.0000,15000,200000,3.00
 	echo "figures self-test: the exchange floor was not the model's:" >&2; cat "$t/exch/sweep-summary.csv" >&2; fail=1; }
 grep -q "trap floor: 200000 ns, a trap with its exchange" "$t/exch/out" || {
 	echo "figures self-test: the exchange floor is not reported:" >&2; cat "$t/exch/out" >&2; fail=1; }
+
+# A sweep with the cpu_seconds column (dn-workload.sh since it has one):
+# the model's time is the CPU time, not the wall seconds (all made 9.9
+# here).  a: CPU time as its seconds were above, same line.  r: CPU time
+# 2.0 at every point: base 2.0, median 2.0, model 2.002, residual -0.002.
+mkdir -p "$t/cpu"
+awk -F, -v OFS=, '
+	/^rep,/ { print $0 ",cpu_seconds"; next }
+	NF == 16 && $4 == "a" { c = $7; $7 = 9.9; print $0 "," c; next }
+	NF == 16 && $4 == "r" { $7 = 9.9; print $0 ",2.0"; next }
+	{ print }' "$t/sweep-vm.log" > "$t/cpu/sweep-vm.log"
+DN_RESULTS=$t/cpu "$top/scripts/figures.sh" --replot --only C > "$t/cpu/out" 2>&1 || {
+	echo "figures self-test: a log with cpu_seconds was refused:" >&2; cat "$t/cpu/out" >&2; fail=1; }
+for want in "1000,50,a,2,0.4500,0.4000,0.5000,47.50,3.500,1.0000,15000,100000,1.5000,0.0150,2.5150,0.9850,65667,0.606" \
+	    "1000,50,r,2,0.6250,0.5000,0.7500,52.00,2.000,2.0000,20,100000,0.0020,0.0000,2.0020,-0.0020,-101000,"; do
+	grep -qxF "$want" "$t/cpu/sweep-summary.csv" || {
+		echo "figures self-test: cpu_seconds is not the model's time: no '$want' in:" >&2
+		cat "$t/cpu/sweep-summary.csv" >&2; fail=1; }
+done
 
 # A log without dn_latbench's CSV (before the floor was measured): the
 # figure is drawn, the model's columns are empty.

@@ -48,6 +48,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -365,6 +367,12 @@ static double now_s(void)
 	return t.tv_sec + t.tv_nsec / 1e9;
 }
 
+/* A struct timeval in seconds. */
+static double tv_s(const struct timeval *tv)
+{
+	return tv->tv_sec + tv->tv_usec / 1e6;
+}
+
 /*
  * The split of every target over time: one line per target and sample.
  * Rates are per second since the target's previous line (blank on its
@@ -551,6 +559,7 @@ static int run(char **argv, const struct run_opts *o)
 	int status, sampled = 0, skipped = 0, unreadable = 0, uncounted = 0;
 	struct share_acc pages = { 0 }, mod = { 0 };
 	double t0, t1, mod_local = 0, mod_remote = 0;
+	struct rusage ru;
 	char fmt[300];
 	size_t i;
 	pid_t child, w;
@@ -572,7 +581,7 @@ static int run(char **argv, const struct run_opts *o)
 	if (child < 0)
 		return 127;
 	snprintf(fmt, sizeof(fmt), DN_SYSFS "/targets/%d/%%s", child);
-	while ((w = waitpid(child, &status, WNOHANG)) == 0) {
+	while ((w = wait4(child, &status, WNOHANG, &ru)) == 0) {
 		int whole = 1;	/* every file read: the target did not go meanwhile */
 		long long v[DN_NT];
 		long loc, rem, all;
@@ -611,10 +620,11 @@ static int run(char **argv, const struct run_opts *o)
 	}
 	for (i = 0; i < DN_NG; i++)
 		g1[i] = read_ll(DN_SYSFS "/stats/%s", gcounters[i]);
-	fprintf(stderr, "dnctl run: pid %d, %s %d, wall %.3f s, remote_pct %lld, latency_ns %lld\n",
+	fprintf(stderr, "dnctl run: pid %d, %s %d, wall %.3f s, cpu %.3f s, remote_pct %lld, latency_ns %lld\n",
 		child, WIFSIGNALED(status) ? "signal" : "exit",
 		WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status),
-		t1 - t0, read_ll(DN_SYSFS "/%s", "remote_pct"),
+		t1 - t0, tv_s(&ru.ru_utime) + tv_s(&ru.ru_stime),
+		read_ll(DN_SYSFS "/%s", "remote_pct"),
 		read_ll(DN_SYSFS "/%s", "latency_ns"));
 	if (sampled) {
 		long long all = last[0] + last[1];
