@@ -39,7 +39,8 @@ dn_machine() {
 		dn_tests=dn_work_test
 		dn_timeout=2400 ;;
 	# Instruction-counted guest time (QEMU 10, scripts/deps.sh qemu10):
-	# the calibrated latency, about 1.5 minutes.
+	# the calibrated latency and a workload's repeatability, 2 to 3
+	# minutes.
 	icount)
 		dn_tests=dn_icount_test
 		dn_vm_opts=(--clock icount) ;;
