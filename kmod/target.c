@@ -158,7 +158,7 @@ static void __dn_target_free(struct dn_target *t)
 {
 	lockdep_assert_held(&dn_targets_lock);
 	dn_target_unhash(t);
-	list_del(&t->list);
+	list_del_init(&t->list);	/* dn_target_next() tests it */
 	kobject_del(&t->kobj);
 	/* Calls release() if the address space is still alive. */
 	mmu_notifier_unregister(&t->mn, t->mm);
@@ -184,7 +184,17 @@ struct dn_target *dn_target_next(struct dn_target *prev)
 	struct dn_target *t, *found = NULL;
 
 	mutex_lock(&dn_targets_lock);
-	list_for_each_entry(t, &dn_targets, list) {
+	/*
+	 * The list is in seq order (added at the tail with the next seq):
+	 * go on from @prev while it is listed, so that a pass over n
+	 * targets costs O(n), not O(n^2); from the head, past the seqs
+	 * already seen, if it was unlisted meanwhile.
+	 */
+	if (prev && !list_empty(&prev->list))
+		t = list_next_entry(prev, list);
+	else
+		t = list_first_entry(&dn_targets, struct dn_target, list);
+	list_for_each_entry_from(t, &dn_targets, list) {
 		if (t->seq > after && !READ_ONCE(t->dead)) {
 			found = t;
 			kobject_get(&t->kobj);
