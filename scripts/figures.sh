@@ -34,7 +34,7 @@
 #   --quick   shorter runs: Figure C at 1 us only (full: 1 and 10 us),
 #             on inputs half the full ones, 3 repetitions either way;
 #             Figure D 2 x 256 traps a setting; Figure E 3 smaller groups.
-#             Figure C --quick took 10 min on 6.1 under icount with other
+#             Figure C --quick took 10-11 min on 6.1 under icount with other
 #             VMs on the host (2026-12-06: 1.27 million traps, at most
 #             0.46 ms of host time each, everything included); full,
 #             40-45 min estimated from that (twice the traps, twice the
