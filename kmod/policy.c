@@ -86,8 +86,8 @@ long dn_split_delta(const struct dn_split *s)
  * and send nothing; the fixed cost of an exchange (the mmap lock, the TLB
  * flush that ends it, the LRU drain) is then paid once per batch.  Local
  * never exceeds its capacity; it is short of it by less than a batch, and
- * by at most half a point of resident (resident / 200 pages), within the
- * worker's slack (dn_worker_delta()).
+ * by at most half a point of resident (resident / DN_EXCHANGE_EXTRA_DIV
+ * pages), within the worker's slack (dn_worker_delta()).
  *
  * Example: pct 50, local 501, remote 499, owed 1 -> 1 + 5 (the batch's
  * extra capped at 1000 / 200); owed 3 -> the same 6; local 500, remote 500
@@ -102,7 +102,7 @@ unsigned long dn_exchange_count(const struct dn_split *s, unsigned long owed)
 
 	if (!owed || delta <= 0)
 		return 0;
-	extra = resident / 200;
+	extra = resident / DN_EXCHANGE_EXTRA_DIV;
 	if (extra > DN_EXCHANGE_BATCH - 1)
 		extra = DN_EXCHANGE_BATCH - 1;
 	n = (unsigned long)delta + extra;

@@ -51,6 +51,11 @@ long dn_split_delta(const struct dn_split *s);
 #define DN_EXCHANGE_MAX		16
 /* Pages an exchange sends at once when local is at capacity, at most. */
 #define DN_EXCHANGE_BATCH	8
+/*
+ * A batch's pages beyond the excess: at most resident / this (200: half a
+ * point), so that local stays within the worker's slack of its capacity.
+ */
+#define DN_EXCHANGE_EXTRA_DIV	200
 /* A refresh walk, if pages moved since the last walk, at most this often. */
 #define DN_RECOUNT_MS		5000
 /* Idle passes double the worker's period up to this factor. */
