@@ -123,11 +123,11 @@ $(BUILD)/user/dn_blackscholes: workloads/dn_blackscholes.c $(USER_HDRS)
 selftests: $(addprefix $(BUILD)/selftests/,$(SELFTESTS)) $(BUILD)/selftests/migration
 
 # The selftests' library (selftests/lib/: the module and its files, the
-# kernel log, memory, the environment), compiled once and linked into
+# kernel log, memory, the environment, dn-workload.sh's CSV), compiled once and linked into
 # every selftest, as tools/testing/selftests/mm does with vm_util.c.  Its
 # objects stay out of $(BUILD)/selftests/, which the guest gets whole.
 SELFTEST_OBJ := $(BUILD)/obj/selftests
-SELFTEST_LIB := $(addprefix $(SELFTEST_OBJ)/,dn_env.o dn_kmsg.o dn_mem.o dn_module.o)
+SELFTEST_LIB := $(addprefix $(SELFTEST_OBJ)/,dn_env.o dn_kmsg.o dn_mem.o dn_module.o dn_workload.o)
 SELFTEST_HDRS := $(wildcard selftests/lib/*.h) tools/dn_pagemap.h
 CFLAGS_SELFTEST := $(CFLAGS_USER) -Wno-unused-parameter -Iselftests/lib -I$(SELFTEST_OBJ)
 

@@ -40,6 +40,7 @@
 #include "dn_env.h"
 #include "dn_harness.h"
 #include "dn_module.h"
+#include "dn_workload.h"
 
 /* Largest error of the mean added latency, in percent of the setting. */
 #define DN_ICOUNT_LAT_ERR_PCT	2.0
@@ -131,31 +132,26 @@ TEST_F_TIMEOUT(icount, latency_calibrated, 900)
 }
 
 /*
- * One quick qsort through dn-workload.sh: its guest seconds and traps
- * (the CSV's 4th and 8th fields), 0, or -1 with the output in @out.
+ * One quick qsort through dn-workload.sh: its guest wall and CPU seconds
+ * and its traps (the CSV's seconds, cpu_seconds and remote_faults); 0, or
+ * -1 with the output in @out.
  */
 static int dn_qsort_once(char *out, size_t len, double *secs, double *cpu,
 			 long long *traps)
 {
+	struct dn_wl_line l;
 	const char *line;
-	char unit[8];
-	double metric;
 
 	if (dn_capture(out, len, "%s --size quick qsort /tmp/dn-icount 2>&1",
 		       dn_path("bin/dn-workload.sh")))
 		return -1;
-	line = strstr(out, "qsort,");
-	if (!line || sscanf(line, "qsort,%lf,%7[^,],%lf,%*[^,],%*[^,],%*[^,],%lld",
-			    &metric, unit, secs, traps) != 4)
+	line = dn_wl_find(out, "qsort");
+	if (!line || dn_wl_parse(line, &l) || l.cpu_seconds <= 0)
 		return -1;
-	line = strchr(line, '\n');
-	/* cpu_seconds: the 14th field. */
-	if (!line || line[-1] == ',')
-		return -1;
-	while (line > out && line[-1] != ',')
-		line--;
-	*cpu = atof(line);
-	return *cpu > 0 ? 0 : -1;
+	*secs = l.seconds;
+	*cpu = l.cpu_seconds;
+	*traps = l.remote_faults;
+	return 0;
 }
 
 static double dn_diff_pct(const double v[2])

@@ -28,6 +28,7 @@
 #include "dn_env.h"
 #include "dn_harness.h"
 #include "dn_module.h"
+#include "dn_workload.h"
 
 #define DN_WORK_DIR	"/tmp/dn-work"
 #define DN_WORK_LAT_NS	1000
@@ -103,46 +104,6 @@ FIXTURE_TEARDOWN(workload)
 	EXPECT_EQ(0, dn_unload());
 }
 
-/* The fields of a dn-workload.sh CSV line. */
-struct dn_wl_line {
-	char name[32];
-	double metric, seconds, remote_mean, remote_min, remote_max;
-	long long remote_faults, exchanges, perf_fault, perf_exchange;
-	char status[8];
-};
-
-/*
- * Parse a CSV line; a field left empty (a split that was not sampled)
- * reads as -1.  0, or -1 if the line does not have the 13 fields.
- */
-static int dn_wl_parse(const char *s, struct dn_wl_line *l)
-{
-	double *num[] = { &l->metric, NULL, &l->seconds, &l->remote_mean,
-			  &l->remote_min, &l->remote_max };
-	long long *cnt[] = { &l->remote_faults, &l->exchanges, &l->perf_fault,
-			     &l->perf_exchange };
-	const char *f = s, *e;
-	int i;
-
-	memset(l, 0, sizeof(*l));
-	for (i = 0; i < 13; i++, f = e + 1) {
-		e = strpbrk(f, ",\n");
-		if (!e)
-			e = f + strlen(f);
-		if (i == 0)
-			snprintf(l->name, sizeof(l->name), "%.*s", (int)(e - f), f);
-		else if (i <= 6 && num[i - 1])
-			*num[i - 1] = e > f ? atof(f) : -1;
-		else if (i >= 7 && i <= 10)
-			*cnt[i - 7] = e > f ? atoll(f) : -1;
-		else if (i == 12)
-			snprintf(l->status, sizeof(l->status), "%.*s", (int)(e - f), f);
-		if (i < 12 && *e != ',')
-			return -1;
-	}
-	return 0;
-}
-
 static bool dn_have(const char *prog)
 {
 	return access(prog, X_OK) == 0;
@@ -159,7 +120,8 @@ static bool dn_have(const char *prog)
 static void dn_workload_at(struct __test_metadata *_metadata,
 			   const char *name, int pct)
 {
-	char cmd[512], out[4096], *line;
+	char cmd[512], out[4096];
+	const char *line;
 	struct dn_wl_line l;
 	long long t0;
 	double wall;
@@ -175,12 +137,7 @@ static void dn_workload_at(struct __test_metadata *_metadata,
 	wall = (dn_now_ns() - t0) / 1e9;
 	printf("%s", out);
 	ASSERT_EQ(0, st);
-	snprintf(cmd, sizeof(cmd), "%s,", name);	/* the CSV line */
-	for (line = out; line; line = strchr(line, '\n')) {
-		line += *line == '\n';
-		if (!strncmp(line, cmd, strlen(cmd)))
-			break;
-	}
+	line = dn_wl_find(out, name);	/* the CSV line */
 	ASSERT_TRUE(line && !dn_wl_parse(line, &l)) {
 		TH_LOG("no CSV line from dn-workload.sh: %s", out);
 	}
