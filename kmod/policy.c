@@ -174,6 +174,21 @@ void dn_worker_plan(const struct dn_plan_in *in, struct dn_plan *p)
 }
 
 /*
+ * dn_setting() - a target's effective value of a setting (remote_pct,
+ * latency_ns): its own (@own, 0 or more), or the global one (@global)
+ * while it follows it (@own DN_SETTING_GLOBAL; any negative value).  The
+ * global value is read at each use, so a target that follows it moves
+ * with it; one with its own value does not.
+ *
+ * Example (global 50): own -1 -> 50; own 25 -> 25; own 0 -> 0 (its own 0,
+ * not the global); own 100 -> 100.
+ */
+unsigned int dn_setting(int own, unsigned int global)
+{
+	return own < 0 ? global : (unsigned int)own;
+}
+
+/*
  * dn_recount_due() - must the worker walk the target's page tables?
  *
  * Between recounts the worker reads the resident total (O(1)) and the

@@ -587,6 +587,40 @@ TEST(recount_due)
 	}
 }
 
+/* dn_setting() */
+
+struct dn_setting_case {
+	const char *name;
+	int own;
+	unsigned int global;
+	unsigned int expected;
+};
+
+static const struct dn_setting_case dn_setting_cases[] = {
+	/* name, own, global, expected */
+	{ "follows the global", DN_SETTING_GLOBAL, 50, 50 },
+	{ "follows the global at 0", DN_SETTING_GLOBAL, 0, 0 },
+	{ "own 25 under global 50", 25, 50, 25 },
+	{ "own 75 under global 50", 75, 50, 75 },
+	{ "own 0 is its own, not the global", 0, 50, 0 },
+	{ "own 100", 100, 0, 100 },
+	{ "any negative follows", -5, 40, 40 },
+	{ "own latency 1000000", 1000000, 10000, 1000000 },
+	{ "global latency 1000000 followed", DN_SETTING_GLOBAL, 1000000, 1000000 },
+};
+
+TEST(setting)
+{
+	size_t k;
+
+	for (k = 0; k < ARRAY_SIZE(dn_setting_cases); k++) {
+		const struct dn_setting_case *t = &dn_setting_cases[k];
+
+		EXPECT_EQ(t->expected, dn_setting(t->own, t->global))
+			TH_LOG("case '%s'", t->name);
+	}
+}
+
 /* The victim ring and the pick */
 
 TEST(ring_fifo)
