@@ -569,8 +569,10 @@ static const struct dn_recount_case dn_recount_cases[] = {
 	{ "busy, just under DN_RECOUNT_MS", { 100, 50, 50, 50, 1, DN_RECOUNT_MS - 1, false }, DN_RECOUNT_NONE },
 	{ "busy, DN_RECOUNT_MS since", { 100, 50, 50, 50, 1, DN_RECOUNT_MS, false }, DN_RECOUNT_REFRESH },
 	{ "forced", { 100, 50, 50, 50, 0, 0, true }, DN_RECOUNT_FULL },
-	{ "pct lowered", { 100, 50, 25, 50, 0, 0, false }, DN_RECOUNT_FULL },
-	{ "pct raised", { 100, 50, 75, 50, 0, 0, false }, DN_RECOUNT_FULL },
+	{ "pct lowered", { 100, 50, 25, 50, 0, 0, false }, DN_RECOUNT_REFRESH },
+	{ "pct raised", { 100, 50, 75, 50, 0, 0, false }, DN_RECOUNT_REFRESH },
+	{ "pct changed and forced", { 100, 50, 75, 50, 0, 0, true }, DN_RECOUNT_FULL },
+	{ "pct changed, counts disagree", { 100, 101, 75, 50, 0, 0, false }, DN_RECOUNT_FULL },
 	{ "more remote than resident", { 100, 101, 50, 50, 0, 0, false }, DN_RECOUNT_FULL },
 	{ "remote == resident", { 100, 100, 50, 50, 0, 0, false }, DN_RECOUNT_NONE },
 };
