@@ -372,8 +372,8 @@ static int dn_parse_tsetting(const char *buf, struct dn_target *t,
 
 /*
  * targets/PID/remote_pct and latency_ns.  A new remote_pct wakes the
- * worker, which recounts this target alone (its counted_pct differs,
- * dn_recount_due()) and moves its pages toward the new split; its traps'
+ * worker, which walks this target alone (its counted_pct differs: a
+ * refresh, dn_recount_due()) and moves its pages toward the new split; its traps'
  * exchanges use the new value at once.  A new latency_ns is paid from the
  * target's next trap on.
  */
