@@ -409,7 +409,7 @@ static bool dn_balance_target(struct dn_target *t, unsigned long pressure,
 	 */
 	v.resident = dn_target_anon(t);
 	v.remote = max(atomic_long_read(&t->remote), 0L);
-	v.remote_pct = READ_ONCE(dn_dev.remote_pct);
+	v.remote_pct = dn_target_remote_pct(t);	/* its own, or the global */
 	v.counted_pct = t->counted_pct;
 	v.moved = atomic_long_read(&t->moved);
 	v.ms_since = jiffies_to_msecs(jiffies - t->counted_at);
