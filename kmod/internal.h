@@ -179,6 +179,9 @@ enum dn_tstat {
  * @tgid: thread-group id of the process that owned @mm when it was added.
  * @seq: order of addition (dn_target_next()); dn_targets_lock.
  * @dead: the address space is gone (release ran); the worker frees it.
+ * @gone_at: jiffies when @dead was set: a dead target with settings of its
+ *	own stays listed DN_EXEC_KEEP_MS, so that its process, if it
+ *	exec'd, finds them when its new address space registers.
  * @hand: clock hand, a user address; dn_move_lock.
  * @home_hand: where the worker's next search for remote pages to bring
  *	home starts, a user address; dn_move_lock.
@@ -228,6 +231,7 @@ struct dn_target {
 	pid_t tgid;
 	u64 seq;
 	bool dead;
+	unsigned long gone_at;
 	unsigned long hand;
 	unsigned long home_hand;
 	atomic_long_t remote;

@@ -71,6 +71,7 @@ static void dn_target_unhash(struct dn_target *t)
  */
 void dn_target_gone(struct dn_target *t)
 {
+	WRITE_ONCE(t->gone_at, jiffies);
 	WRITE_ONCE(t->dead, true);
 	dn_target_unhash(t);
 }
@@ -193,15 +194,30 @@ struct dn_target *dn_target_get_mm(struct mm_struct *mm)
 	return t;
 }
 
+/*
+ * How long a dead target with settings of its own stays listed: long
+ * enough for its process, if it exec'd, to register its new address space
+ * (at its first touch or trap) and take them (dn_target_add()).
+ */
+#define DN_EXEC_KEEP_MS		1000
+
 /* Free the targets whose address space is gone. */
 void dn_targets_reap(void)
 {
 	struct dn_target *t, *tmp;
+	bool own;
 
 	mutex_lock(&dn_targets_lock);
-	list_for_each_entry_safe(t, tmp, &dn_targets, list)
-		if (READ_ONCE(t->dead))
-			__dn_target_free(t);
+	list_for_each_entry_safe(t, tmp, &dn_targets, list) {
+		if (!READ_ONCE(t->dead))
+			continue;
+		own = READ_ONCE(t->remote_pct) != DN_SETTING_GLOBAL ||
+		      READ_ONCE(t->latency_ns) != DN_SETTING_GLOBAL;
+		if (own && time_before(jiffies, READ_ONCE(t->gone_at) +
+				       msecs_to_jiffies(DN_EXEC_KEEP_MS)))
+			continue;
+		__dn_target_free(t);
+	}
 	mutex_unlock(&dn_targets_lock);
 }
 
@@ -249,6 +265,30 @@ static struct dn_target *dn_target_new(struct mm_struct *mm, pid_t tgid)
 	return t;
 }
 
+/* The thread-group id of the parent of process @tgid, or 0. */
+static pid_t dn_parent_tgid(pid_t tgid)
+{
+	struct task_struct *task;
+	pid_t ppid = 0;
+
+	rcu_read_lock();
+	task = pid_task(find_pid_ns(tgid, &init_pid_ns), PIDTYPE_PID);
+	if (task)
+		ppid = task_tgid_nr(rcu_dereference(task->real_parent));
+	rcu_read_unlock();
+	return ppid;
+}
+
+/*
+ * @new takes @from's own settings (those it follows the global ones for
+ * stay so); @new is not listed yet, @from is, under dn_targets_lock.
+ */
+static void dn_target_inherit(struct dn_target *new, struct dn_target *from)
+{
+	new->remote_pct = READ_ONCE(from->remote_pct);
+	new->latency_ns = READ_ONCE(from->latency_ns);
+}
+
 /**
  * dn_target_add - make an address space a target
  * @mm: the address space, with a user reference (mm_users) held
@@ -260,11 +300,18 @@ static struct dn_target *dn_target_new(struct mm_struct *mm, pid_t tgid)
  * Process context only, with no mmap lock held.  Adding an existing target
  * is not an error.
  *
+ * The new target keeps the settings of its process's old target if the
+ * process has exec'd, else takes those of its parent's target if the
+ * parent is one (a fork: "dnctl run --remote-pct 25 -- sh -c prog" runs
+ * prog at 25), else follows the global ones.
+ *
  * Return: 0 or a negative error.
  */
 int dn_target_add(struct mm_struct *mm, pid_t tgid)
 {
 	struct dn_target *t, *tmp, *new;
+	pid_t ppid = dn_parent_tgid(tgid);
+	bool execd = false;
 	int ret;
 
 	mutex_lock(&dn_targets_lock);
@@ -288,8 +335,14 @@ int dn_target_add(struct mm_struct *mm, pid_t tgid)
 		 * come later, e.g. while the worker still holds it).  Its
 		 * directory has the same name: remove it first.
 		 */
-		if (t->tgid == tgid)
+		if (t->tgid == tgid) {
+			dn_target_inherit(new, t);
+			execd = true;
 			__dn_target_free(t);
+		} else if (t->tgid == ppid && ppid && !execd &&
+			   !READ_ONCE(t->dead)) {
+			dn_target_inherit(new, t);
+		}
 	}
 	new->seq = ++dn_target_seq;
 	ret = kobject_add(&new->kobj, dn_dev.targets_kobj, "%d", tgid);

@@ -1012,6 +1012,86 @@ TEST_F_TIMEOUT(split, dnctl_run_reports, 180)
 }
 
 /*
+ * A target's own settings pass to what it becomes and what it starts:
+ * dnctl run --remote-pct 25 --latency 3000 runs a shell (the global
+ * remote_pct is 0), which forks dn_touch (16 MiB, held 6 s) in the
+ * background and then execs sleep.  dn_touch, a new target by its own
+ * first touches, has the shell's settings as its own, and holds 25 % by
+ * its page tables; the shell's process, after its exec, keeps them too.
+ */
+#define DN_INH_PID	"/tmp/dn-inherit.pid"
+#define DN_TN_MAX_ERR_INH	3.0	/* points */
+#define DN_INH_OUT	"/tmp/dn-inherit.out"
+
+static long long dn_tfile(long pid, const char *name, char *buf, size_t len)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), DN_SYSFS "/targets/%ld/%s", pid, name);
+	if (buf) {
+		if (dn_read_file(path, buf, len) < 0)
+			return -1;
+		buf[strcspn(buf, "\n")] = '\0';
+		return 0;
+	}
+	return dn_read_ll(path);
+}
+
+TEST_F_TIMEOUT(split, tenant_settings_inherited, 120)
+{
+	char cmd[1024], src[16] = "", shsrc[16] = "";
+	long long pct = -1, lat = -1, shpct = -1, t0;
+	double share = -1;
+	long pid = 0, sh = 0;
+	FILE *f;
+
+	DN_NEED_SETUP();
+	ASSERT_EQ(0, dn_set("remote_pct", 0));
+	unlink(DN_INH_PID);
+	unlink(DN_INH_OUT);
+	snprintf(cmd, sizeof(cmd),
+		 "%s run --remote-pct 25 --latency 3000 -- sh -c '%s --mb 16 --passes 3 --hold 6 & echo $$ $! > " DN_INH_PID "; exec sleep 8' > " DN_INH_OUT " 2>&1 &",
+		 dn_path("bin/dnctl"), dn_path("bin/dn_touch"));
+	ASSERT_EQ(0, system(cmd));
+	/* dn_touch's pid, then its target directory with its settings. */
+	for (t0 = dn_now_ns(); dn_now_ns() - t0 < 30000000000LL; dn_sleep_ms(100)) {
+		if (!pid) {
+			f = fopen(DN_INH_PID, "r");
+			if (f) {
+				if (fscanf(f, "%ld %ld", &sh, &pid) != 2)
+					pid = 0;
+				fclose(f);
+			}
+			continue;
+		}
+		if (!dn_tfile(pid, "remote_pct_source", src, sizeof(src)))
+			break;
+	}
+	ASSERT_LT(0, pid) TH_LOG("no pid from the shell");
+	pct = dn_tfile(pid, "remote_pct", NULL, 0);
+	lat = dn_tfile(pid, "latency_ns", NULL, 0);
+	/* Into the hold: the passes are done and the split settled. */
+	dn_sleep_ms(3000);
+	share = dn_pid_share(pid);
+	shpct = dn_tfile(sh, "remote_pct", NULL, 0);
+	dn_tfile(sh, "remote_pct_source", shsrc, sizeof(shsrc));
+	printf("DN-SPLIT case=inherit shell=%ld child=%ld child_remote_pct=%lld (%s) child_latency_ns=%lld child_share=%.2f shell_after_exec_remote_pct=%lld (%s)\n",
+	       sh, pid, pct, src, lat, share, shpct, shsrc);
+	fflush(stdout);
+	EXPECT_STREQ("own", src);
+	EXPECT_EQ(25, pct);
+	EXPECT_EQ(3000, lat);
+	EXPECT_GE(DN_TN_MAX_ERR_INH, share > 25 ? share - 25 : 25 - share);
+	EXPECT_STREQ("own", shsrc);
+	EXPECT_EQ(25, shpct);
+	/* dnctl run ends with the shell (sleep 8). */
+	for (t0 = dn_now_ns(); dn_now_ns() - t0 < 30000000000LL; dn_sleep_ms(200))
+		if (dn_file_has(DN_INH_OUT, "dnctl run: pid"))
+			break;
+	EXPECT_TRUE(dn_file_has(DN_INH_OUT, "exit 0, wall "));
+}
+
+/*
  * Tenants: targets with remote_pct and latency_ns of their own
  * (targets/PID/), each a child process with its own buffer.  The parent
  * registers a child and writes its settings before the child allocates
