@@ -100,6 +100,7 @@ enum dn_recount {
 };
 
 enum dn_recount dn_recount_due(const struct dn_count_view *v);
+long dn_recount_remote(long walked, long counted, long raced);
 
 /**
  * struct dn_plan - what one worker pass does for one target

@@ -589,6 +589,40 @@ TEST(recount_due)
 	}
 }
 
+/* dn_recount_remote() */
+
+struct dn_recount_remote_case {
+	const char *name;
+	long walked, counted, raced, expected;
+};
+
+static const struct dn_recount_remote_case dn_recount_remote_cases[] = {
+	{ "nothing raced: the walk", 1000, 1500, 0, 1000 },
+	{ "nothing raced, count low", 1000, 10, 0, 1000 },
+	{ "raced, count within: kept", 1000, 990, 20, 990 },
+	{ "raced, count at the low end", 1000, 980, 20, 980 },
+	{ "raced, count at the high end", 1000, 1020, 20, 1020 },
+	{ "raced, count below: low end", 1000, 0, 20, 980 },
+	{ "raced, count above: high end", 1000, 5000, 20, 1020 },
+	{ "new target, events exact", 9200, 9300, 1700, 9300 },
+	{ "negative race treated as none", 50, 60, -5, 50 },
+	{ "empty", 0, 0, 0, 0 },
+};
+
+TEST(recount_remote)
+{
+	size_t k;
+
+	for (k = 0; k < ARRAY_SIZE(dn_recount_remote_cases); k++) {
+		const struct dn_recount_remote_case *t =
+			&dn_recount_remote_cases[k];
+
+		EXPECT_EQ(t->expected, dn_recount_remote(t->walked,
+							 t->counted, t->raced))
+			TH_LOG("case '%s'", t->name);
+	}
+}
+
 /* dn_setting() */
 
 struct dn_setting_case {
