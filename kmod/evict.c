@@ -331,9 +331,11 @@ static void dn_recount(struct dn_target *t, struct mm_struct *mm,
 	struct vm_area_struct *vma;
 	struct vma_iterator vmi;
 	unsigned long huge = 0;
+	long moved0, moved, counted;
 
 	lockdep_assert_held(&dn_move_lock);
 	WRITE_ONCE(t->recount, false);
+	moved0 = atomic_long_read(&t->moved);
 	c.protect = &b;
 	dn_ring_clear(t);
 	/* Room for every local page, if memory allows; else the first ones. */
@@ -349,11 +351,22 @@ static void dn_recount(struct dn_target *t, struct mm_struct *mm,
 		if (dn_vma_walkable(vma))
 			huge += dn_huge_anon_pages(mm, vma->vm_start,
 						   vma->vm_end);
-	/* A refresh keeps the events' count (see dn_recount_due()). */
-	if (reset)
-		atomic_long_set(&t->remote, c.remote);
+	/*
+	 * A refresh keeps the events' count (see dn_recount_due()); a full
+	 * recount corrects it by the walk, as far as the pages moved during
+	 * the walk allow (dn_recount_remote()).  The correction is added, not
+	 * set, so events after the reads below are kept, and so are the
+	 * pages they moved.
+	 */
+	moved = atomic_long_read(&t->moved);
+	if (reset) {
+		counted = atomic_long_read(&t->remote);
+		atomic_long_add(dn_recount_remote(c.remote, counted,
+						  moved - moved0) - counted,
+				&t->remote);
+	}
 	WRITE_ONCE(t->huge, huge);
-	atomic_long_set(&t->moved, 0);
+	atomic_long_sub(moved, &t->moved);
 	WRITE_ONCE(t->shared, c.shared);
 	WRITE_ONCE(t->counted_at, jiffies);
 	t->counted_pct = pct;
@@ -409,7 +422,7 @@ static bool dn_balance_target(struct dn_target *t, unsigned long pressure,
 	 */
 	v.resident = dn_target_anon(t);
 	v.remote = max(atomic_long_read(&t->remote), 0L);
-	v.remote_pct = READ_ONCE(dn_dev.remote_pct);
+	v.remote_pct = dn_target_remote_pct(t);	/* its own, or the global */
 	v.counted_pct = t->counted_pct;
 	v.moved = atomic_long_read(&t->moved);
 	v.ms_since = jiffies_to_msecs(jiffies - t->counted_at);

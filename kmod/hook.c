@@ -513,14 +513,19 @@ static int dn_misplaced_entry(struct kretprobe_instance *ri,
 static int dn_misplaced_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 {
 	struct dn_fault_data *d = (struct dn_fault_data *)ri->data;
-	u64 wait_ns = READ_ONCE(dn_dev.latency_ns);
 	struct dn_target *t;
+	u64 wait_ns;
 
 	dn_stat_add(DN_STAT_REMOTE_FAULTS, 1);
 	rcu_read_lock();
 	t = dn_target_lookup_rcu(current->mm);
-	if (t)
+	if (t) {
 		atomic64_inc(&t->stat[DN_TSTAT_REMOTE_FAULTS]);
+		wait_ns = dn_target_latency_ns(t);
+	} else {
+		/* Not a target yet (this trap makes it one): the global. */
+		wait_ns = READ_ONCE(dn_dev.latency_ns);
+	}
 	rcu_read_unlock();
 	dn_queue_trap(wait_ns, !t, d->addr & PAGE_MASK);
 	trace_dn_fault(task_tgid_nr(current), d->addr, dn_dev.nid, wait_ns);
@@ -702,8 +707,10 @@ static struct kretprobe *dn_krps[] = {
 static void dn_page_alloc_probe(void *data, struct page *page,
 				unsigned int order, gfp_t gfp, int migratetype)
 {
-	bool remote, target;
+	unsigned int pct = 0;
+	struct dn_target *t;
 	struct dn_work *w;
+	bool remote;
 
 	if (!page || !READ_ONCE(dn_dev.trap))
 		return;
@@ -718,9 +725,12 @@ static void dn_page_alloc_probe(void *data, struct page *page,
 		return;
 	remote = page_to_nid(page) == dn_dev.nid;
 	rcu_read_lock();
-	target = dn_target_lookup_rcu(current->mm);
+	t = dn_target_lookup_rcu(current->mm);
+	if (t)
+		pct = dn_target_remote_pct(t);
 	rcu_read_unlock();
-	if (!remote && (!target || !READ_ONCE(dn_dev.remote_pct)))
+	/* A local page of a target kept all local needs no exchange. */
+	if (!remote && (!t || !pct))
 		return;
 	w = kzalloc(sizeof(*w), GFP_ATOMIC | __GFP_ACCOUNT | __GFP_NOWARN);
 	if (!w)
@@ -738,7 +748,7 @@ static void dn_page_alloc_probe(void *data, struct page *page,
 	 */
 	w->drain_one = true;
 	w->drain_cpu = smp_processor_id();
-	w->add_target = !target;
+	w->add_target = !t;	/* compared only: no reference */
 	dn_queue(w);
 }
 

@@ -60,8 +60,8 @@ struct memory_dev_type;
 /**
  * struct dn_dev - the remote memory node
  * @lock: serialises writers of @remote_pct, @latency_ns,
- *	@latency_offset_ns and @trap
- *	(readers use READ_ONCE() and need no lock).
+ *	@latency_offset_ns and @trap, and of each target's own remote_pct
+ *	and latency_ns (readers use READ_ONCE() and need no lock).
  * @state: see enum dn_state; written only by load and unload, before the
  *	sysfs files exist and after they are gone, so it needs no lock.
  * @nid: the NUMA node the region is added to; fixed after load.
@@ -78,8 +78,11 @@ struct memory_dev_type;
  *	lower-tier NUMA node (0): hooks and worker stand aside.
  * @first_touch: the kmem:mm_page_alloc probe protects first touches at
  *	once (1), or the worker does at its next pass (0); fixed after load.
- * @remote_pct: share of a target's resident pages kept remote, 0..100.
- * @latency_ns: delay injected on every remote access, 0..DN_LATENCY_NS_MAX.
+ * @remote_pct: share of a target's resident pages kept remote, 0..100;
+ *	the default of every target without its own (dn_target_remote_pct()).
+ * @latency_ns: delay injected on every remote access, 0..DN_LATENCY_NS_MAX;
+ *	the default of every target without its own, and what a process
+ *	that is not a target yet pays (dn_target_latency_ns()).
  * @latency_offset_ns: what the busy-wait costs beyond what it counts,
  *	subtracted from each wait; set by dn_latency_calibrate() (writers
  *	hold @lock, readers use READ_ONCE()).
@@ -176,6 +179,9 @@ enum dn_tstat {
  * @tgid: thread-group id of the process that owned @mm when it was added.
  * @seq: order of addition (dn_target_next()); dn_targets_lock.
  * @dead: the address space is gone (release ran); the worker frees it.
+ * @gone_at: jiffies when @dead was set: a dead target with settings of its
+ *	own stays listed DN_EXEC_KEEP_MS, so that its process, if it
+ *	exec'd, finds them when its new address space registers.
  * @hand: clock hand, a user address; dn_move_lock.
  * @home_hand: where the worker's next search for remote pages to bring
  *	home starts, a user address; dn_move_lock.
@@ -205,6 +211,12 @@ enum dn_tstat {
  * @recent: the pages this target's traps and first touches brought home
  *	last, which no pick takes.
  * @fail_streak: promotions failed in a row (the fault path).
+ * @remote_pct: the target's own remote_pct, 0..DN_REMOTE_PCT_MAX, or
+ *	DN_SETTING_GLOBAL to follow dn_dev.remote_pct; written with
+ *	WRITE_ONCE() under dn_dev.lock (targets/PID/remote_pct), read with
+ *	READ_ONCE() and no lock, through dn_target_remote_pct().
+ * @latency_ns: the same for latency_ns, 0..DN_LATENCY_NS_MAX or
+ *	DN_SETTING_GLOBAL (dn_target_latency_ns()).
  * @stat: per-target counters (enum dn_tstat).
  * @kobj: targets/PID; its reference count is the target's: the list holds
  *	one, and dn_target_next() / dn_target_get_mm() one each.
@@ -219,6 +231,7 @@ struct dn_target {
 	pid_t tgid;
 	u64 seq;
 	bool dead;
+	unsigned long gone_at;
 	unsigned long hand;
 	unsigned long home_hand;
 	atomic_long_t remote;
@@ -235,9 +248,29 @@ struct dn_target {
 	struct dn_ring ring;
 	struct dn_recent recent;
 	atomic_t fail_streak;
+	int remote_pct;
+	int latency_ns;
 	atomic64_t stat[DN_NR_TSTATS];
 	struct kobject kobj;
 };
+
+/*
+ * A target's effective settings: its own, or the global ones it follows
+ * (dn_setting()).  Any context; the target must stay allocated (a
+ * reference, or rcu_read_lock() around dn_target_lookup_rcu()).  Each is
+ * read once per use: a write in between takes effect at the next one.
+ */
+static inline unsigned int dn_target_remote_pct(const struct dn_target *t)
+{
+	return dn_setting(READ_ONCE(t->remote_pct),
+			  READ_ONCE(dn_dev.remote_pct));
+}
+
+static inline unsigned int dn_target_latency_ns(const struct dn_target *t)
+{
+	return dn_setting(READ_ONCE(t->latency_ns),
+			  READ_ONCE(dn_dev.latency_ns));
+}
 
 /* target.c */
 int dn_targets_init(struct dn_dev *dn);
@@ -259,6 +292,10 @@ unsigned long dn_target_anon(struct dn_target *t);
 void dn_target_split(struct dn_target *t, struct dn_split *split);
 extern struct mutex dn_targets_lock;
 extern struct list_head dn_targets;
+
+/* sysfs.c: the files of targets/PID/ */
+extern const struct sysfs_ops dn_target_sysfs_ops;
+extern const struct attribute_group *dn_target_groups[];
 
 /* notify.c */
 extern const struct mmu_notifier_ops dn_mn_ops;

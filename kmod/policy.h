@@ -45,6 +45,14 @@ struct dn_split {
 
 long dn_split_delta(const struct dn_split *s);
 
+/*
+ * A target's own value of a setting (remote_pct, latency_ns) that is not
+ * set: the target follows the global one (dn_setting()).
+ */
+#define DN_SETTING_GLOBAL	(-1)
+
+unsigned int dn_setting(int own, unsigned int global);
+
 /* Swap on access: the exchange, and what the background must catch up */
 
 /* Pages one exchange sends remote at most. */
@@ -92,6 +100,7 @@ enum dn_recount {
 };
 
 enum dn_recount dn_recount_due(const struct dn_count_view *v);
+long dn_recount_remote(long walked, long counted, long raced);
 
 /**
  * struct dn_plan - what one worker pass does for one target

@@ -255,6 +255,159 @@ static ssize_t target_remove_store(struct kobject *kobj,
 	return ret ? ret : count;
 }
 
+/*
+ * targets/PID/: the target's counters and split (read-only), and its own
+ * remote_pct and latency_ns (read-write), each with a read-only _source
+ * file that tells whether the value shown is the target's own or the
+ * global one it follows.
+ */
+enum {
+	DN_TFILE_LOCAL = DN_NR_TSTATS,	/* below: an enum dn_tstat */
+	DN_TFILE_REMOTE,
+	DN_TFILE_REMOTE_PCT,
+	DN_TFILE_LATENCY_NS,
+	DN_TFILE_REMOTE_PCT_SOURCE,
+	DN_TFILE_LATENCY_NS_SOURCE,
+};
+
+struct dn_tattr {
+	struct attribute attr;
+	int file;		/* enum dn_tstat, or a DN_TFILE_* */
+};
+
+#define DN_TATTR(_name, _file, _mode) \
+	static struct dn_tattr dn_tattr_##_name = { \
+		.attr = { .name = __stringify(_name), .mode = _mode }, \
+		.file = _file, \
+	}
+
+DN_TATTR(remote_faults, DN_TSTAT_REMOTE_FAULTS, 0444);
+DN_TATTR(promotions, DN_TSTAT_PROMOTIONS, 0444);
+DN_TATTR(promotion_failures, DN_TSTAT_PROMOTION_FAILURES, 0444);
+DN_TATTR(evictions, DN_TSTAT_EVICTIONS, 0444);
+DN_TATTR(injected_delay_ns, DN_TSTAT_INJECTED_DELAY_NS, 0444);
+DN_TATTR(exchanges, DN_TSTAT_EXCHANGES, 0444);
+DN_TATTR(local_pages, DN_TFILE_LOCAL, 0444);
+DN_TATTR(remote_pages, DN_TFILE_REMOTE, 0444);
+DN_TATTR(remote_pct, DN_TFILE_REMOTE_PCT, 0644);
+DN_TATTR(latency_ns, DN_TFILE_LATENCY_NS, 0644);
+DN_TATTR(remote_pct_source, DN_TFILE_REMOTE_PCT_SOURCE, 0444);
+DN_TATTR(latency_ns_source, DN_TFILE_LATENCY_NS_SOURCE, 0444);
+
+static struct attribute *dn_target_attrs[] = {
+	&dn_tattr_remote_faults.attr,
+	&dn_tattr_promotions.attr,
+	&dn_tattr_promotion_failures.attr,
+	&dn_tattr_evictions.attr,
+	&dn_tattr_injected_delay_ns.attr,
+	&dn_tattr_exchanges.attr,
+	&dn_tattr_local_pages.attr,
+	&dn_tattr_remote_pages.attr,
+	&dn_tattr_remote_pct.attr,
+	&dn_tattr_latency_ns.attr,
+	&dn_tattr_remote_pct_source.attr,
+	&dn_tattr_latency_ns_source.attr,
+	NULL,
+};
+
+static const struct attribute_group dn_target_group = {
+	.attrs = dn_target_attrs,
+};
+
+const struct attribute_group *dn_target_groups[] = {
+	&dn_target_group,
+	NULL,
+};
+
+static ssize_t dn_target_show(struct kobject *kobj, struct attribute *attr,
+			      char *buf)
+{
+	struct dn_target *t = container_of(kobj, struct dn_target, kobj);
+	struct dn_tattr *ta = container_of(attr, struct dn_tattr, attr);
+	struct dn_split split;
+
+	switch (ta->file) {
+	case DN_TFILE_LOCAL:
+	case DN_TFILE_REMOTE:
+		/* As the policy reads them (dn_target_split()). */
+		dn_target_split(t, &split);
+		return sysfs_emit(buf, "%lu\n", ta->file == DN_TFILE_LOCAL ?
+				  split.local : split.remote);
+	case DN_TFILE_REMOTE_PCT:
+		return sysfs_emit(buf, "%u\n", dn_target_remote_pct(t));
+	case DN_TFILE_LATENCY_NS:
+		return sysfs_emit(buf, "%u\n", dn_target_latency_ns(t));
+	case DN_TFILE_REMOTE_PCT_SOURCE:
+		return sysfs_emit(buf, "%s\n", READ_ONCE(t->remote_pct) < 0 ?
+				  "global" : "own");
+	case DN_TFILE_LATENCY_NS_SOURCE:
+		return sysfs_emit(buf, "%s\n", READ_ONCE(t->latency_ns) < 0 ?
+				  "global" : "own");
+	}
+	return sysfs_emit(buf, "%lld\n", atomic64_read(&t->stat[ta->file]));
+}
+
+/*
+ * A target's own setting: 0..@max, or "-1" or "default" to follow the
+ * global value (DN_SETTING_GLOBAL); -EINVAL, with a line naming the file,
+ * otherwise.
+ */
+static int dn_parse_tsetting(const char *buf, struct dn_target *t,
+			     const char *name, unsigned int max, int *val)
+{
+	int v;
+
+	if (sysfs_streq(buf, "default")) {
+		*val = DN_SETTING_GLOBAL;
+		return 0;
+	}
+	if (kstrtoint(buf, 10, &v) || v < DN_SETTING_GLOBAL || v > (int)max) {
+		pr_err("targets/%d/%s: '%.*s' is out of range: use 0-%u, or -1 or default to follow the global %s\n",
+		       t->tgid, name, (int)strcspn(buf, "\n"), buf, max, name);
+		return -EINVAL;
+	}
+	*val = v;
+	return 0;
+}
+
+/*
+ * targets/PID/remote_pct and latency_ns.  A new remote_pct wakes the
+ * worker, which walks this target alone (its counted_pct differs: a
+ * refresh, dn_recount_due()) and moves its pages toward the new split; its traps'
+ * exchanges use the new value at once.  A new latency_ns is paid from the
+ * target's next trap on.
+ */
+static ssize_t dn_target_store(struct kobject *kobj, struct attribute *attr,
+			       const char *buf, size_t count)
+{
+	struct dn_target *t = container_of(kobj, struct dn_target, kobj);
+	struct dn_tattr *ta = container_of(attr, struct dn_tattr, attr);
+	bool pct = ta->file == DN_TFILE_REMOTE_PCT;
+	int v, ret;
+
+	if (!pct && ta->file != DN_TFILE_LATENCY_NS)
+		return -EIO;	/* read-only files have no write permission */
+	ret = dn_parse_tsetting(buf, t, attr->name,
+				pct ? DN_REMOTE_PCT_MAX : DN_LATENCY_NS_MAX,
+				&v);
+	if (ret)
+		return ret;
+	mutex_lock(&dn_dev.lock);
+	if (pct)
+		WRITE_ONCE(t->remote_pct, v);
+	else
+		WRITE_ONCE(t->latency_ns, v);
+	mutex_unlock(&dn_dev.lock);
+	if (pct)
+		dn_evict_kick();	/* this target's split moves */
+	return count;
+}
+
+const struct sysfs_ops dn_target_sysfs_ops = {
+	.show = dn_target_show,
+	.store = dn_target_store,
+};
+
 static struct kobj_attribute dn_attr_node_id = __ATTR_RO(node_id);
 static struct kobj_attribute dn_attr_region_start = __ATTR_RO(region_start);
 static struct kobj_attribute dn_attr_region_size = __ATTR_RO(region_size);

@@ -8,10 +8,14 @@
  * inherit and so become targets by themselves.
  *
  * This file is the registry: it owns each target's state (its counts, its
- * ring of local pages, its sysfs directory) and calls into no other file of
- * the module.  Each target has an mmu notifier, whose callbacks (notify.c)
- * keep the counts true when others change the address space; the worker
- * frees a target once its address space is gone (dn_targets_reap()).
+ * ring of local pages, its own settings, its sysfs directory, whose files
+ * sysfs.c shows and parses) and calls into no other file of the module.
+ * Each target has an mmu notifier, whose callbacks (notify.c) keep the
+ * counts true when others change the address space; the worker frees a
+ * target once its address space is gone (dn_targets_reap()).  A new target
+ * follows the global remote_pct and latency_ns until its own are written
+ * to targets/PID/; they are not inherited by fork, nor kept across exec
+ * (the new address space is a new target).
  */
 #define pr_fmt(fmt) "disagg_node: " fmt
 
@@ -67,63 +71,10 @@ static void dn_target_unhash(struct dn_target *t)
  */
 void dn_target_gone(struct dn_target *t)
 {
+	WRITE_ONCE(t->gone_at, jiffies);
 	WRITE_ONCE(t->dead, true);
 	dn_target_unhash(t);
 }
-
-/* targets/PID/ files */
-struct dn_tattr {
-	struct attribute attr;
-	int stat;		/* enum dn_tstat, or -1/-2 for local/remote */
-};
-
-#define DN_TATTR(_name, _stat) \
-	static struct dn_tattr dn_tattr_##_name = { \
-		.attr = { .name = __stringify(_name), .mode = 0444 }, \
-		.stat = _stat, \
-	}
-
-DN_TATTR(remote_faults, DN_TSTAT_REMOTE_FAULTS);
-DN_TATTR(promotions, DN_TSTAT_PROMOTIONS);
-DN_TATTR(promotion_failures, DN_TSTAT_PROMOTION_FAILURES);
-DN_TATTR(evictions, DN_TSTAT_EVICTIONS);
-DN_TATTR(injected_delay_ns, DN_TSTAT_INJECTED_DELAY_NS);
-DN_TATTR(exchanges, DN_TSTAT_EXCHANGES);
-DN_TATTR(local_pages, -1);
-DN_TATTR(remote_pages, -2);
-
-static struct attribute *dn_target_attrs[] = {
-	&dn_tattr_remote_faults.attr,
-	&dn_tattr_promotions.attr,
-	&dn_tattr_promotion_failures.attr,
-	&dn_tattr_evictions.attr,
-	&dn_tattr_injected_delay_ns.attr,
-	&dn_tattr_exchanges.attr,
-	&dn_tattr_local_pages.attr,
-	&dn_tattr_remote_pages.attr,
-	NULL,
-};
-ATTRIBUTE_GROUPS(dn_target);
-
-static ssize_t dn_target_show(struct kobject *kobj, struct attribute *attr,
-			      char *buf)
-{
-	struct dn_target *t = container_of(kobj, struct dn_target, kobj);
-	struct dn_tattr *ta = container_of(attr, struct dn_tattr, attr);
-	struct dn_split split;
-
-	/* As the policy reads them (dn_target_split()). */
-	dn_target_split(t, &split);
-	if (ta->stat == -1)
-		return sysfs_emit(buf, "%lu\n", split.local);
-	if (ta->stat == -2)
-		return sysfs_emit(buf, "%lu\n", split.remote);
-	return sysfs_emit(buf, "%lld\n", atomic64_read(&t->stat[ta->stat]));
-}
-
-static const struct sysfs_ops dn_target_sysfs_ops = {
-	.show = dn_target_show,
-};
 
 /* The last reference is gone: the target is off every list. */
 static void dn_target_release(struct kobject *kobj)
@@ -243,15 +194,30 @@ struct dn_target *dn_target_get_mm(struct mm_struct *mm)
 	return t;
 }
 
+/*
+ * How long a dead target with settings of its own stays listed: long
+ * enough for its process, if it exec'd, to register its new address space
+ * (at its first touch or trap) and take them (dn_target_add()).
+ */
+#define DN_EXEC_KEEP_MS		1000
+
 /* Free the targets whose address space is gone. */
 void dn_targets_reap(void)
 {
 	struct dn_target *t, *tmp;
+	bool own;
 
 	mutex_lock(&dn_targets_lock);
-	list_for_each_entry_safe(t, tmp, &dn_targets, list)
-		if (READ_ONCE(t->dead))
-			__dn_target_free(t);
+	list_for_each_entry_safe(t, tmp, &dn_targets, list) {
+		if (!READ_ONCE(t->dead))
+			continue;
+		own = READ_ONCE(t->remote_pct) != DN_SETTING_GLOBAL ||
+		      READ_ONCE(t->latency_ns) != DN_SETTING_GLOBAL;
+		if (own && time_before(jiffies, READ_ONCE(t->gone_at) +
+				       msecs_to_jiffies(DN_EXEC_KEEP_MS)))
+			continue;
+		__dn_target_free(t);
+	}
 	mutex_unlock(&dn_targets_lock);
 }
 
@@ -279,6 +245,9 @@ static struct dn_target *dn_target_new(struct mm_struct *mm, pid_t tgid)
 	for (i = 0; i < DN_NR_TSTATS; i++)
 		atomic64_set(&t->stat[i], 0);
 	spin_lock_init(&t->ring_lock);
+	/* Follows the global settings until targets/PID/ says otherwise. */
+	t->remote_pct = DN_SETTING_GLOBAL;
+	t->latency_ns = DN_SETTING_GLOBAL;
 	t->recount = true;	/* kzalloc() zeroed the counts and the ring */
 	INIT_HLIST_NODE(&t->hnode);
 	INIT_LIST_HEAD(&t->list);
@@ -296,6 +265,30 @@ static struct dn_target *dn_target_new(struct mm_struct *mm, pid_t tgid)
 	return t;
 }
 
+/* The thread-group id of the parent of process @tgid, or 0. */
+static pid_t dn_parent_tgid(pid_t tgid)
+{
+	struct task_struct *task;
+	pid_t ppid = 0;
+
+	rcu_read_lock();
+	task = pid_task(find_pid_ns(tgid, &init_pid_ns), PIDTYPE_PID);
+	if (task)
+		ppid = task_tgid_nr(rcu_dereference(task->real_parent));
+	rcu_read_unlock();
+	return ppid;
+}
+
+/*
+ * @new takes @from's own settings (those it follows the global ones for
+ * stay so); @new is not listed yet, @from is, under dn_targets_lock.
+ */
+static void dn_target_inherit(struct dn_target *new, struct dn_target *from)
+{
+	new->remote_pct = READ_ONCE(from->remote_pct);
+	new->latency_ns = READ_ONCE(from->latency_ns);
+}
+
 /**
  * dn_target_add - make an address space a target
  * @mm: the address space, with a user reference (mm_users) held
@@ -307,11 +300,18 @@ static struct dn_target *dn_target_new(struct mm_struct *mm, pid_t tgid)
  * Process context only, with no mmap lock held.  Adding an existing target
  * is not an error.
  *
+ * The new target keeps the settings of its process's old target if the
+ * process has exec'd, else takes those of its parent's target if the
+ * parent is one (a fork: "dnctl run --remote-pct 25 -- sh -c prog" runs
+ * prog at 25), else follows the global ones.
+ *
  * Return: 0 or a negative error.
  */
 int dn_target_add(struct mm_struct *mm, pid_t tgid)
 {
 	struct dn_target *t, *tmp, *new;
+	pid_t ppid = dn_parent_tgid(tgid);
+	bool execd = false;
 	int ret;
 
 	mutex_lock(&dn_targets_lock);
@@ -335,8 +335,14 @@ int dn_target_add(struct mm_struct *mm, pid_t tgid)
 		 * come later, e.g. while the worker still holds it).  Its
 		 * directory has the same name: remove it first.
 		 */
-		if (t->tgid == tgid)
+		if (t->tgid == tgid) {
+			dn_target_inherit(new, t);
+			execd = true;
 			__dn_target_free(t);
+		} else if (t->tgid == ppid && ppid && !execd &&
+			   !READ_ONCE(t->dead)) {
+			dn_target_inherit(new, t);
+		}
 	}
 	new->seq = ++dn_target_seq;
 	ret = kobject_add(&new->kobj, dn_dev.targets_kobj, "%d", tgid);
@@ -444,7 +450,8 @@ void dn_target_moved(struct dn_target *t, long to_remote)
 /**
  * dn_target_split - @t's split as the policy sees it, in O(1)
  * @t: the target (a reference is held: its mm_struct is allocated)
- * @split: out: local and remote anonymous pages, remote_pct
+ * @split: out: local and remote anonymous pages, and the target's
+ *	remote_pct (its own, or the global one: dn_target_remote_pct())
  *
  * The pages split are the target's private anonymous pages, as the mm's
  * RSS counter MM_ANONPAGES counts them (heap, stack, anonymous mmap, and
@@ -488,5 +495,5 @@ void dn_target_split(struct dn_target *t, struct dn_split *split)
 
 	split->local = max(local, 0L);
 	split->remote = remote;
-	split->remote_pct = READ_ONCE(dn_dev.remote_pct);
+	split->remote_pct = dn_target_remote_pct(t);
 }

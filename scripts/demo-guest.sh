@@ -27,10 +27,11 @@ done
 step "numactl --membind=$nid dn_touch --mb 64: every page lands on node $nid"
 numactl --membind="$nid" dn_touch --mb 64 --expect-node "$nid"
 
-step "Remote memory semantics: trap=1 remote_pct=50 latency_ns=10000"
+step "Remote memory semantics: trap=1, a target at remote_pct=50 latency_ns=10000"
 echo 1 > $S/trap
 echo 1024 > $S/evict_batch
-echo "(dnctl run sets remote_pct and latency_ns and runs dn_touch as a target,"
+echo "(dnctl run runs dn_touch as a target with remote_pct and latency_ns of its"
+echo " own (targets/PID/; the global settings stay 0),"
 echo " its memory born on node $nid: a first touch traps and brings the page"
 echo " home and, once half of the pages are local, sends one the other way."
 echo " dn_touch prints where its pages are after its passes and again after"

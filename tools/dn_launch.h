@@ -20,6 +20,15 @@
  * close-on-exec pipe tells): registering before exec would register the
  * address space exec throws away.  A program that has already exited by
  * then is not an error.
+ *
+ * With settings of its own (remote_pct, latency_ns: struct dn_launch_set),
+ * the program must not run a single instruction at other values: the
+ * child asks to be traced (PTRACE_TRACEME) before it execs, so that the
+ * kernel stops it with SIGTRAP once exec has built the new address space
+ * and before its first instruction; the parent registers it, writes its
+ * values to targets/PID/, and lets it go (PTRACE_DETACH).  Nothing else is
+ * traced: the program's own children are not (they become targets of
+ * their own, at the global values).
  */
 #ifndef DN_LAUNCH_H
 #define DN_LAUNCH_H
@@ -31,6 +40,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/ptrace.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -38,6 +48,14 @@
 #define DN_TARGET_ADD "/sys/kernel/mm/disagg_node/target_add"
 #define DN_NODE_ID "/sys/kernel/mm/disagg_node/node_id"
 #define DN_REMOTE_PCT "/sys/kernel/mm/disagg_node/remote_pct"
+
+#define DN_TARGETS "/sys/kernel/mm/disagg_node/targets"
+
+/* The launched program's own settings (targets/PID/), NULL: the global. */
+struct dn_launch_set {
+	const char *remote_pct;
+	const char *latency_ns;
+};
 
 /* From linux/mempolicy.h, without libnuma. */
 #define DN_MPOL_DEFAULT		0
@@ -62,18 +80,18 @@ static long dn_launch_read(const char *path)
 }
 
 /*
- * In the child, before exec: new memory born on the remote node, if
- * remote_pct > 0 and the caller chose no memory policy.  Return: 0, or -1
- * with errno set.
+ * In the child, before exec: new memory born on the remote node, if its
+ * remote_pct (@pct, its own, or else the global one) is above 0 and the
+ * caller chose no memory policy.  Return: 0, or -1 with errno set.
  */
-static int dn_born_remote(void)
+static int dn_born_remote(const char *pct)
 {
 	long nid = dn_launch_read(DN_NODE_ID);
 	unsigned long mask[4] = { 0 };
 	int mode = -1;
 
 	if (nid < 0 || nid >= (long)(8 * sizeof(mask)) ||
-	    dn_launch_read(DN_REMOTE_PCT) <= 0)
+	    (pct ? strtol(pct, NULL, 10) : dn_launch_read(DN_REMOTE_PCT)) <= 0)
 		return 0;
 	if (syscall(SYS_get_mempolicy, &mode, NULL, 0, NULL, 0) ||
 	    mode != DN_MPOL_DEFAULT)
@@ -110,14 +128,73 @@ static int dn_register_pid(const char *who, pid_t pid)
 	return ret;
 }
 
+/* Write @val to targets/@pid/@name.  Return: 0, or -1 with a message. */
+static int dn_launch_set_one(const char *who, pid_t pid, const char *name,
+			     const char *val)
+{
+	char path[128];
+	int fd, ret = 0;
+
+	snprintf(path, sizeof(path), DN_TARGETS "/%d/%s", pid, name);
+	fd = open(path, O_WRONLY);
+	if (fd < 0) {
+		fprintf(stderr, "%s: %s: %s\n", who, path, strerror(errno));
+		return -1;
+	}
+	if (write(fd, val, strlen(val)) < 0) {
+		fprintf(stderr, "%s: %s=%s refused: %s (see dmesg)\n", who,
+			path, val, strerror(errno));
+		ret = -1;
+	}
+	close(fd);
+	return ret;
+}
+
+/*
+ * The child stopped before its first instruction (PTRACE_TRACEME, exec):
+ * register it, write its own settings, let it go.  Return: 0, or -1 with a
+ * message (the caller kills it).
+ */
+static int dn_launch_hold(const char *who, pid_t child,
+			  const struct dn_launch_set *set)
+{
+	int status;
+
+	if (waitpid(child, &status, 0) != child) {
+		fprintf(stderr, "%s: waitpid: %s\n", who, strerror(errno));
+		return -1;
+	}
+	if (!WIFSTOPPED(status) || WSTOPSIG(status) != SIGTRAP) {
+		fprintf(stderr, "%s: the program did not stop after exec (wait status %#x)\n",
+			who, status);
+		return -1;
+	}
+	if (dn_register_pid(who, child) ||
+	    (set->remote_pct &&
+	     dn_launch_set_one(who, child, "remote_pct", set->remote_pct)) ||
+	    (set->latency_ns &&
+	     dn_launch_set_one(who, child, "latency_ns", set->latency_ns)))
+		return -1;
+	if (ptrace(PTRACE_DETACH, child, NULL, NULL)) {
+		fprintf(stderr, "%s: ptrace(PTRACE_DETACH): %s\n", who,
+			strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 /*
  * Run argv[0] with argv as a target (THP off unless !thp_off, registered
- * unless !do_register, memory born remote unless !born_remote).  Return:
- * the child's pid, or -1 with a message (the child, if any, is reaped).
+ * unless !do_register, memory born remote unless !born_remote), with the
+ * settings of its own in @set (if any: the caller registers it then)
+ * written before it runs.  Return: the child's pid, or -1 with a message
+ * (the child, if any, is reaped).
  */
 static pid_t dn_launch(const char *who, char **argv, int thp_off,
-		       int do_register, int born_remote)
+		       int do_register, int born_remote,
+		       const struct dn_launch_set *set)
 {
+	int hold = set && (set->remote_pct || set->latency_ns);
 	int pfd[2], err = 0;
 	pid_t child;
 
@@ -137,23 +214,37 @@ static pid_t dn_launch(const char *who, char **argv, int thp_off,
 	}
 	if (!child) {
 		close(pfd[0]);
-		if (!born_remote || !dn_born_remote())
+		/* Stop after exec, before the first instruction. */
+		if (hold && ptrace(PTRACE_TRACEME, 0, NULL, NULL))
+			err = -errno;
+		else if (!born_remote ||
+			 !dn_born_remote(hold ? set->remote_pct : NULL))
 			execvp(argv[0], argv);
-		err = errno;
+		if (!err)
+			err = errno;
 		if (write(pfd[1], &err, sizeof(err)) < 0)
 			_exit(127);
 		_exit(127);
 	}
 	close(pfd[1]);
-	/* EOF: the child exec'd; an int: exec failed with that errno. */
+	/*
+	 * EOF: the child exec'd; an int: exec failed with that errno, or
+	 * (negative) PTRACE_TRACEME did.
+	 */
 	if (read(pfd[0], &err, sizeof(err)) == sizeof(err)) {
-		fprintf(stderr, "%s: %s: %s\n", who, argv[0], strerror(err));
+		if (err < 0)
+			fprintf(stderr, "%s: ptrace(PTRACE_TRACEME), to hold %s until its settings are written: %s\n",
+				who, argv[0], strerror(-err));
+		else
+			fprintf(stderr, "%s: %s: %s\n", who, argv[0],
+				strerror(err));
 		close(pfd[0]);
 		waitpid(child, NULL, 0);
 		return -1;
 	}
 	close(pfd[0]);
-	if (do_register && dn_register_pid(who, child)) {
+	if (hold ? dn_launch_hold(who, child, set) :
+		   do_register && dn_register_pid(who, child)) {
 		kill(child, SIGKILL);
 		waitpid(child, NULL, 0);
 		return -1;

@@ -4,16 +4,27 @@
  *
  *   dnctl status [--json]     the node (size, tier), the settings, the
  *                             global counters, and per target its local
- *                             and remote pages and counters (numastat for
- *                             the remote node); --json for scripts
- *   dnctl get NAME            one value
- *   dnctl set NAME VALUE      write one value (remote_pct 0-100,
- *                             latency_ns 0-1000000, ...)
+ *                             and remote pages, counters and settings
+ *                             (numastat for the remote node); --json for
+ *                             scripts
+ *   dnctl get NAME            one global value
+ *   dnctl set NAME VALUE      write one global value (remote_pct 0-100,
+ *                             latency_ns 0-1000000, ...): the default of
+ *                             every target without its own
+ *   dnctl target get PID NAME one target's remote_pct or latency_ns, and
+ *                             whether it is its own or the global one
+ *   dnctl target set PID NAME VALUE
+ *                             write one target's own remote_pct (0-100) or
+ *                             latency_ns (0-1000000); default (or -1): it
+ *                             follows the global value again
  *   dnctl run [--remote-pct P] [--latency NS] [--quiet] [--born-local]
  *             [--no-thp-off] [--no-register] -- CMD [ARG...]
- *                             set the knobs given, run CMD as a target
- *                             (THP off, memory born remote, registered:
- *                             tools/dn_launch.h), then print its wall
+ *                             run CMD as a target (THP off, memory born
+ *                             remote, registered: tools/dn_launch.h) with
+ *                             the remote_pct and latency_ns given as its
+ *                             own (written before its first instruction;
+ *                             the global values are left alone), then
+ *                             print its wall
  *                             time, exit status, split and counters to
  *                             stderr; the split is measured from its page
  *                             tables (/proc/PID/pagemap), with the
@@ -23,7 +34,7 @@
  *                             step of the launch
  *   dnctl watch [MS [COUNT]]  every MS milliseconds (default 1000), one
  *                             line per target: its local and remote pages,
- *                             remote share, and the traps, exchanges and
+ *                             remote share, its remote_pct, and the traps, exchanges and
  *                             worker evictions per second since the last
  *                             line; COUNT samples (default: until killed)
  *
@@ -64,6 +75,8 @@ static int usage_to(FILE *f)
 		"usage: dnctl status [--json]\n"
 		"       dnctl get NAME\n"
 		"       dnctl set NAME VALUE\n"
+		"       dnctl target get PID remote_pct|latency_ns\n"
+		"       dnctl target set PID remote_pct|latency_ns VALUE|default\n"
 		"       dnctl run [--remote-pct P] [--latency NS] [--quiet] [--born-local]\n"
 		"                 [--no-thp-off] [--no-register] -- CMD [ARG...]\n"
 		"       dnctl watch [MS [COUNT]]\n");
@@ -123,12 +136,12 @@ static const struct {
 	{ "trap", 0, 1 },
 };
 
-static int set(const char *name, const char *value)
+/* 0 if @value is in @name's range (or @name has none), else 1 with a message. */
+static int check_range(const char *name, const char *value)
 {
-	char path[256], *end;
+	char *end;
 	long long v;
 	size_t i;
-	int fd, ret = 0;
 
 	for (i = 0; i < sizeof(ranges) / sizeof(ranges[0]); i++) {
 		if (strcmp(name, ranges[i].name))
@@ -142,6 +155,16 @@ static int set(const char *name, const char *value)
 			return 1;
 		}
 	}
+	return 0;
+}
+
+static int set(const char *name, const char *value)
+{
+	char path[256];
+	int fd, ret = 0;
+
+	if (check_range(name, value))
+		return 1;
 	snprintf(path, sizeof(path), DN_SYSFS "/%s", name);
 	fd = open(path, O_WRONLY);
 	if (fd < 0) {
@@ -152,6 +175,70 @@ static int set(const char *name, const char *value)
 	if (write(fd, value, strlen(value)) < 0) {
 		fprintf(stderr, "dnctl: %s=%s refused: %s (see dmesg)\n", name,
 			value, strerror(errno));
+		ret = 1;
+	}
+	close(fd);
+	return ret;
+}
+
+/* The settings a target has of its own (targets/PID/NAME). */
+static int target_setting(const char *name)
+{
+	return !strcmp(name, "remote_pct") || !strcmp(name, "latency_ns");
+}
+
+/* dnctl target get PID NAME: "VALUE own" or "VALUE global". */
+static int target_get(const char *pid, const char *name)
+{
+	char path[256], val[64], src[64];
+	FILE *f;
+	int ok;
+
+	snprintf(path, sizeof(path), DN_SYSFS "/targets/%s/%s", pid, name);
+	f = fopen(path, "r");
+	if (!f) {
+		fprintf(stderr, "dnctl: %s: %s%s\n", path, strerror(errno),
+			errno == ENOENT ? " (is PID a target?)" : "");
+		return 1;
+	}
+	ok = fscanf(f, "%63s", val) == 1;
+	fclose(f);
+	snprintf(path, sizeof(path), DN_SYSFS "/targets/%s/%s_source", pid,
+		 name);
+	f = fopen(path, "r");
+	ok = ok && f && fscanf(f, "%63s", src) == 1;
+	if (f)
+		fclose(f);
+	if (!ok) {
+		fprintf(stderr, "dnctl: targets/%s/%s: unreadable\n", pid, name);
+		return 1;
+	}
+	printf("%s %s\n", val, src);
+	return 0;
+}
+
+/*
+ * dnctl target set PID NAME VALUE: the target's own value, or default
+ * (-1) to follow the global one again.
+ */
+static int target_set(const char *pid, const char *name, const char *value)
+{
+	char path[256];
+	int fd, ret = 0;
+
+	if (strcmp(value, "default") && strcmp(value, "-1") &&
+	    check_range(name, value))
+		return 1;
+	snprintf(path, sizeof(path), DN_SYSFS "/targets/%s/%s", pid, name);
+	fd = open(path, O_WRONLY);
+	if (fd < 0) {
+		fprintf(stderr, "dnctl: %s: %s%s\n", path, strerror(errno),
+			errno == ENOENT ? " (is PID a target?)" : "");
+		return 1;
+	}
+	if (write(fd, value, strlen(value)) < 0) {
+		fprintf(stderr, "dnctl: targets/%s/%s=%s refused: %s (see dmesg)\n",
+			pid, name, value, strerror(errno));
 		ret = 1;
 	}
 	close(fd);
@@ -185,6 +272,31 @@ static const char * const tcounters[] = {
 	"local_pages", "remote_pages", "remote_faults", "promotions",
 	"promotion_failures", "exchanges", "evictions", "injected_delay_ns",
 };
+
+/*
+ * Target @pid's setting @name (remote_pct, latency_ns) into *@v, and
+ * whether it is its own (1) or the global one it follows (0); -1 if
+ * unreadable.
+ */
+static int target_value(const char *pid, const char *name, long long *v)
+{
+	char fmt[300], path[300], src[16] = "";
+	FILE *f;
+
+	snprintf(fmt, sizeof(fmt), DN_SYSFS "/targets/%s/%%s", pid);
+	*v = read_ll(fmt, name);
+	snprintf(path, sizeof(path), DN_SYSFS "/targets/%s/%s_source", pid,
+		 name);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	if (fscanf(f, "%15s", src) != 1)
+		src[0] = '\0';
+	fclose(f);
+	if (*v < 0 || !src[0])
+		return -1;
+	return !strcmp(src, "own");
+}
 
 /* The memory tier (memory_tierN) whose nodelist holds @nid, or -1. */
 static int node_tier(long long nid)
@@ -262,7 +374,7 @@ static int status(int json)
 {
 	long long nid, start, size, v, l, r;
 	struct dirent **list, **stats;
-	int i, j, n, ns, tier;
+	int i, j, n, ns, tier, own, nown = 0;
 	char comm[64];
 
 	nid = read_ll(DN_SYSFS "/%s", "node_id");
@@ -306,6 +418,12 @@ static int status(int json)
 				printf(", \"%s\": %lld", tcounters[c],
 				       read_ll(fmt, tcounters[c]));
 			}
+			for (c = 0; c < 2; c++) {
+				const char *sn = c ? "latency_ns" : "remote_pct";
+				own = target_value(pid, sn, &v);
+				printf(", \"%s\": %lld, \"%s_source\": \"%s\"", sn,
+				       v, sn, own < 0 ? "?" : own ? "own" : "global");
+			}
 			printf("}");
 		}
 		printf("%s]}\n", j ? "\n " : "");
@@ -321,9 +439,9 @@ static int status(int json)
 			if (stats[i]->d_name[0] != '.')
 				printf("  %-22s %lld\n", stats[i]->d_name,
 				       read_ll(DN_SYSFS "/stats/%s", stats[i]->d_name));
-		printf("targets:\n  %8s %-16s %10s %10s %7s %10s %10s %10s %10s\n",
+		printf("targets:\n  %8s %-16s %10s %10s %7s %10s %10s %10s %10s %5s %11s\n",
 		       "pid", "comm", "local", "remote", "remote%", "traps",
-		       "promoted", "exchanged", "evicted");
+		       "promoted", "exchanged", "evicted", "pct", "latency_ns");
 		for (i = 0; i < n; i++) {
 			const char *pid = list[i]->d_name;
 			char fmt[300];
@@ -335,13 +453,20 @@ static int status(int json)
 			l = read_ll(fmt, "local_pages");
 			r = read_ll(fmt, "remote_pages");
 			v = l + r;
-			printf("  %8s %-16s %10lld %10lld %7.2f %10lld %10lld %10lld %10lld\n",
+			printf("  %8s %-16s %10lld %10lld %7.2f %10lld %10lld %10lld %10lld",
 			       pid, comm, l, r, v > 0 ? 100.0 * r / v : 0.0,
 			       read_ll(fmt, "remote_faults"),
 			       read_ll(fmt, "promotions"),
 			       read_ll(fmt, "exchanges"),
 			       read_ll(fmt, "evictions"));
+			own = target_value(pid, "remote_pct", &v);
+			printf(" %4lld%c", v, own > 0 ? '*' : ' ');
+			own = target_value(pid, "latency_ns", &v);
+			printf(" %10lld%c\n", v, own > 0 ? '*' : ' ');
+			nown += own > 0;
 		}
+		if (nown)
+			printf("  (* the target's own value; the others follow the global setting)\n");
 	}
 	for (i = 0; i < ns; i++)
 		free(stats[i]);
@@ -420,7 +545,7 @@ static int watch(long ms, long count)
 			c->faults = read_ll(DN_SYSFS "/targets/%s/remote_faults", pid);
 			c->exchanges = read_ll(DN_SYSFS "/targets/%s/exchanges", pid);
 			c->evictions = read_ll(DN_SYSFS "/targets/%s/evictions", pid);
-			pct = read_ll(DN_SYSFS "/%s", "remote_pct");
+			pct = read_ll(DN_SYSFS "/targets/%s/remote_pct", pid);
 			printf("%8.2f %8s %10lld %10lld %7.2f %4lld", t - t0, pid,
 			       l, r, l + r > 0 ? 100.0 * r / (l + r) : 0.0, pct);
 			for (j = 0; j < nprev && strcmp(prev[j].pid, pid); j++)
@@ -514,22 +639,39 @@ static long long worker_cpu_ns(void)
 /* How dnctl run (or dn_run) launches the program, and what it reports. */
 struct run_opts {
 	const char *who;		/* in messages: "dnctl run", "dn_run" */
-	const char *pct, *lat;		/* knobs to set first, or NULL */
+	struct dn_launch_set set;	/* the target's own settings, or NULL */
 	int quiet;			/* no sampling, no report */
 	int thp_off, do_register, born_remote;	/* dn_launch()'s steps */
 };
 
-/* --quiet (dn_run): set the knobs given, launch, wait; nothing else. */
+/*
+ * The settings given are in range, and can be written: the program is
+ * registered.  Return: 0, 1 (out of range) or 2 (bad usage), with a message.
+ */
+static int run_check(const struct run_opts *o)
+{
+	if ((o->set.remote_pct && check_range("remote_pct", o->set.remote_pct)) ||
+	    (o->set.latency_ns && check_range("latency_ns", o->set.latency_ns)))
+		return 1;
+	if ((o->set.remote_pct || o->set.latency_ns) && !o->do_register) {
+		fprintf(stderr, "%s: --remote-pct and --latency set the program's own values, in targets/PID/: they need it registered (no --no-register)\n",
+			o->who);
+		return 2;
+	}
+	return 0;
+}
+
+/* --quiet (dn_run): launch with its settings, wait; nothing else. */
 static int run_quiet(char **argv, const struct run_opts *o)
 {
-	int status;
+	int status, ret;
 	pid_t child;
 
-	if ((o->pct && set("remote_pct", o->pct)) ||
-	    (o->lat && set("latency_ns", o->lat)))
-		return 1;
+	ret = run_check(o);
+	if (ret)
+		return ret;
 	child = dn_launch(o->who, argv, o->thp_off, o->do_register,
-			  o->born_remote);
+			  o->born_remote, &o->set);
 	if (child < 0)
 		return 127;
 	if (waitpid(child, &status, 0) < 0) {
@@ -556,7 +698,7 @@ static int run_quiet(char **argv, const struct run_opts *o)
 static int run(char **argv, const struct run_opts *o)
 {
 	long long g0[DN_NG], g1[DN_NG], last[DN_NT] = { 0 }, nid, cpu0, cpu1;
-	int status, sampled = 0, skipped = 0, unreadable = 0, uncounted = 0;
+	int status, sampled = 0, skipped = 0, unreadable = 0, uncounted = 0, ret;
 	struct share_acc pages = { 0 }, mod = { 0 };
 	double t0, t1, mod_local = 0, mod_remote = 0;
 	struct rusage ru;
@@ -569,15 +711,15 @@ static int run(char **argv, const struct run_opts *o)
 	nid = read_ll(DN_SYSFS "/%s", "node_id");
 	if (nid < 0)
 		return not_loaded();
-	if ((o->pct && set("remote_pct", o->pct)) ||
-	    (o->lat && set("latency_ns", o->lat)))
-		return 1;
+	ret = run_check(o);
+	if (ret)
+		return ret;
 	for (i = 0; i < DN_NG; i++)
 		g0[i] = read_ll(DN_SYSFS "/stats/%s", gcounters[i]);
 	cpu0 = worker_cpu_ns();
 	t0 = now_s();
 	child = dn_launch(o->who, argv, o->thp_off, o->do_register,
-			  o->born_remote);
+			  o->born_remote, &o->set);
 	if (child < 0)
 		return 127;
 	snprintf(fmt, sizeof(fmt), DN_SYSFS "/targets/%d/%%s", child);
@@ -620,12 +762,17 @@ static int run(char **argv, const struct run_opts *o)
 	}
 	for (i = 0; i < DN_NG; i++)
 		g1[i] = read_ll(DN_SYSFS "/stats/%s", gcounters[i]);
-	fprintf(stderr, "dnctl run: pid %d, %s %d, wall %.3f s, cpu %.3f s, remote_pct %lld, latency_ns %lld\n",
+	/* Its own settings, as given, or the global ones it followed. */
+	fprintf(stderr, "dnctl run: pid %d, %s %d, wall %.3f s, cpu %.3f s, remote_pct %lld%s, latency_ns %lld%s\n",
 		child, WIFSIGNALED(status) ? "signal" : "exit",
 		WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status),
 		t1 - t0, tv_s(&ru.ru_utime) + tv_s(&ru.ru_stime),
+		o->set.remote_pct ? atoll(o->set.remote_pct) :
 		read_ll(DN_SYSFS "/%s", "remote_pct"),
-		read_ll(DN_SYSFS "/%s", "latency_ns"));
+		o->set.remote_pct ? "" : " (global)",
+		o->set.latency_ns ? atoll(o->set.latency_ns) :
+		read_ll(DN_SYSFS "/%s", "latency_ns"),
+		o->set.latency_ns ? "" : " (global)");
 	if (sampled) {
 		long long all = last[0] + last[1];
 
@@ -746,9 +893,9 @@ int main(int argc, char **argv)
 	if (argc >= 2 && !strcmp(argv[1], "run")) {
 		for (i = 2; i < argc; i++) {
 			if (!strcmp(argv[i], "--remote-pct") && i + 1 < argc)
-				o.pct = argv[++i];
+				o.set.remote_pct = argv[++i];
 			else if (!strcmp(argv[i], "--latency") && i + 1 < argc)
-				o.lat = argv[++i];
+				o.set.latency_ns = argv[++i];
 			else if (!strcmp(argv[i], "--quiet"))
 				o.quiet = 1;
 			else if (!launch_opt(argv[i], &o))
@@ -766,6 +913,12 @@ int main(int argc, char **argv)
 		return show(argv[2], 0);
 	if (argc == 4 && !strcmp(argv[1], "set") && valid_name(argv[2]))
 		return set(argv[2], argv[3]);
+	if (argc == 5 && !strcmp(argv[1], "target") && !strcmp(argv[2], "get") &&
+	    is_pid(argv[3]) && target_setting(argv[4]))
+		return target_get(argv[3], argv[4]);
+	if (argc == 6 && !strcmp(argv[1], "target") && !strcmp(argv[2], "set") &&
+	    is_pid(argv[3]) && target_setting(argv[4]))
+		return target_set(argv[3], argv[4], argv[5]);
 	if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
 		usage_to(stdout);
 		return 0;

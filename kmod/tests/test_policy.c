@@ -569,8 +569,10 @@ static const struct dn_recount_case dn_recount_cases[] = {
 	{ "busy, just under DN_RECOUNT_MS", { 100, 50, 50, 50, 1, DN_RECOUNT_MS - 1, false }, DN_RECOUNT_NONE },
 	{ "busy, DN_RECOUNT_MS since", { 100, 50, 50, 50, 1, DN_RECOUNT_MS, false }, DN_RECOUNT_REFRESH },
 	{ "forced", { 100, 50, 50, 50, 0, 0, true }, DN_RECOUNT_FULL },
-	{ "pct lowered", { 100, 50, 25, 50, 0, 0, false }, DN_RECOUNT_FULL },
-	{ "pct raised", { 100, 50, 75, 50, 0, 0, false }, DN_RECOUNT_FULL },
+	{ "pct lowered", { 100, 50, 25, 50, 0, 0, false }, DN_RECOUNT_REFRESH },
+	{ "pct raised", { 100, 50, 75, 50, 0, 0, false }, DN_RECOUNT_REFRESH },
+	{ "pct changed and forced", { 100, 50, 75, 50, 0, 0, true }, DN_RECOUNT_FULL },
+	{ "pct changed, counts disagree", { 100, 101, 75, 50, 0, 0, false }, DN_RECOUNT_FULL },
 	{ "more remote than resident", { 100, 101, 50, 50, 0, 0, false }, DN_RECOUNT_FULL },
 	{ "remote == resident", { 100, 100, 50, 50, 0, 0, false }, DN_RECOUNT_NONE },
 };
@@ -583,6 +585,74 @@ TEST(recount_due)
 		const struct dn_recount_case *t = &dn_recount_cases[k];
 
 		EXPECT_EQ(t->expected, dn_recount_due(&t->v))
+			TH_LOG("case '%s'", t->name);
+	}
+}
+
+/* dn_recount_remote() */
+
+struct dn_recount_remote_case {
+	const char *name;
+	long walked, counted, raced, expected;
+};
+
+static const struct dn_recount_remote_case dn_recount_remote_cases[] = {
+	{ "nothing raced: the walk", 1000, 1500, 0, 1000 },
+	{ "nothing raced, count low", 1000, 10, 0, 1000 },
+	{ "raced, count within: kept", 1000, 990, 20, 990 },
+	{ "raced, count at the low end", 1000, 980, 20, 980 },
+	{ "raced, count at the high end", 1000, 1020, 20, 1020 },
+	{ "raced, count below: low end", 1000, 0, 20, 980 },
+	{ "raced, count above: high end", 1000, 5000, 20, 1020 },
+	{ "new target, events exact", 9200, 9300, 1700, 9300 },
+	{ "negative race treated as none", 50, 60, -5, 50 },
+	{ "empty", 0, 0, 0, 0 },
+};
+
+TEST(recount_remote)
+{
+	size_t k;
+
+	for (k = 0; k < ARRAY_SIZE(dn_recount_remote_cases); k++) {
+		const struct dn_recount_remote_case *t =
+			&dn_recount_remote_cases[k];
+
+		EXPECT_EQ(t->expected, dn_recount_remote(t->walked,
+							 t->counted, t->raced))
+			TH_LOG("case '%s'", t->name);
+	}
+}
+
+/* dn_setting() */
+
+struct dn_setting_case {
+	const char *name;
+	int own;
+	unsigned int global;
+	unsigned int expected;
+};
+
+static const struct dn_setting_case dn_setting_cases[] = {
+	/* name, own, global, expected */
+	{ "follows the global", DN_SETTING_GLOBAL, 50, 50 },
+	{ "follows the global at 0", DN_SETTING_GLOBAL, 0, 0 },
+	{ "own 25 under global 50", 25, 50, 25 },
+	{ "own 75 under global 50", 75, 50, 75 },
+	{ "own 0 is its own, not the global", 0, 50, 0 },
+	{ "own 100", 100, 0, 100 },
+	{ "any negative follows", -5, 40, 40 },
+	{ "own latency 1000000", 1000000, 10000, 1000000 },
+	{ "global latency 1000000 followed", DN_SETTING_GLOBAL, 1000000, 1000000 },
+};
+
+TEST(setting)
+{
+	size_t k;
+
+	for (k = 0; k < ARRAY_SIZE(dn_setting_cases); k++) {
+		const struct dn_setting_case *t = &dn_setting_cases[k];
+
+		EXPECT_EQ(t->expected, dn_setting(t->own, t->global))
 			TH_LOG("case '%s'", t->name);
 	}
 }

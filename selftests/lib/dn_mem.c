@@ -130,27 +130,39 @@ long long dn_node_meminfo_kb(int nid, const char *key)
 }
 
 /*
- * This process's private anonymous pages on the local and on the remote
- * node, from its page tables (tools/dn_pagemap.h); 0 or -1.
+ * Process @pid's (0: this process's) private anonymous pages on the local
+ * and on the remote node, from its page tables (tools/dn_pagemap.h); 0 or
+ * -1.
  */
-int dn_anon_split(long *local, long *remote)
+int dn_pid_split(pid_t pid, long *local, long *remote)
 {
-	return dn_pagemap_split(0, local, remote);
+	return dn_pagemap_split(pid, local, remote);
 }
 
 /*
- * This process's remote share in percent of the pages the module splits
- * (its private anonymous pages), from its page tables
+ * Process @pid's (0: this process's) remote share in percent of the pages
+ * the module splits (its private anonymous pages), from its page tables
  * (tools/dn_pagemap.h, as dnctl run measures a target); -1 if it has none
  * or they are unreadable.
  */
-double dn_anon_share(void)
+double dn_pid_share(pid_t pid)
 {
 	long local, remote;
 
-	if (dn_anon_split(&local, &remote) || local + remote <= 0)
+	if (dn_pid_split(pid, &local, &remote) || local + remote <= 0)
 		return -1;
 	return 100.0 * remote / (local + remote);
+}
+
+/* This process's split and share: dn_pid_split(0), dn_pid_share(0). */
+int dn_anon_split(long *local, long *remote)
+{
+	return dn_pid_split(0, local, remote);
+}
+
+double dn_anon_share(void)
+{
+	return dn_pid_share(0);
 }
 
 /* Anonymous mapping bound to one node (MPOL_BIND), not yet touched. */

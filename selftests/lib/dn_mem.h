@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #define DN_PAGE		4096UL
 #define DN_PAGE_WORDS	(DN_PAGE / sizeof(uint64_t))
@@ -20,6 +21,8 @@ long dn_count_on_node(void *p, size_t len, int nid);
 long dn_numa_maps_pages(void *addr, int nid);
 long long dn_smaps_kb(void *addr, const char *key);
 long long dn_node_meminfo_kb(int nid, const char *key);
+int dn_pid_split(pid_t pid, long *local, long *remote);
+double dn_pid_share(pid_t pid);
 int dn_anon_split(long *local, long *remote);
 double dn_anon_share(void);
 
