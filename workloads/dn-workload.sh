@@ -165,6 +165,8 @@ esac
 seconds=$(sed -n 's/^dnctl run: pid .* wall \([0-9.]*\) s.*/\1/p' "$run_err" | head -n 1)
 cpu=$(sed -n 's/^dnctl run: pid .* cpu \([0-9.]*\) s.*/\1/p' "$run_err" | head -n 1)
 [ -n "$seconds" ] || fail "no dnctl run report: $(cat "$run_err")"
+# The timed workloads' figure of merit: a report without it is no figure.
+[ -n "$cpu" ] || fail "no CPU time in dnctl run's report: $(cat "$run_err")"
 [ -n "$metric" ] || metric=$cpu
 split=$(sed -n 's/^dnctl run: split over .* remote mean \([0-9.]*\) %, min \([0-9.]*\) %, max \([0-9.]*\) %.*/\1,\2,\3/p' "$run_err")
 [ -n "$split" ] || split=,,
