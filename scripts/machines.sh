@@ -58,7 +58,7 @@ dn_machine() {
 		dn_tests=run-host-path.sh
 		dn_build=hostpath
 		dn_once=1 ;;
-	# 7 cases of 20 s and 20 unload cycles: 4 to 6 minutes.
+	# 8 cases of 20 s and 20 unload cycles: 4.5 to 6.5 minutes.
 	conc)
 		dn_tests=dn_conc_test
 		dn_vm_opts=(--smp 4)

@@ -1687,6 +1687,110 @@ TEST_F_TIMEOUT(conc, knobs_under_load, DN_HARNESS_TIMEOUT_OFF)
 	EXPECT_EQ(0, dn_unmap_guarded(p, len));
 }
 
+/* tenant_settings_under_load */
+
+#define DN_TS_TARGETS		2
+
+/* Write @val to targets/@pid/@name and read it back: 0, or 1. */
+static int dn_ts_set(pid_t pid, const char *name, const char *val,
+		     long long want)
+{
+	char path[96];
+
+	snprintf(path, sizeof(path), DN_SYSFS "/targets/%d/%s", (int)pid, name);
+	return dn_write_file(path, val) != 0 ||
+	       dn_read_ll("%s", path) != want;
+}
+
+/*
+ * Two target processes, each with 4 threads sweeping their own shared
+ * words, while the parent changes each one's own remote_pct and
+ * latency_ns every 100 ms (25/90/default/0/75 and 0/1000/default/20000
+ * for one; the other in another phase) and the global remote_pct between
+ * 30 and 60 every 500 ms: every write accepted and read back (a target
+ * following the global value reads the global one), no lost write, no bad
+ * word.
+ */
+TEST_F_TIMEOUT(conc, tenant_settings_under_load, DN_HARNESS_TIMEOUT_OFF)
+{
+	static const char * const pcts[] = { "25", "90", "default", "0", "75" };
+	static const char * const lats[] = { "0", "1000", "default", "20000" };
+	int fds[DN_TS_TARGETS][2], i, k, n, status, ret, glob = 30;
+	long set_errors = 0, changes = 0;
+	struct dn_figures f = { 0 };
+	pid_t pid[DN_TS_TARGETS];
+	struct dn_child_res *r;
+	long long end;
+	char why[80];
+
+	DN_NEED_SETUP();
+	ASSERT_EQ(0, dn_set("remote_pct", glob));
+	ASSERT_EQ(0, dn_set("latency_ns", 0));
+	r = mmap(NULL, DN_PAGE, PROT_READ | PROT_WRITE,
+		 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, r);
+	for (n = 0; n < DN_TS_TARGETS; n++) {
+		if (pipe(fds[n])) {
+			f.errors++;
+			break;
+		}
+		pid[n] = fork();
+		if (pid[n] < 0) {
+			f.errors++;
+			break;
+		}
+		if (pid[n] == 0)
+			_exit(dn_words_child(&r[n], DN_MT_PAGES, DN_WORDS_THREADS,
+					     self->seconds * 1000 + 2000,
+					     fds[n][1], -1, self->nid));
+		close(fds[n][1]);
+	}
+	for (k = 0; k < n; k++)
+		if (dn_recv(fds[k][0], 30000) != 'r')
+			f.errors++;
+	end = dn_now_ns() + self->seconds * 1000000000LL;
+	for (i = 0; !f.errors && dn_now_ns() < end; i++) {
+		if (i % 5 == 4) {
+			glob = glob == 30 ? 60 : 30;
+			set_errors += dn_set("remote_pct", glob) != 0;
+		}
+		for (k = 0; k < n; k++) {
+			const char *pv = pcts[(i + 2 * k) % 5];
+			const char *lv = lats[(i + k) % 4];
+
+			set_errors += dn_ts_set(pid[k], "remote_pct", pv,
+						strcmp(pv, "default") ? atoll(pv) : glob);
+			set_errors += dn_ts_set(pid[k], "latency_ns", lv,
+						strcmp(lv, "default") ? atoll(lv) : 0);
+			changes += 2;
+		}
+		dn_sleep_ms(100);
+	}
+	for (k = 0; k < n; k++) {
+		close(fds[k][0]);
+		ret = dn_reap_logged(_metadata, pid[k],
+				     dn_conc_reap_ms(self->seconds), &status);
+		if (!dn_exited_ok(ret, status))
+			f.errors++;
+		TH_LOG("tenant_settings: target %d: %s, %lld sweeps of %ld pages, %ld lost writes, %ld bad words%s%s",
+		       k, dn_status_str(ret, status, why, sizeof(why)),
+		       r[k].sweeps, DN_MT_PAGES, r[k].lost, r[k].bad,
+		       r[k].first_lost[0] ? "; first lost: " : "",
+		       r[k].first_lost);
+		f.lost += r[k].lost;
+		f.bad += r[k].bad;
+		f.bytes += r[k].bytes;
+	}
+	set_errors += dn_set("remote_pct", 50) != 0;
+	f.errors += set_errors;
+	TH_LOG("tenant_settings: %ld changes of a target's own remote_pct or latency_ns, %ld failed or not read back",
+	       changes, set_errors);
+	DN_REPORT("tenant_settings_under_load", &f);
+	EXPECT_EQ(DN_TS_TARGETS, n);
+	EXPECT_LT(0, changes);
+	EXPECT_EQ(0, munmap(r, DN_PAGE));
+}
+
 /* kill_mid_migration */
 
 #define DN_KILL_SLOTS		2	/* targets alive at a time */
