@@ -93,6 +93,7 @@ struct memory_dev_type;
  * @kobj: /sys/kernel/mm/disagg_node.
  * @stats_kobj: /sys/kernel/mm/disagg_node/stats.
  * @targets_kobj: /sys/kernel/mm/disagg_node/targets.
+ * @tenants_kobj: /sys/kernel/mm/disagg_node/tenants.
  */
 struct dn_dev {
 	struct mutex lock;	/* serialises sysfs writers of the settings */
@@ -118,6 +119,7 @@ struct dn_dev {
 	struct kobject *kobj;
 	struct kobject *stats_kobj;
 	struct kobject *targets_kobj;
+	struct kobject *tenants_kobj;
 };
 
 extern struct dn_dev dn_dev;
@@ -217,6 +219,12 @@ enum dn_tstat {
  *	READ_ONCE() and no lock, through dn_target_remote_pct().
  * @latency_ns: the same for latency_ns, 0..DN_LATENCY_NS_MAX or
  *	DN_SETTING_GLOBAL (dn_target_latency_ns()).
+ * @tenant: the cgroup tenant the target is in, or NULL (tenant.c);
+ *	dn_targets_lock.
+ * @tenant_pct: its tenant's remote_pct, or DN_SETTING_GLOBAL: a copy kept
+ *	by tenant.c, written with WRITE_ONCE() under dn_targets_lock, read
+ *	with READ_ONCE() through dn_target_remote_pct().
+ * @tenant_lat: the same for latency_ns.
  * @stat: per-target counters (enum dn_tstat).
  * @kobj: targets/PID; its reference count is the target's: the list holds
  *	one, and dn_target_next() / dn_target_get_mm() one each.
@@ -250,25 +258,30 @@ struct dn_target {
 	atomic_t fail_streak;
 	int remote_pct;
 	int latency_ns;
+	struct dn_tenant *tenant;
+	int tenant_pct;
+	int tenant_lat;
 	atomic64_t stat[DN_NR_TSTATS];
 	struct kobject kobj;
 };
 
 /*
- * A target's effective settings: its own, or the global ones it follows
- * (dn_setting()).  Any context; the target must stay allocated (a
+ * A target's effective settings: its own, else its cgroup tenant's, else
+ * the global ones (dn_setting_own(), dn_setting()).  Any context; the target must stay allocated (a
  * reference, or rcu_read_lock() around dn_target_lookup_rcu()).  Each is
  * read once per use: a write in between takes effect at the next one.
  */
 static inline unsigned int dn_target_remote_pct(const struct dn_target *t)
 {
-	return dn_setting(READ_ONCE(t->remote_pct),
+	return dn_setting(dn_setting_own(READ_ONCE(t->remote_pct),
+					 READ_ONCE(t->tenant_pct)),
 			  READ_ONCE(dn_dev.remote_pct));
 }
 
 static inline unsigned int dn_target_latency_ns(const struct dn_target *t)
 {
-	return dn_setting(READ_ONCE(t->latency_ns),
+	return dn_setting(dn_setting_own(READ_ONCE(t->latency_ns),
+					 READ_ONCE(t->tenant_lat)),
 			  READ_ONCE(dn_dev.latency_ns));
 }
 
@@ -292,6 +305,14 @@ unsigned long dn_target_anon(struct dn_target *t);
 void dn_target_split(struct dn_target *t, struct dn_split *split);
 extern struct mutex dn_targets_lock;
 extern struct list_head dn_targets;
+
+/* tenant.c */
+struct dn_tenant;
+int dn_tenants_init(struct dn_dev *dn);
+void dn_tenants_exit(struct dn_dev *dn);
+void __dn_tenant_attach(struct dn_target *t);
+extern struct kobj_attribute dn_attr_tenant_add;
+extern struct kobj_attribute dn_attr_tenant_remove;
 
 /* sysfs.c: the files of targets/PID/ */
 extern const struct sysfs_ops dn_target_sysfs_ops;

@@ -189,6 +189,23 @@ unsigned int dn_setting(int own, unsigned int global)
 }
 
 /*
+ * dn_setting_own() - what a target of a cgroup tenant has of its own for
+ * dn_setting(): its own value (@own, 0 or more) if it has one, else its
+ * tenant's (@tenant, 0 or more), else neither (DN_SETTING_GLOBAL: it
+ * follows the global value).  A target outside every tenant has @tenant
+ * DN_SETTING_GLOBAL.
+ *
+ * Example: own 25, tenant 75 -> 25; own -1, tenant 75 -> 75; own -1,
+ * tenant -1 -> -1 (the global); own 0, tenant 75 -> 0.
+ */
+int dn_setting_own(int own, int tenant)
+{
+	if (own >= 0)
+		return own;
+	return tenant >= 0 ? tenant : DN_SETTING_GLOBAL;
+}
+
+/*
  * dn_recount_due() - must the worker walk the target's page tables?
  *
  * Between recounts the worker reads the resident total (O(1)) and the

@@ -52,6 +52,7 @@ long dn_split_delta(const struct dn_split *s);
 #define DN_SETTING_GLOBAL	(-1)
 
 unsigned int dn_setting(int own, unsigned int global);
+int dn_setting_own(int own, int tenant);
 
 /* Swap on access: the exchange, and what the background must catch up */
 

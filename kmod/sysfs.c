@@ -319,6 +319,14 @@ const struct attribute_group *dn_target_groups[] = {
 	NULL,
 };
 
+/* Where a target's value comes from: "own", "tenant" or "global". */
+static const char *dn_setting_source(int own, int tenant)
+{
+	if (own >= 0)
+		return "own";
+	return tenant >= 0 ? "tenant" : "global";
+}
+
 static ssize_t dn_target_show(struct kobject *kobj, struct attribute *attr,
 			      char *buf)
 {
@@ -338,11 +346,13 @@ static ssize_t dn_target_show(struct kobject *kobj, struct attribute *attr,
 	case DN_TFILE_LATENCY_NS:
 		return sysfs_emit(buf, "%u\n", dn_target_latency_ns(t));
 	case DN_TFILE_REMOTE_PCT_SOURCE:
-		return sysfs_emit(buf, "%s\n", READ_ONCE(t->remote_pct) < 0 ?
-				  "global" : "own");
+		return sysfs_emit(buf, "%s\n",
+				  dn_setting_source(READ_ONCE(t->remote_pct),
+						    READ_ONCE(t->tenant_pct)));
 	case DN_TFILE_LATENCY_NS_SOURCE:
-		return sysfs_emit(buf, "%s\n", READ_ONCE(t->latency_ns) < 0 ?
-				  "global" : "own");
+		return sysfs_emit(buf, "%s\n",
+				  dn_setting_source(READ_ONCE(t->latency_ns),
+						    READ_ONCE(t->tenant_lat)));
 	}
 	return sysfs_emit(buf, "%lld\n", atomic64_read(&t->stat[ta->file]));
 }
@@ -436,6 +446,8 @@ static struct attribute *dn_attrs[] = {
 	&dn_attr_evict_batch.attr,
 	&dn_attr_target_add.attr,
 	&dn_attr_target_remove.attr,
+	&dn_attr_tenant_add.attr,
+	&dn_attr_tenant_remove.attr,
 	NULL,
 };
 

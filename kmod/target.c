@@ -9,7 +9,8 @@
  *
  * This file is the registry: it owns each target's state (its counts, its
  * ring of local pages, its own settings, its sysfs directory, whose files
- * sysfs.c shows and parses) and calls into no other file of the module.
+ * sysfs.c shows and parses) and calls into no other file of the module but
+ * tenant.c, which gives a new target its cgroup tenant, if any.
  * Each target has an mmu notifier, whose callbacks (notify.c) keep the
  * counts true when others change the address space; the worker frees a
  * target once its address space is gone (dn_targets_reap()).  A new target
@@ -39,7 +40,8 @@ static DEFINE_SPINLOCK(dn_target_hash_lock);
 
 /*
  * dn_targets_lock protects dn_targets (in order of addition), each target's
- * @list, @seq and the adding and deleting of its kobject.  Held briefly: no
+ * @list, @seq and @tenant and the adding and deleting of its kobject, and
+ * the cgroup tenants (tenant.c).  Held briefly: no
  * page-table walk or migration runs under it.
  */
 DEFINE_MUTEX(dn_targets_lock);
@@ -248,6 +250,8 @@ static struct dn_target *dn_target_new(struct mm_struct *mm, pid_t tgid)
 	/* Follows the global settings until targets/PID/ says otherwise. */
 	t->remote_pct = DN_SETTING_GLOBAL;
 	t->latency_ns = DN_SETTING_GLOBAL;
+	t->tenant_pct = DN_SETTING_GLOBAL;	/* no tenant yet */
+	t->tenant_lat = DN_SETTING_GLOBAL;
 	t->recount = true;	/* kzalloc() zeroed the counts and the ring */
 	INIT_HLIST_NODE(&t->hnode);
 	INIT_LIST_HEAD(&t->list);
@@ -344,6 +348,7 @@ int dn_target_add(struct mm_struct *mm, pid_t tgid)
 			dn_target_inherit(new, t);
 		}
 	}
+	__dn_tenant_attach(new);
 	new->seq = ++dn_target_seq;
 	ret = kobject_add(&new->kobj, dn_dev.targets_kobj, "%d", tgid);
 	if (ret)
@@ -419,8 +424,15 @@ int dn_target_remove_pid(pid_t pid)
 
 int dn_targets_init(struct dn_dev *dn)
 {
+	int ret;
+
 	dn->targets_kobj = kobject_create_and_add("targets", dn->kobj);
-	return dn->targets_kobj ? 0 : -ENOMEM;
+	if (!dn->targets_kobj)
+		return -ENOMEM;
+	ret = dn_tenants_init(dn);
+	if (ret)
+		kobject_put(dn->targets_kobj);
+	return ret;
 }
 
 /* Unload: drop every target.  Hooks and the worker are already stopped. */
@@ -428,6 +440,7 @@ void dn_targets_exit(struct dn_dev *dn)
 {
 	struct dn_target *t, *tmp;
 
+	dn_tenants_exit(dn);	/* the targets leave their tenants */
 	mutex_lock(&dn_targets_lock);
 	list_for_each_entry_safe(t, tmp, &dn_targets, list)
 		__dn_target_free(t);

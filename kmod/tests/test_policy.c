@@ -589,6 +589,35 @@ TEST(recount_due)
 	}
 }
 
+/* dn_setting_own() */
+
+struct dn_setting_own_case {
+	const char *name;
+	int own, tenant, expected;
+};
+
+static const struct dn_setting_own_case dn_setting_own_cases[] = {
+	{ "own wins over the tenant", 25, 75, 25 },
+	{ "own 0 is a value", 0, 75, 0 },
+	{ "the tenant's", DN_SETTING_GLOBAL, 75, 75 },
+	{ "the tenant's 0", DN_SETTING_GLOBAL, 0, 0 },
+	{ "neither: the global", DN_SETTING_GLOBAL, DN_SETTING_GLOBAL, DN_SETTING_GLOBAL },
+	{ "any negative: the global", -7, -3, DN_SETTING_GLOBAL },
+	{ "own, no tenant", 100, DN_SETTING_GLOBAL, 100 },
+};
+
+TEST(setting_own)
+{
+	size_t k;
+
+	for (k = 0; k < ARRAY_SIZE(dn_setting_own_cases); k++) {
+		const struct dn_setting_own_case *t = &dn_setting_own_cases[k];
+
+		EXPECT_EQ(t->expected, dn_setting_own(t->own, t->tenant))
+			TH_LOG("case '%s'", t->name);
+	}
+}
+
 /* dn_recount_remote() */
 
 struct dn_recount_remote_case {

@@ -1,0 +1,392 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * disagg_node: cgroup tenants.
+ *
+ * A tenant is a cgroup v2 directory that root registers (tenant_add) to
+ * give every target in it, or in a cgroup below it, a remote_pct and a
+ * latency_ns of their own: tenants/ID/, ID being the cgroup's id.  A
+ * target follows, in this order, its own value (targets/PID/), its
+ * tenant's, the global one (dn_setting_own(), dn_setting()).  The
+ * innermost tenant that holds a target's cgroup is its tenant.
+ *
+ * Membership is decided when a process becomes a target (dn_target_add()),
+ * and again for every target when a tenant is added or removed; a target
+ * whose process later moves to another cgroup keeps its tenant.  Each
+ * member holds the tenant's split, so the tenant as a whole holds it;
+ * tenants/ID/ shows their sum.  The members do not share their local
+ * capacity: a trap's victim is a page of the trapping process.
+ *
+ * Locking: dn_targets_lock (target.c) protects dn_tenants, each tenant's
+ * settings and every target's @tenant; a target's copies of its tenant's
+ * settings (@tenant_pct, @tenant_lat) are written with WRITE_ONCE() under
+ * it and read with READ_ONCE() anywhere (dn_target_remote_pct()).
+ */
+#define pr_fmt(fmt) "disagg_node: " fmt
+
+#include <linux/cgroup.h>
+#include <linux/kobject.h>
+#include <linux/pid.h>
+#include <linux/sched.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/sysfs.h>
+
+#include "internal.h"
+
+/**
+ * struct dn_tenant - a cgroup v2 directory whose targets share settings
+ * @list: in dn_tenants; dn_targets_lock.
+ * @cgrp: the cgroup, with a reference (cgroup_get_from_path()).
+ * @id: cgroup_id(@cgrp), the name of tenants/ID.
+ * @remote_pct: 0..DN_REMOTE_PCT_MAX, or DN_SETTING_GLOBAL; written with
+ *	WRITE_ONCE() under dn_targets_lock, read with READ_ONCE().
+ * @latency_ns: 0..DN_LATENCY_NS_MAX, or DN_SETTING_GLOBAL; as @remote_pct.
+ * @kobj: tenants/ID; its release frees the tenant.
+ */
+struct dn_tenant {
+	struct list_head list;
+	struct cgroup *cgrp;
+	u64 id;
+	int remote_pct;
+	int latency_ns;
+	struct kobject kobj;
+};
+
+static LIST_HEAD(dn_tenants);	/* dn_targets_lock */
+
+/* Set @t's tenant and its copies of the tenant's settings. */
+static void __dn_tenant_set(struct dn_target *t, struct dn_tenant *tn)
+{
+	lockdep_assert_held(&dn_targets_lock);
+	t->tenant = tn;
+	WRITE_ONCE(t->tenant_pct, tn ? tn->remote_pct : DN_SETTING_GLOBAL);
+	WRITE_ONCE(t->tenant_lat, tn ? tn->latency_ns : DN_SETTING_GLOBAL);
+}
+
+/*
+ * __dn_tenant_attach - give @t the innermost tenant that holds its
+ * process's cgroup, or none.  Caller holds dn_targets_lock.
+ */
+void __dn_tenant_attach(struct dn_target *t)
+{
+	struct dn_tenant *tn, *best = NULL;
+	struct task_struct *task;
+	struct cgroup *cg;
+
+	lockdep_assert_held(&dn_targets_lock);
+	if (list_empty(&dn_tenants)) {
+		__dn_tenant_set(t, NULL);
+		return;
+	}
+	rcu_read_lock();
+	task = pid_task(find_pid_ns(t->tgid, &init_pid_ns), PIDTYPE_PID);
+	if (task) {
+		cg = task_dfl_cgroup(task);
+		list_for_each_entry(tn, &dn_tenants, list)
+			if (cgroup_is_descendant(cg, tn->cgrp) &&
+			    (!best || tn->cgrp->level > best->cgrp->level))
+				best = tn;
+	}
+	rcu_read_unlock();
+	__dn_tenant_set(t, best);
+}
+
+/* Every target's tenant again, after a tenant came or went. */
+static void __dn_tenants_reattach(void)
+{
+	struct dn_target *t;
+
+	lockdep_assert_held(&dn_targets_lock);
+	/* The dead too: none may keep a pointer to a tenant that went. */
+	list_for_each_entry(t, &dn_targets, list)
+		__dn_tenant_attach(t);
+}
+
+static void dn_tenant_release(struct kobject *kobj)
+{
+	struct dn_tenant *tn = container_of(kobj, struct dn_tenant, kobj);
+
+	if (tn->cgrp)
+		cgroup_put(tn->cgrp);
+	kfree(tn);
+}
+
+/* tenants/ID/ */
+enum {
+	DN_NFILE_CGROUP,
+	DN_NFILE_REMOTE_PCT,
+	DN_NFILE_LATENCY_NS,
+	DN_NFILE_REMOTE_PCT_SOURCE,
+	DN_NFILE_LATENCY_NS_SOURCE,
+	DN_NFILE_MEMBERS,
+	DN_NFILE_LOCAL,
+	DN_NFILE_REMOTE,
+};
+
+struct dn_nattr {
+	struct attribute attr;
+	int file;
+};
+
+#define DN_NATTR(_name, _file, _mode) \
+	static struct dn_nattr dn_nattr_##_name = { \
+		.attr = { .name = __stringify(_name), .mode = _mode }, \
+		.file = _file, \
+	}
+
+DN_NATTR(cgroup, DN_NFILE_CGROUP, 0444);
+DN_NATTR(remote_pct, DN_NFILE_REMOTE_PCT, 0644);
+DN_NATTR(latency_ns, DN_NFILE_LATENCY_NS, 0644);
+DN_NATTR(remote_pct_source, DN_NFILE_REMOTE_PCT_SOURCE, 0444);
+DN_NATTR(latency_ns_source, DN_NFILE_LATENCY_NS_SOURCE, 0444);
+DN_NATTR(members, DN_NFILE_MEMBERS, 0444);
+DN_NATTR(local_pages, DN_NFILE_LOCAL, 0444);
+DN_NATTR(remote_pages, DN_NFILE_REMOTE, 0444);
+
+static struct attribute *dn_tenant_attrs[] = {
+	&dn_nattr_cgroup.attr,
+	&dn_nattr_remote_pct.attr,
+	&dn_nattr_latency_ns.attr,
+	&dn_nattr_remote_pct_source.attr,
+	&dn_nattr_latency_ns_source.attr,
+	&dn_nattr_members.attr,
+	&dn_nattr_local_pages.attr,
+	&dn_nattr_remote_pages.attr,
+	NULL,
+};
+ATTRIBUTE_GROUPS(dn_tenant);
+
+static ssize_t dn_tenant_show(struct kobject *kobj, struct attribute *attr,
+			      char *buf)
+{
+	struct dn_tenant *tn = container_of(kobj, struct dn_tenant, kobj);
+	struct dn_nattr *na = container_of(attr, struct dn_nattr, attr);
+	unsigned long members = 0, local = 0, remote = 0;
+	struct dn_split split;
+	struct dn_target *t;
+	int len;
+
+	switch (na->file) {
+	case DN_NFILE_CGROUP:
+		len = cgroup_path(tn->cgrp, buf, PAGE_SIZE - 1);
+		if (len < 0)
+			return len;
+		len = strlen(buf);
+		buf[len++] = '\n';
+		return len;
+	case DN_NFILE_REMOTE_PCT:
+	case DN_NFILE_REMOTE_PCT_SOURCE:
+		len = READ_ONCE(tn->remote_pct);
+		if (na->file == DN_NFILE_REMOTE_PCT_SOURCE)
+			return sysfs_emit(buf, "%s\n", len < 0 ? "global" : "own");
+		return sysfs_emit(buf, "%u\n",
+				  dn_setting(len, READ_ONCE(dn_dev.remote_pct)));
+	case DN_NFILE_LATENCY_NS:
+	case DN_NFILE_LATENCY_NS_SOURCE:
+		len = READ_ONCE(tn->latency_ns);
+		if (na->file == DN_NFILE_LATENCY_NS_SOURCE)
+			return sysfs_emit(buf, "%s\n", len < 0 ? "global" : "own");
+		return sysfs_emit(buf, "%u\n",
+				  dn_setting(len, READ_ONCE(dn_dev.latency_ns)));
+	}
+	mutex_lock(&dn_targets_lock);
+	list_for_each_entry(t, &dn_targets, list) {
+		if (t->tenant != tn || READ_ONCE(t->dead))
+			continue;
+		members++;
+		dn_target_split(t, &split);
+		local += split.local;
+		remote += split.remote;
+	}
+	mutex_unlock(&dn_targets_lock);
+	return sysfs_emit(buf, "%lu\n", na->file == DN_NFILE_MEMBERS ? members :
+			  na->file == DN_NFILE_LOCAL ? local : remote);
+}
+
+/*
+ * tenants/ID/remote_pct and latency_ns: 0..max, or -1 or "default" to
+ * follow the global value.  Every member takes the new value at once; a
+ * new remote_pct wakes the worker, which walks the members whose split
+ * moved (their counted_pct differs, dn_recount_due()).
+ */
+static ssize_t dn_tenant_store(struct kobject *kobj, struct attribute *attr,
+			       const char *buf, size_t count)
+{
+	struct dn_tenant *tn = container_of(kobj, struct dn_tenant, kobj);
+	struct dn_nattr *na = container_of(attr, struct dn_nattr, attr);
+	bool pct = na->file == DN_NFILE_REMOTE_PCT;
+	unsigned int max = pct ? DN_REMOTE_PCT_MAX : DN_LATENCY_NS_MAX;
+	struct dn_target *t;
+	int v;
+
+	if (!pct && na->file != DN_NFILE_LATENCY_NS)
+		return -EIO;	/* read-only files have no write permission */
+	if (sysfs_streq(buf, "default")) {
+		v = DN_SETTING_GLOBAL;
+	} else if (kstrtoint(buf, 10, &v) || v < DN_SETTING_GLOBAL ||
+		   v > (int)max) {
+		pr_err("tenants/%llu/%s: '%.*s' is out of range: use 0-%u, or -1 or default to follow the global %s\n",
+		       tn->id, attr->name, (int)strcspn(buf, "\n"), buf, max,
+		       attr->name);
+		return -EINVAL;
+	}
+	mutex_lock(&dn_targets_lock);
+	if (pct)
+		WRITE_ONCE(tn->remote_pct, v);
+	else
+		WRITE_ONCE(tn->latency_ns, v);
+	list_for_each_entry(t, &dn_targets, list)
+		if (t->tenant == tn)
+			__dn_tenant_set(t, tn);
+	mutex_unlock(&dn_targets_lock);
+	if (pct)
+		dn_evict_kick();
+	return count;
+}
+
+static const struct sysfs_ops dn_tenant_sysfs_ops = {
+	.show = dn_tenant_show,
+	.store = dn_tenant_store,
+};
+
+static const struct kobj_type dn_tenant_ktype = {
+	.release = dn_tenant_release,
+	.sysfs_ops = &dn_tenant_sysfs_ops,
+	.default_groups = dn_tenant_groups,
+};
+
+/*
+ * The cgroup v2 directory @buf names (its path below the cgroup2 mount,
+ * "/a/b"), with a reference, or an error pointer after a line naming
+ * @file.
+ */
+static struct cgroup *dn_parse_cgroup(const char *buf, const char *file)
+{
+	struct cgroup *cgrp;
+	char *path;
+
+	path = kstrndup(buf, strcspn(buf, "\n"), GFP_KERNEL);
+	if (!path)
+		return ERR_PTR(-ENOMEM);
+	cgrp = path[0] == '/' ? cgroup_get_from_path(path) : ERR_PTR(-EINVAL);
+	if (IS_ERR(cgrp)) {
+		pr_err("%s: '%s' is not a cgroup v2 directory: give its path below the cgroup2 mount, e.g. /dn-a for /sys/fs/cgroup/dn-a\n",
+		       file, path);
+		cgrp = ERR_PTR(-EINVAL);
+	}
+	kfree(path);
+	return cgrp;
+}
+
+static struct dn_tenant *__dn_tenant_find(struct cgroup *cgrp)
+{
+	struct dn_tenant *tn;
+
+	lockdep_assert_held(&dn_targets_lock);
+	list_for_each_entry(tn, &dn_tenants, list)
+		if (tn->cgrp == cgrp)
+			return tn;
+	return NULL;
+}
+
+/* tenant_add: a cgroup v2 path; its targets follow tenants/ID/. */
+static ssize_t tenant_add_store(struct kobject *kobj,
+				struct kobj_attribute *attr,
+				const char *buf, size_t count)
+{
+	struct dn_tenant *tn;
+	struct cgroup *cgrp;
+	int ret;
+
+	cgrp = dn_parse_cgroup(buf, "tenant_add");
+	if (IS_ERR(cgrp))
+		return PTR_ERR(cgrp);
+	tn = kzalloc(sizeof(*tn), GFP_KERNEL);
+	if (!tn) {
+		cgroup_put(cgrp);
+		return -ENOMEM;
+	}
+	tn->cgrp = cgrp;	/* the tenant's reference from now on */
+	tn->id = cgroup_id(cgrp);
+	tn->remote_pct = DN_SETTING_GLOBAL;
+	tn->latency_ns = DN_SETTING_GLOBAL;
+	kobject_init(&tn->kobj, &dn_tenant_ktype);
+
+	mutex_lock(&dn_targets_lock);
+	if (__dn_tenant_find(cgrp)) {
+		pr_err("tenant_add: '%.*s' is a tenant already\n",
+		       (int)strcspn(buf, "\n"), buf);
+		ret = -EEXIST;
+		goto err_unlock;
+	}
+	ret = kobject_add(&tn->kobj, dn_dev.tenants_kobj, "%llu", tn->id);
+	if (ret)
+		goto err_unlock;
+	list_add_tail(&tn->list, &dn_tenants);
+	__dn_tenants_reattach();
+	mutex_unlock(&dn_targets_lock);
+	dn_evict_kick();
+	return count;
+
+err_unlock:
+	mutex_unlock(&dn_targets_lock);
+	kobject_put(&tn->kobj);	/* drops the cgroup too */
+	return ret;
+}
+
+/* tenant_remove: a tenant's cgroup path; its targets follow their own. */
+static ssize_t tenant_remove_store(struct kobject *kobj,
+				   struct kobj_attribute *attr,
+				   const char *buf, size_t count)
+{
+	struct dn_tenant *tn;
+	struct cgroup *cgrp;
+
+	cgrp = dn_parse_cgroup(buf, "tenant_remove");
+	if (IS_ERR(cgrp))
+		return PTR_ERR(cgrp);
+	mutex_lock(&dn_targets_lock);
+	tn = __dn_tenant_find(cgrp);
+	if (tn) {
+		list_del(&tn->list);
+		__dn_tenants_reattach();
+	}
+	mutex_unlock(&dn_targets_lock);
+	cgroup_put(cgrp);
+	if (!tn) {
+		pr_err("tenant_remove: '%.*s' is not a tenant\n",
+		       (int)strcspn(buf, "\n"), buf);
+		return -ENOENT;
+	}
+	kobject_del(&tn->kobj);
+	kobject_put(&tn->kobj);
+	dn_evict_kick();
+	return count;
+}
+
+struct kobj_attribute dn_attr_tenant_add = __ATTR_WO(tenant_add);
+struct kobj_attribute dn_attr_tenant_remove = __ATTR_WO(tenant_remove);
+
+int dn_tenants_init(struct dn_dev *dn)
+{
+	dn->tenants_kobj = kobject_create_and_add("tenants", dn->kobj);
+	return dn->tenants_kobj ? 0 : -ENOMEM;
+}
+
+/* Unload: every tenant removed; the targets are still listed. */
+void dn_tenants_exit(struct dn_dev *dn)
+{
+	struct dn_tenant *tn, *tmp;
+	LIST_HEAD(gone);
+
+	mutex_lock(&dn_targets_lock);
+	list_splice_init(&dn_tenants, &gone);
+	__dn_tenants_reattach();
+	mutex_unlock(&dn_targets_lock);
+	list_for_each_entry_safe(tn, tmp, &gone, list) {
+		list_del(&tn->list);
+		kobject_del(&tn->kobj);
+		kobject_put(&tn->kobj);
+	}
+	kobject_put(dn->tenants_kobj);
+}
