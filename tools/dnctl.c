@@ -32,6 +32,16 @@
  *                             neither samples nor reports; --born-local,
  *                             --no-thp-off, --no-register leave out one
  *                             step of the launch
+ *   dnctl tenant add CGROUP [--remote-pct P] [--latency NS]
+ *                             make the cgroup v2 directory CGROUP (below
+ *                             the cgroup2 mount: /dn-a, or
+ *                             /sys/fs/cgroup/dn-a) a tenant with those
+ *                             settings, and register every process in it
+ *                             (its cgroup.procs) as a target
+ *   dnctl tenant set CGROUP remote_pct|latency_ns VALUE|default
+ *   dnctl tenant rm CGROUP    its targets follow their own or the global
+ *   dnctl tenant ls           one line per tenant: id, cgroup, settings,
+ *                             members, their local and remote pages
  *   dnctl watch [MS [COUNT]]  every MS milliseconds (default 1000), one
  *                             line per target: its local and remote pages,
  *                             remote share, its remote_pct, and the traps, exchanges and
@@ -79,6 +89,10 @@ static int usage_to(FILE *f)
 		"       dnctl target set PID remote_pct|latency_ns VALUE|default\n"
 		"       dnctl run [--remote-pct P] [--latency NS] [--quiet] [--born-local]\n"
 		"                 [--no-thp-off] [--no-register] -- CMD [ARG...]\n"
+		"       dnctl tenant add CGROUP [--remote-pct P] [--latency NS]\n"
+		"       dnctl tenant set CGROUP remote_pct|latency_ns VALUE|default\n"
+		"       dnctl tenant rm CGROUP\n"
+		"       dnctl tenant ls\n"
 		"       dnctl watch [MS [COUNT]]\n");
 	return 2;
 }
@@ -243,6 +257,208 @@ static int target_set(const char *pid, const char *name, const char *value)
 	}
 	close(fd);
 	return ret;
+}
+
+/* Cgroup tenants */
+
+#define DN_CGROUP2	"/sys/fs/cgroup"
+
+/* @cg below the cgroup2 mount ("/dn-a"), from either form; NULL if bad. */
+static const char *tenant_path(const char *cg)
+{
+	size_t n = strlen(DN_CGROUP2);
+
+	if (!strncmp(cg, DN_CGROUP2, n) && cg[n] == '/')
+		cg += n;
+	if (cg[0] != '/' || !cg[1] || strstr(cg, "/..")) {
+		fprintf(stderr, "dnctl: tenant: '%s' is not a cgroup path: give /NAME or %s/NAME\n",
+			cg, DN_CGROUP2);
+		return NULL;
+	}
+	return cg;
+}
+
+/* The first line of @path into @buf (newline cut); 0, or -1. */
+static int read_line(const char *path, char *buf, size_t len)
+{
+	FILE *f = fopen(path, "r");
+	int ok;
+
+	if (!f)
+		return -1;
+	ok = fgets(buf, len, f) != NULL;
+	fclose(f);
+	if (!ok)
+		return -1;
+	buf[strcspn(buf, "\n")] = 0;
+	return 0;
+}
+
+/* Write @val to the module's file @name; 0, or 1 with a message. */
+static int write_file(const char *name, const char *val)
+{
+	char path[512];
+	int fd, ret = 0;
+
+	snprintf(path, sizeof(path), DN_SYSFS "/%s", name);
+	fd = open(path, O_WRONLY);
+	if (fd < 0)
+		return not_loaded();
+	if (write(fd, val, strlen(val)) < 0) {
+		fprintf(stderr, "dnctl: %s=%s refused: %s (see dmesg)\n", name,
+			val, strerror(errno));
+		ret = 1;
+	}
+	close(fd);
+	return ret;
+}
+
+/* The id (tenants/ID) of the tenant of cgroup @cg into @id; 0, or 1. */
+static int tenant_id(const char *cg, char *id, size_t len)
+{
+	char path[512], val[512];
+	struct dirent *e;
+	DIR *d = opendir(DN_SYSFS "/tenants");
+	int ret = 1;
+
+	if (!d)
+		return not_loaded();
+	while ((e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), DN_SYSFS "/tenants/%s/cgroup",
+			 e->d_name);
+		if (!read_line(path, val, sizeof(val)) && !strcmp(val, cg)) {
+			snprintf(id, len, "%s", e->d_name);
+			ret = 0;
+			break;
+		}
+	}
+	closedir(d);
+	if (ret)
+		fprintf(stderr, "dnctl: %s is not a tenant (dnctl tenant ls)\n", cg);
+	return ret;
+}
+
+static int tenant_set(const char *cg, const char *name, const char *value)
+{
+	char id[256], file[320];
+
+	if (!target_setting(name)) {
+		fprintf(stderr, "dnctl: tenant set: NAME is remote_pct or latency_ns\n");
+		return 2;
+	}
+	if (strcmp(value, "default") && strcmp(value, "-1") &&
+	    check_range(name, value))
+		return 1;
+	if (tenant_id(cg, id, sizeof(id)))
+		return 1;
+	snprintf(file, sizeof(file), "tenants/%s/%s", id, name);
+	return write_file(file, value);
+}
+
+/*
+ * dnctl tenant add: the tenant, its settings, then every process of the
+ * cgroup registered (a process that exits meanwhile is skipped).
+ */
+static int tenant_add(const char *cg, const char *pct, const char *lat)
+{
+	char path[512], line[32], id[256];
+	int enrolled = 0, failed = 0;
+	FILE *f;
+
+	if ((pct && check_range("remote_pct", pct)) ||
+	    (lat && check_range("latency_ns", lat)))
+		return 1;
+	if (write_file("tenant_add", cg) || tenant_id(cg, id, sizeof(id)))
+		return 1;
+	if ((pct && tenant_set(cg, "remote_pct", pct)) ||
+	    (lat && tenant_set(cg, "latency_ns", lat)))
+		return 1;
+	snprintf(path, sizeof(path), DN_CGROUP2 "%s/cgroup.procs", cg);
+	f = fopen(path, "r");
+	if (!f) {
+		fprintf(stderr, "dnctl: %s: %s\n", path, strerror(errno));
+		return 1;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		line[strcspn(line, "\n")] = 0;
+		if (write_file("target_add", line))
+			failed++;
+		else
+			enrolled++;
+	}
+	fclose(f);
+	printf("tenant %s: %s, %d processes registered%s\n", id, cg, enrolled,
+	       failed ? " (some refused: see above)" : "");
+	return 0;
+}
+
+static int tenant_ls(void)
+{
+	static const char * const files[] = {
+		"remote_pct", "remote_pct_source", "latency_ns",
+		"latency_ns_source", "members", "local_pages", "remote_pages",
+	};
+	char path[512], val[8][128], col[300];
+	struct dirent *e;
+	size_t i;
+	DIR *d = opendir(DN_SYSFS "/tenants");
+
+	if (!d)
+		return not_loaded();
+	printf("%-8s %-24s %-16s %-16s %7s %10s %10s\n", "id", "cgroup",
+	       "remote_pct", "latency_ns", "members", "local", "remote");
+	while ((e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), DN_SYSFS "/tenants/%s/cgroup",
+			 e->d_name);
+		if (read_line(path, val[0], sizeof(val[0])))
+			continue;	/* removed meanwhile */
+		for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+			snprintf(path, sizeof(path), DN_SYSFS "/tenants/%s/%s",
+				 e->d_name, files[i]);
+			if (read_line(path, val[i + 1], sizeof(val[0])))
+				snprintf(val[i + 1], sizeof(val[0]), "?");
+		}
+		snprintf(col, sizeof(col), "%s (%s)", val[1], val[2]);
+		printf("%-8s %-24s %-16s ", e->d_name, val[0], col);
+		snprintf(col, sizeof(col), "%s (%s)", val[3], val[4]);
+		printf("%-16s %7s %10s %10s\n", col, val[5], val[6], val[7]);
+	}
+	closedir(d);
+	return 0;
+}
+
+static int tenant_main(int argc, char **argv)
+{
+	const char *cg, *pct = NULL, *lat = NULL;
+	int i;
+
+	if (argc == 3 && !strcmp(argv[2], "ls"))
+		return tenant_ls();
+	if (argc < 4)
+		return usage();
+	cg = tenant_path(argv[3]);
+	if (!cg)
+		return 2;
+	if (!strcmp(argv[2], "add")) {
+		for (i = 4; i < argc; i++) {
+			if (!strcmp(argv[i], "--remote-pct") && i + 1 < argc)
+				pct = argv[++i];
+			else if (!strcmp(argv[i], "--latency") && i + 1 < argc)
+				lat = argv[++i];
+			else
+				return usage();
+		}
+		return tenant_add(cg, pct, lat);
+	}
+	if (!strcmp(argv[2], "set") && argc == 6)
+		return tenant_set(cg, argv[4], argv[5]);
+	if (!strcmp(argv[2], "rm") && argc == 4)
+		return write_file("tenant_remove", cg);
+	return usage();
 }
 
 /* One number from a sysfs file; -1 if unreadable. */
@@ -905,6 +1121,8 @@ int main(int argc, char **argv)
 			return usage();
 		return run(argv + i + 1, &o);
 	}
+	if (argc >= 3 && !strcmp(argv[1], "tenant"))
+		return tenant_main(argc, argv);
 	if (argc == 2 && !strcmp(argv[1], "status"))
 		return status(0);
 	if (argc == 3 && !strcmp(argv[1], "status") && !strcmp(argv[2], "--json"))
