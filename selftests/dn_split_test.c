@@ -40,7 +40,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -1602,6 +1604,172 @@ TEST_F_TIMEOUT(split, tenant_settings_bad_input, 60)
 	EXPECT_EQ(2, dn_capture(out, sizeof(out), "%s target set %d trap 0 2>&1",
 				dn_path("bin/dnctl"), me));
 	close(kfd);
+}
+
+/*
+ * Cgroup tenants (tenants/ID/): the targets in one cgroup v2 directory
+ * follow its settings.
+ */
+#define DN_CG_NAME	"/dn-split-tenant"
+#define DN_CG_DIR	"/sys/fs/cgroup" DN_CG_NAME
+#define DN_CG_PCT	30
+#define DN_CG_NEW_PCT	40
+
+/* cgroup2 at /sys/fs/cgroup (the test guest mounts none), and DN_CG_DIR. */
+static bool dn_cgroup_ready(void)
+{
+	if (access("/sys/fs/cgroup/cgroup.procs", F_OK) &&
+	    mount("cgroup2", "/sys/fs/cgroup", "cgroup2", 0, NULL))
+		return false;
+	return !mkdir(DN_CG_DIR, 0755) || errno == EEXIST;
+}
+
+/* The tenants/ID/ directory of DN_CG_NAME into @dir; 0, or -1. */
+static int dn_cg_tenant_dir(char *dir, size_t len)
+{
+	char out[256];
+
+	if (dn_capture(out, sizeof(out),
+		       "grep -lx '%s' %s/tenants/*/cgroup 2>/dev/null",
+		       DN_CG_NAME, DN_SYSFS) || !out[0])
+		return -1;
+	out[strcspn(out, "\n")] = 0;
+	snprintf(dir, len, "%.*s", (int)(strlen(out) - strlen("/cgroup")), out);
+	return 0;
+}
+
+/* The share of remote pages over both tenants' pages, or -1. */
+static double dn_cg_share(const struct dn_tenant *tn, int n)
+{
+	long local, remote, l = 0, r = 0;
+	int i;
+
+	for (i = 0; i < n; i++) {
+		if (dn_pid_split(tn[i].pid, &local, &remote))
+			return -1;
+		l += local;
+		r += remote;
+	}
+	return l + r ? 100.0 * r / (l + r) : -1;
+}
+
+/*
+ * A cgroup tenant with two processes: two registered targets that follow
+ * the global remote_pct (50) move into one cgroup v2 directory, which
+ * "dnctl tenant add CGROUP --remote-pct 30" makes a tenant.  Both then
+ * follow it (remote_pct 30, remote_pct_source "tenant"), the tenant counts
+ * 2 members, and their split taken together, from their page tables,
+ * holds within 3 points of 30 at every sample (as tenants_hold_own_split)
+ * while both write and check random words.  "dnctl tenant set" to 40:
+ * both reach it within 1 point.  No word lost.  Bad input: a path that is
+ * no cgroup, a tenant twice, a remote_pct of 101, removing a non-tenant.
+ */
+TEST_F_TIMEOUT(split, cgroup_tenant_holds_one_split, 300)
+{
+	char dir[256], path[320], out[1024], src[16];
+	struct dn_tenant tn[2];
+	double share, maxerr = 0, sum = 0;
+	long reach[2], samples = 0;
+	long long t0;
+	int i, kfd;
+
+	DN_NEED_SETUP();
+	if (!dn_cgroup_ready())
+		SKIP(return, "no cgroup v2 hierarchy at /sys/fs/cgroup");
+	kfd = dn_kmsg_open();
+	ASSERT_LE(0, kfd);
+	ASSERT_EQ(0, dn_set("remote_pct", DN_TN_GLOBAL_PCT));
+	for (i = 0; i < 2; i++)
+		dn_tenant_start(_metadata, &tn[i], -1, -1, DN_SEED + 7 + i);
+	for (i = 0; i < 2; i++)
+		ASSERT_EQ(0, dn_write_ll(DN_CG_DIR "/cgroup.procs", tn[i].pid));
+	ASSERT_EQ(0, dn_capture(out, sizeof(out),
+				"%s tenant add %s --remote-pct %d 2>&1",
+				dn_path("bin/dnctl"), DN_CG_DIR, DN_CG_PCT)) {
+		TH_LOG("dnctl tenant add: %s", out);
+	}
+	printf("# %s", out);
+	ASSERT_EQ(0, dn_cg_tenant_dir(dir, sizeof(dir)));
+	snprintf(path, sizeof(path), "%s/members", dir);
+	EXPECT_EQ(2, dn_read_ll("%s", path));
+	for (i = 0; i < 2; i++) {
+		EXPECT_EQ(DN_CG_PCT, dn_target_stat(tn[i].pid, "remote_pct"));
+		snprintf(path, sizeof(path), DN_SYSFS "/targets/%d/remote_pct_source",
+			 tn[i].pid);
+		EXPECT_TRUE(dn_file_has(path, "tenant"));
+	}
+
+	dn_tenants_go(_metadata, tn, 2);
+	for (i = 0; i < 2; i++) {
+		reach[i] = dn_tenant_wait_split(&tn[i], DN_CG_PCT, 60000);
+		EXPECT_LE(0, reach[i]);
+	}
+	t0 = dn_now_ns();
+	while (dn_now_ns() - t0 < DN_TN_SECONDS * 1000000000LL ||
+	       (samples < DN_TN_MIN_SAMPLES &&
+		dn_now_ns() - t0 < 60000000000LL)) {
+		dn_sleep_ms(DN_TN_SAMPLE_MS);
+		share = dn_cg_share(tn, 2);
+		EXPECT_LE(0, share);
+		if (share < 0)
+			continue;
+		if (share - DN_CG_PCT > maxerr || DN_CG_PCT - share > maxerr)
+			maxerr = share > DN_CG_PCT ? share - DN_CG_PCT :
+						     DN_CG_PCT - share;
+		sum += share;
+		samples++;
+	}
+	EXPECT_EQ(0, dn_capture(out, sizeof(out), "%s tenant ls 2>&1",
+				dn_path("bin/dnctl")));
+	printf("# dnctl tenant ls:\n%s", out);
+	EXPECT_NE(NULL, strstr(out, DN_CG_NAME));
+
+	/* The tenant's setting changed: both members move. */
+	EXPECT_EQ(0, dn_capture(out, sizeof(out),
+				"%s tenant set %s remote_pct %d 2>&1",
+				dn_path("bin/dnctl"), DN_CG_NAME, DN_CG_NEW_PCT));
+	for (i = 0; i < 2; i++)
+		EXPECT_LE(0, dn_tenant_wait_split(&tn[i], DN_CG_NEW_PCT, 60000));
+	share = dn_cg_share(tn, 2);
+	for (i = 0; i < 2; i++)
+		dn_tenant_stop(_metadata, &tn[i]);
+	printf("DN-SPLIT case=cgroup_tenant pct=%d global_pct=%d reach_ms=%ld,%ld samples=%ld mean=%.2f max_err=%.2f after_set_%d=%.2f traps=%lld,%lld\n",
+	       DN_CG_PCT, DN_TN_GLOBAL_PCT, reach[0], reach[1], samples,
+	       samples ? sum / samples : -1.0, maxerr, DN_CG_NEW_PCT, share,
+	       dn_target_stat(tn[0].pid, "remote_faults"),
+	       dn_target_stat(tn[1].pid, "remote_faults"));
+	fflush(stdout);
+	EXPECT_LE(DN_TN_MIN_SAMPLES, samples);
+	EXPECT_GE(DN_TN_MAX_ERR, maxerr);
+	EXPECT_GE(1.5, share > DN_CG_NEW_PCT ? share - DN_CG_NEW_PCT :
+					       DN_CG_NEW_PCT - share);
+	for (i = 0; i < 2; i++) {
+		dn_tenant_finish(_metadata, &tn[i]);
+		EXPECT_EQ(0, tn[i].res.bad);
+		EXPECT_LT(10000, tn[i].res.accesses);
+	}
+
+	/* Bad input, each refused with a line saying why. */
+	EXPECT_EQ(-EINVAL, dn_write_file(DN_SYSFS "/tenant_add", "/dn-no-such-cgroup"));
+	EXPECT_TRUE(dn_kmsg_has(kfd, "tenant_add: '/dn-no-such-cgroup' is not a cgroup v2 directory"));
+	EXPECT_EQ(-EINVAL, dn_write_file(DN_SYSFS "/tenant_add", "dn-split-tenant"));
+	EXPECT_EQ(-EEXIST, dn_write_file(DN_SYSFS "/tenant_add", DN_CG_NAME));
+	snprintf(path, sizeof(path), "%s/remote_pct", dir);
+	EXPECT_EQ(-EINVAL, dn_write_file(path, "101"));
+	EXPECT_TRUE(dn_kmsg_has(kfd, "remote_pct: '101' is out of range: use 0-100"));
+	EXPECT_EQ(1, dn_capture(out, sizeof(out), "%s tenant set %s remote_pct 101 2>&1",
+				dn_path("bin/dnctl"), DN_CG_NAME));
+	EXPECT_EQ(0, dn_write_file(path, "default"));
+	snprintf(path, sizeof(path), "%s/remote_pct_source", dir);
+	EXPECT_TRUE(dn_read_file(path, src, sizeof(src)) > 0 &&
+		    !strncmp(src, "global", 6));
+	EXPECT_EQ(0, dn_capture(out, sizeof(out), "%s tenant rm %s 2>&1",
+				dn_path("bin/dnctl"), DN_CG_NAME));
+	EXPECT_NE(0, dn_cg_tenant_dir(dir, sizeof(dir)));
+	EXPECT_EQ(-ENOENT, dn_write_file(DN_SYSFS "/tenant_remove", DN_CG_NAME));
+	close(kfd);
+	dn_tenants_kill(tn, 2);
+	rmdir(DN_CG_DIR);
 }
 
 TEST_HARNESS_MAIN
