@@ -1109,6 +1109,12 @@ TEST_F_TIMEOUT(split, tenant_settings_inherited, 120)
 #define DN_TN_AFTER_MS		3000	/* both sampled at least this long after */
 #define DN_TN_SETTLE_MS		1000	/* A's hold judged from this long after */
 #define DN_TN_GLOBAL_PCT	50	/* the global remote_pct: neither's */
+/*
+ * Accesses a tenant must have made while sampled: it ran, not sat idle.
+ * A 75 % tenant made 9,216 in its 6 s on 6.12 with four other VMs on the
+ * host (25,600 with one): most of its accesses trap.
+ */
+#define DN_TN_MIN_ACCESSES	2000
 
 /* What a tenant child reports once it has stopped and checked its words. */
 struct dn_tenant_result {
@@ -1354,7 +1360,7 @@ TEST_F_TIMEOUT(split, tenants_hold_own_split, 300)
 		printf("DN-SPLIT case=tenants own_pct=%d accesses=%ld bad_words=%ld\n",
 		       pct[i], tn[i].res.accesses, tn[i].res.bad);
 		EXPECT_EQ(0, tn[i].res.bad);
-		EXPECT_LT(10000, tn[i].res.accesses);
+		EXPECT_LT(DN_TN_MIN_ACCESSES, tn[i].res.accesses);
 		EXPECT_LE(DN_TN_MIN_SAMPLES, tn[i].n);
 		EXPECT_GE(DN_TN_MAX_ERR, tn[i].maxerr) {
 			TH_LOG("tenant at remote_pct %d: a sample %.2f points off",
@@ -1746,7 +1752,7 @@ TEST_F_TIMEOUT(split, cgroup_tenant_holds_one_split, 300)
 	for (i = 0; i < 2; i++) {
 		dn_tenant_finish(_metadata, &tn[i]);
 		EXPECT_EQ(0, tn[i].res.bad);
-		EXPECT_LT(10000, tn[i].res.accesses);
+		EXPECT_LT(DN_TN_MIN_ACCESSES, tn[i].res.accesses);
 	}
 
 	/* Bad input, each refused with a line saying why. */
