@@ -40,12 +40,14 @@
  *     0    500   500  |        (not computed)        | -500  all home
  *
  * Under a cap of remote_max pages (remote_mib), want_remote is at most
- * remote_max: the pages beyond stay local (dn_split_held()).
+ * remote_max: the pages beyond stay local (dn_split_held()).  A target
+ * above its cap is brought back to it with no slack: the cap is a limit.
  *
  *   pct  local remote max | want_remote want_local slack | return
  *    75   1000     0  100 |  750 -> 100     900      10  | +100  to the cap
  *    75    900   100  100 |  750 -> 100     900      10  |    0  at the cap
  *    75    800   200  100 |  750 -> 100     900      10  | -100  above: home
+ *    75    890   110  100 |  750 -> 100     900      10  |  -10  no slack
  *    25    750   250  500 |     250        750       10  |    0  cap unused
  *
  * A target smaller than the window is never evicted by this rule, and one
@@ -75,7 +77,9 @@ long dn_split_delta(const struct dn_split *s)
 	if (s->local > want_local)
 		return (long)(s->local - want_local);
 	short_by = want_local - s->local;
-	if (short_by > resident / DN_PCT_MAX)
+	/* Above a cap (lowered, or pages born remote): home, no slack. */
+	if (short_by > resident / DN_PCT_MAX ||
+	    (s->remote_max && s->remote > s->remote_max))
 		return -(long)short_by;
 	return 0;
 }
@@ -141,13 +145,14 @@ unsigned long dn_exchange_count(const struct dn_split *s, unsigned long owed)
  *
  * Example: pct 50, local 516, remote 484 -> 0 (16 within the slack);
  * local 517, remote 483 -> 17; local 400, remote 600 -> -100; pct 25,
- * local 100, remote 50 (short 13 of 113) -> 0; pct 0, remote 5 -> -5.
+ * local 100, remote 50 (short 13 of 113) -> 0; pct 0, remote 5 -> -5;
+ * pct 75, local 890, remote 110, cap 100 -> -10 (above a cap: no slack).
  */
 long dn_worker_delta(const struct dn_split *s)
 {
 	long delta = dn_split_delta(s);
 
-	if (!s->remote_pct)
+	if (!s->remote_pct || (s->remote_max && s->remote > s->remote_max))
 		return delta;
 	return delta >= -DN_EXCHANGE_MAX && delta <= DN_EXCHANGE_MAX ? 0 : delta;
 }

@@ -540,7 +540,8 @@ static const struct dn_split_cap_case dn_split_cap_cases[] = {
 	{ "pct 75, cap 100: evict to the cap", { 1000, 0, 75, 100 }, 100 },
 	{ "at the cap", { 900, 100, 75, 100 }, 0 },
 	{ "above the cap: home", { 800, 200, 75, 100 }, -100 },
-	{ "above by 10 == slack (kept)", { 890, 110, 75, 100 }, 0 },
+	{ "above by 10: home, no slack", { 890, 110, 75, 100 }, -10 },
+	{ "above by 1: home", { 899, 101, 75, 100 }, -1 },
 	{ "cap not reached", { 750, 250, 25, 500 }, 0 },
 	{ "cap not reached, evict", { 1000, 0, 25, 500 }, 250 },
 	{ "cap 0: no cap", { 1000, 0, 75, 0 }, 750 },
@@ -654,6 +655,9 @@ TEST(worker_delta)
 	struct dn_split e = { 1000, 0, 50, 0 };
 	struct dn_split f = { 100, 50, 25, 0 }, g = { 100, 5, 0, 0 };
 	struct dn_split h = { 95, 55, 25, 0 };
+	struct dn_split i = { 890, 110, 75, 100 };
+
+	EXPECT_EQ(-10, dn_worker_delta(&i)) TH_LOG("above a cap: no slack");
 
 	EXPECT_EQ(0, dn_worker_delta(&f)) TH_LOG("short 13: the exchanges'");
 	EXPECT_EQ(-18, dn_worker_delta(&h)) TH_LOG("short 18: home");
