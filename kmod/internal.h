@@ -141,6 +141,7 @@ enum dn_stat {
 	DN_STAT_RECOUNTS,
 	DN_STAT_WORKER_NS,
 	DN_STAT_WALK_ERRORS,
+	DN_STAT_REFUSED,
 	DN_NR_STATS,
 };
 
@@ -165,6 +166,7 @@ enum dn_tstat {
 	DN_TSTAT_EVICTIONS,
 	DN_TSTAT_INJECTED_DELAY_NS,
 	DN_TSTAT_EXCHANGES,
+	DN_TSTAT_REFUSED,
 	DN_NR_TSTATS,
 };
 
@@ -217,6 +219,16 @@ enum dn_tstat {
  *	READ_ONCE() and no lock, through dn_target_remote_pct().
  * @latency_ns: the same for latency_ns, 0..DN_LATENCY_NS_MAX or
  *	DN_SETTING_GLOBAL (dn_target_latency_ns()).
+ * @remote_mib: the target's cap, its share of the blade: remote pages it
+ *	may hold at most, in MiB; 0: no cap.  Written with WRITE_ONCE()
+ *	under dn_cap_lock (target.c), which keeps the sum of the caps within
+ *	the blade; read with READ_ONCE() and no lock (dn_target_cap()).
+ * @reserve_lock: protects @reserved.
+ * @reserved: pages that evictions under way may send remote, counted
+ *	against the cap before they move (dn_target_reserve()).
+ * @held: pages that remote_pct asks remote and the cap or a full blade
+ *	keeps local, at the last look (dn_target_held()); what it grows by
+ *	is counted in the refused counters.
  * @stat: per-target counters (enum dn_tstat).
  * @kobj: targets/PID; its reference count is the target's: the list holds
  *	one, and dn_target_next() / dn_target_get_mm() one each.
@@ -250,6 +262,10 @@ struct dn_target {
 	atomic_t fail_streak;
 	int remote_pct;
 	int latency_ns;
+	unsigned int remote_mib;
+	spinlock_t reserve_lock;	/* @reserved */
+	unsigned long reserved;
+	atomic_long_t held;
 	atomic64_t stat[DN_NR_TSTATS];
 	struct kobject kobj;
 };
@@ -272,6 +288,18 @@ static inline unsigned int dn_target_latency_ns(const struct dn_target *t)
 			  READ_ONCE(dn_dev.latency_ns));
 }
 
+/* The blade: the remote node's size, in MiB, what the caps share. */
+static inline unsigned long dn_blade_mib(void)
+{
+	return dn_dev.size >> 20;
+}
+
+/* A target's cap in pages (remote_mib); 0: no cap.  Any context. */
+static inline unsigned long dn_target_cap(const struct dn_target *t)
+{
+	return (unsigned long)READ_ONCE(t->remote_mib) << (20 - PAGE_SHIFT);
+}
+
 /* target.c */
 int dn_targets_init(struct dn_dev *dn);
 void dn_targets_exit(struct dn_dev *dn);
@@ -290,6 +318,11 @@ void dn_target_gone(struct dn_target *t);
 void dn_target_moved(struct dn_target *t, long to_remote);
 unsigned long dn_target_anon(struct dn_target *t);
 void dn_target_split(struct dn_target *t, struct dn_split *split);
+int dn_target_set_cap(struct dn_target *t, unsigned int mib);
+unsigned long dn_caps_mib(void);
+unsigned long dn_target_reserve(struct dn_target *t, unsigned long want);
+void dn_target_unreserve(struct dn_target *t, unsigned long reserved);
+void dn_target_held(struct dn_target *t, bool full);
 extern struct mutex dn_targets_lock;
 extern struct list_head dn_targets;
 
