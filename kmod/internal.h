@@ -226,9 +226,9 @@ enum dn_tstat {
  * @reserve_lock: protects @reserved.
  * @reserved: pages that evictions under way may send remote, counted
  *	against the cap before they move (dn_target_reserve()).
- * @held: pages that remote_pct asks remote and the cap or a full blade
- *	keeps local, at the last look (dn_target_held()); what it grows by
- *	is counted in the refused counters.
+ * @held: the most pages that remote_pct asked remote and the cap or a
+ *	full blade kept local at once (dn_target_held()); what it grows by
+ *	is counted in the refused counters.  Only grows (compare-and-exchange).
  * @stat: per-target counters (enum dn_tstat).
  * @kobj: targets/PID; its reference count is the target's: the list holds
  *	one, and dn_target_next() / dn_target_get_mm() one each.

@@ -53,7 +53,7 @@ long dn_split_delta(const struct dn_split *s);
 unsigned long dn_cap_room(unsigned long cap, unsigned long remote,
 			  unsigned long reserved, unsigned long want);
 unsigned long dn_split_held(const struct dn_split *s, bool full);
-unsigned long dn_held_refused(unsigned long before, unsigned long now);
+unsigned long dn_held_refused(unsigned long peak, unsigned long now);
 
 /*
  * A target's own value of a setting (remote_pct, latency_ns) that is not

@@ -624,25 +624,29 @@ void dn_target_unreserve(struct dn_target *t, unsigned long reserved)
  * @full: the last eviction found the blade full
  *
  * The pages remote_pct asks remote that stay local (dn_split_held()); what
- * that count grew by since the last look is added to the target's and the
- * blade's refused counters (dn_held_refused()): each page once, when it is
- * first held.  Threads that look at once may count a few pages twice or
- * not at all.  Nothing happens to a target with no cap while the blade has
- * room.
+ * that count goes beyond its peak (@t->held) is added to the target's and
+ * the blade's refused counters (dn_held_refused()): each page once, when
+ * it is first held.  The peak is raised with a compare-and-exchange, so
+ * threads that look at once count each page once.  Nothing happens to a
+ * target with no cap while the blade has room.  Any context that may read
+ * the mm's counters (dn_target_split()).
  */
 void dn_target_held(struct dn_target *t, bool full)
 {
-	unsigned long held, before, add;
+	unsigned long held, add;
 	struct dn_split split;
+	long peak;
 
 	dn_target_split(t, &split);
 	if (!split.remote_max && !full)
 		return;
 	held = dn_split_held(&split, full);
-	before = atomic_long_xchg(&t->held, held);
-	add = dn_held_refused(before, held);
-	if (add) {
-		atomic64_add(add, &t->stat[DN_TSTAT_REFUSED]);
-		dn_stat_add(DN_STAT_REFUSED, add);
-	}
+	peak = atomic_long_read(&t->held);
+	do {
+		add = dn_held_refused(peak, held);
+		if (!add)
+			return;
+	} while (!atomic_long_try_cmpxchg(&t->held, &peak, held));
+	atomic64_add(add, &t->stat[DN_TSTAT_REFUSED]);
+	dn_stat_add(DN_STAT_REFUSED, add);
 }

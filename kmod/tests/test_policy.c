@@ -643,7 +643,8 @@ TEST(held_refused)
 	EXPECT_EQ(750UL, dn_held_refused(0, 750));
 	EXPECT_EQ(10UL, dn_held_refused(750, 760));
 	EXPECT_EQ(0UL, dn_held_refused(760, 700)) TH_LOG("pages freed");
-	EXPECT_EQ(10UL, dn_held_refused(700, 710));
+	EXPECT_EQ(0UL, dn_held_refused(760, 710)) TH_LOG("below the peak");
+	EXPECT_EQ(10UL, dn_held_refused(760, 770)) TH_LOG("beyond the peak");
 	EXPECT_EQ(0UL, dn_held_refused(710, 710));
 	EXPECT_EQ(0UL, dn_held_refused(0, 0));
 }
