@@ -637,9 +637,9 @@ void dn_target_held(struct dn_target *t, bool full)
 	struct dn_split split;
 	long peak;
 
+	if (!full && !dn_target_cap(t))
+		return;		/* the worker's every pass: O(1) */
 	dn_target_split(t, &split);
-	if (!split.remote_max && !full)
-		return;
 	held = dn_split_held(&split, full);
 	peak = atomic_long_read(&t->held);
 	do {
