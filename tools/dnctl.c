@@ -732,6 +732,26 @@ static int run_quiet(char **argv, const struct run_opts *o)
  * samples (targets/PID/local_pages and remote_pages, which count the same
  * pages) is reported beside it.  --quiet: run_quiet().
  */
+/*
+ * Does @pid still have its address space?  Its resident pages in
+ * /proc/PID/statm: 0 once exit has detached it (or for a zombie).
+ */
+static int has_mm(pid_t pid)
+{
+	long long size = 0, resident = 0;
+	char path[64];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/statm", pid);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	if (fscanf(f, "%lld %lld", &size, &resident) != 2)
+		resident = 0;
+	fclose(f);
+	return resident > 0;
+}
+
 static int run(char **argv, const struct run_opts *o)
 {
 	long long g0[DN_NG], g1[DN_NG], last[DN_NT] = { 0 }, nid, cpu0, cpu1;
@@ -771,7 +791,13 @@ static int run(char **argv, const struct run_opts *o)
 			v[i] = read_ll(fmt, tcounters[i]);
 			whole &= v[i] >= 0;
 		}
-		if (whole) {
+		/*
+		 * The last sample is one taken while the program still had
+		 * its memory: one that reads its files while it exits finds
+		 * its local pages gone (exit_mmap()) and its remote ones
+		 * still counted, and reported 100 % remote once.
+		 */
+		if (whole && has_mm(child)) {
 			memcpy(last, v, sizeof(v));
 			sampled = 1;
 		}
