@@ -17,6 +17,10 @@
  * asked beyond what the tenant holds, within 2 %), nothing is killed,
  * no byte is lost.
  *
+ * cap_fork: a capped tenant's child that becomes a target (it traps on
+ * the remote pages it inherits) claims its parent's cap, or what the blade
+ * has left of it, with a log line; its words read back intact.
+ *
  * cap_bad_input: a cap larger than the blade, one that takes the caps'
  * sum beyond it, a negative number, garbage and a blank are refused with
  * -EINVAL and a kernel log line, and leave the cap as it was; the blade's
@@ -585,6 +589,121 @@ TEST_F_TIMEOUT(blade, cap_bad_input, 120)
 				  !dn_read_ll(DN_SYSFS "/blade/claimed_mib"),
 				  10000, 100))
 		TH_LOG("claimed_mib %lld after both tenants ended",
+		       dn_read_ll(DN_SYSFS "/blade/claimed_mib"));
+	close(kfd);
+}
+
+/* What cap_fork's child reports: its pid and the words it found wrong. */
+struct dn_bl_forked {
+	pid_t pid;
+	long bad;
+};
+
+#define DN_BL_FORK_BYTES	(8 * MB)
+
+/*
+ * cap_fork's tenant: on 'g', write DN_BL_FORK_BYTES, reply 'r'; on 'f',
+ * fork a child that reads every word (trapping on the remote ones, which
+ * makes it a target), sends its struct dn_bl_forked and waits for a byte
+ * or EOF.
+ */
+static void dn_bl_forker(int in, int out)
+{
+	struct dn_bl_forked f;
+	uint64_t *buf;
+	pid_t c;
+
+	if (dn_recv(in, 60000) != 'g')
+		_exit(2);
+	buf = mmap(NULL, DN_BL_FORK_BYTES, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (buf == MAP_FAILED)
+		_exit(3);
+	dn_fill(buf, DN_BL_FORK_BYTES, DN_BL_SEED);
+	if (dn_send(out, 'r') || dn_recv(in, 120000) != 'f')
+		_exit(4);
+	c = fork();
+	if (c < 0)
+		_exit(5);
+	if (!c) {
+		f.pid = getpid();
+		f.bad = dn_check(buf, DN_BL_FORK_BYTES, DN_BL_SEED);
+		if (write(out, &f, sizeof(f)) != sizeof(f))
+			_exit(6);
+		dn_recv(in, 120000);
+		_exit(0);
+	}
+	waitpid(c, NULL, 0);
+	_exit(0);
+}
+
+/*
+ * A tenant at remote_pct 75 with a 4 MiB cap forks a child that traps on
+ * the remote pages it inherits and so becomes a target: with only 2 MiB
+ * of the blade left unclaimed (an idle tenant holds the rest), the child
+ * gets a cap of 2 MiB, not 4, and a log line says so; the caps then add up
+ * to the whole blade, and are all given back when the tenants end.
+ */
+TEST_F_TIMEOUT(blade, cap_fork, 180)
+{
+	struct dn_bl_tenant x, p;
+	struct dn_bl_forked f;
+	struct pollfd pfd;
+	long long blade, held;
+	char val[32], want[200];
+	int kfd;
+
+	DN_NEED_SETUP();
+	blade = dn_read_ll(DN_SYSFS "/blade/capacity_mib");
+	ASSERT_LT(DN_BL_CAP_MIB + 2, blade);
+	kfd = dn_kmsg_open();
+	ASSERT_LE(0, kfd);
+	dn_bl_start(_metadata, &x, dn_bl_idle);
+	dn_bl_start(_metadata, &p, dn_bl_forker);
+	ASSERT_EQ(0, dn_target_add(x.pid));
+	ASSERT_EQ(0, dn_target_add(p.pid));
+	snprintf(val, sizeof(val), "%lld", blade - DN_BL_CAP_MIB - 2);
+	ASSERT_EQ(0, dn_bl_set(x.pid, "remote_mib", val));
+	snprintf(val, sizeof(val), "%d", DN_BL_PCT);
+	ASSERT_EQ(0, dn_bl_set(p.pid, "remote_pct", val));
+	snprintf(val, sizeof(val), "%d", DN_BL_CAP_MIB);
+	ASSERT_EQ(0, dn_bl_set(p.pid, "remote_mib", val));
+	EXPECT_EQ(blade - 2, dn_read_ll(DN_SYSFS "/blade/claimed_mib"));
+
+	/* The parent holds remote pages for its child to inherit. */
+	ASSERT_EQ(0, dn_send(p.to, 'g'));
+	ASSERT_EQ('r', dn_recv(p.from, 120000));
+	held = DN_BL_CAP_MIB * (long long)DN_BL_PAGES_PER_MIB - 32;
+	EXPECT_TRUE(DN_WAIT_UNTIL(dn_target_stat(p.pid, "remote_pages") >= held,
+				  60000, 50));
+	ASSERT_EQ(0, dn_send(p.to, 'f'));
+	pfd.fd = p.from;
+	pfd.events = POLLIN;
+	ASSERT_EQ(1, poll(&pfd, 1, 120000));
+	ASSERT_EQ((ssize_t)sizeof(f), read(p.from, &f, sizeof(f)));
+	fprintf(stderr, "# DN-BLADE fork: child %d of %d: remote_mib %lld, remote_pct %lld, remote_faults %lld, %ld bad words; claimed %lld of %lld MiB\n",
+		f.pid, p.pid, dn_target_stat(f.pid, "remote_mib"),
+		dn_target_stat(f.pid, "remote_pct"),
+		dn_target_stat(f.pid, "remote_faults"), f.bad,
+		dn_read_ll(DN_SYSFS "/blade/claimed_mib"), blade);
+	EXPECT_EQ(0, f.bad);
+	EXPECT_LT(0, dn_target_stat(f.pid, "remote_faults"));
+	EXPECT_EQ(2, dn_target_stat(f.pid, "remote_mib"));
+	EXPECT_EQ(DN_BL_PCT, dn_target_stat(f.pid, "remote_pct"));
+	EXPECT_EQ(blade, dn_read_ll(DN_SYSFS "/blade/claimed_mib"));
+	snprintf(want, sizeof(want),
+		 "targets/%d: the blade has 2 MiB left of the remote_mib %d of its parent %d",
+		 f.pid, DN_BL_CAP_MIB, p.pid);
+	EXPECT_TRUE(dn_kmsg_has(kfd, want)) TH_LOG("no log line '%s'", want);
+
+	/* Every tenant ends: every cap is given back. */
+	ASSERT_EQ(0, dn_send(p.to, 'x'));
+	dn_bl_kill(&p);
+	dn_bl_kill(&x);
+	EXPECT_TRUE(DN_WAIT_UNTIL(!dn_run_pass() &&
+				  !dn_read_ll(DN_SYSFS "/blade/claimed_mib"),
+				  10000, 100))
+		TH_LOG("claimed_mib %lld after the tenants ended",
 		       dn_read_ll(DN_SYSFS "/blade/claimed_mib"));
 	close(kfd);
 }
