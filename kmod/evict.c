@@ -408,7 +408,7 @@ static bool dn_balance_target(struct dn_target *t, unsigned long pressure,
 	struct dn_split split;
 	struct dn_plan plan;
 	unsigned long batch = READ_ONCE(dn_dev.evict_batch);
-	unsigned long moved, n, sweeps, want, total = 0;
+	unsigned long moved, n, sweeps, want, total = 0, room;
 	u64 deadline;
 	enum dn_recount recount;
 	bool full = false, busy = false;
@@ -429,6 +429,7 @@ static bool dn_balance_target(struct dn_target *t, unsigned long pressure,
 	v.forced = force || READ_ONCE(t->recount);
 	recount = dn_recount_due(&v);
 	dn_target_plan(t, pressure, &split, &plan);
+	dn_target_held(t, false);	/* a capped target's growth, refused */
 	if (!recount && !plan.evict && !plan.home)
 		goto out_mmput;		/* nothing changed: O(1) */
 	if (!mmap_read_trylock(mm)) {
@@ -451,13 +452,18 @@ static bool dn_balance_target(struct dn_target *t, unsigned long pressure,
 	deadline = ktime_get_ns() + DN_PASS_MS * NSEC_PER_MSEC;
 	for (sweeps = 0; want && sweeps < DN_PASS_SWEEPS && !full &&
 	     ktime_get_ns() < deadline; sweeps++) {
-		n = dn_evict_victims(t, mm, min(want, batch));
-		if (!n)
+		/* The cap, less what the target's exchanges are sending. */
+		room = dn_target_reserve(t, min(want, batch));
+		n = room ? dn_evict_victims(t, mm, room) : 0;
+		if (!n) {
+			dn_target_unreserve(t, room);
 			break;
+		}
 		dn_sort_addrs(dn_victims, n);
 		moved = dn_move_pages(mm, dn_victims, n, dn_dev.nid, &full,
 				      &dn_worker_buf);
 		dn_target_moved(t, moved);
+		dn_target_unreserve(t, room);
 		dn_stat_add(DN_STAT_EVICTIONS, moved);
 		atomic64_add(moved, &t->stat[DN_TSTAT_EVICTIONS]);
 		trace_dn_evict(t->tgid, dn_dev.nid, moved, n - moved);
@@ -469,8 +475,10 @@ static bool dn_balance_target(struct dn_target *t, unsigned long pressure,
 	}
 	if (want && !full && total)
 		dn_more_work = true;	/* cut short: the next pass at once */
-	if (full)
+	if (full) {
 		dn_stat_add(DN_STAT_REMOTE_FULL, 1);
+		dn_target_held(t, true);
+	}
 
 	if (plan.home) {
 		/* Bring remote pages home. */
@@ -596,7 +604,7 @@ int dn_evict_run_pass(void)
  */
 long dn_evict_user_range(pid_t pid, unsigned long start, unsigned long len)
 {
-	unsigned long moved = 0, nr, addr, end;
+	unsigned long moved = 0, nr, n, room, addr, end;
 	struct dn_clock_walk w;
 	struct dn_target *t;
 	struct mm_struct *mm;
@@ -627,22 +635,28 @@ long dn_evict_user_range(pid_t pid, unsigned long start, unsigned long len)
 		/* Every page is a victim: a clock that wants them all. */
 		nr = min_t(unsigned long, (end - addr) >> PAGE_SHIFT,
 			   DN_EVICT_BATCH_MAX);
-		dn_sweep_begin(&w.sweep, dn_victims, nr);
+		/* Within the target's cap: the victims are its first pages. */
+		room = dn_target_reserve(t, nr);
+		if (!room)
+			break;
+		dn_sweep_begin(&w.sweep, dn_victims, room);
 		dn_scan_mm(mm, addr, addr + (nr << PAGE_SHIFT), true,
 			   &w.evictable, dn_clock_pte, &w);
 		/* Young pages got a second chance: take them on a second lap. */
 		dn_sweep_second_lap(&w.sweep);
 		dn_scan_mm(mm, addr, addr + (nr << PAGE_SHIFT), true,
 			   &w.evictable, dn_clock_pte, &w);
-		moved += dn_move_pages(mm, dn_victims, w.sweep.clock.selected,
-				       dn_dev.nid, &full, &dn_worker_buf);
+		n = dn_move_pages(mm, dn_victims, w.sweep.clock.selected,
+				  dn_dev.nid, &full, &dn_worker_buf);
+		dn_target_moved(t, n);
+		dn_target_unreserve(t, room);
+		moved += n;
 		if (fatal_signal_pending(current))
 			break;
 	}
 	mutex_unlock(&dn_move_lock);
 	mmap_read_unlock(mm);
 	atomic64_add(moved, &t->stat[DN_TSTAT_EVICTIONS]);
-	dn_target_moved(t, moved);
 	dn_lru_drain_all();
 	dn_stat_add(DN_STAT_EVICTIONS, moved);
 	if (full)

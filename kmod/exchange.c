@@ -320,7 +320,7 @@ unsigned long dn_exchange(struct dn_target *t, struct mm_struct *mm,
 	unsigned long victims[DN_EXCHANGE_MAX], src[DN_EXCHANGE_MAX];
 	unsigned long dst[DN_EXCHANGE_MAX];
 	struct dn_move_buf buf = { src, dst, DN_EXCHANGE_MAX };
-	unsigned long owed, want = 0, n, moved = 0;
+	unsigned long owed, want = 0, n, moved = 0, counted;
 	struct dn_split split;
 	bool full = false, scanned = false;
 	int round;
@@ -341,7 +341,13 @@ unsigned long dn_exchange(struct dn_target *t, struct mm_struct *mm,
 		spin_unlock(&t->ring_lock);
 	}
 	dn_target_split(t, &split);
-	want = dn_exchange_count(&split, owed);
+	/*
+	 * Within the target's cap (dn_exchange_count() under remote_max),
+	 * and within what evictions under way leave of it.  A promotion the
+	 * cap leaves unpaid is not owed: its page stays local, refused.
+	 */
+	counted = dn_exchange_count(&split, owed);
+	want = dn_target_reserve(t, counted);
 	for (round = 0; round < 3 && moved < want && !full; round++) {
 		n = dn_ring_pick(t, mm, victims, want - moved);
 		if (!n) {
@@ -363,8 +369,10 @@ unsigned long dn_exchange(struct dn_target *t, struct mm_struct *mm,
 		dn_stat_add(DN_STAT_EXCHANGES, moved);
 		atomic64_add(moved, &t->stat[DN_TSTAT_EXCHANGES]);
 	}
+	dn_target_unreserve(t, want);
 	if (full)
 		dn_stat_add(DN_STAT_REMOTE_FULL, 1);
+	dn_target_held(t, full);
 	if (moved < want) {
 		/*
 		 * The next trap pays it; a recount refills the ring, at most

@@ -143,6 +143,7 @@ enum dn_stat {
 	DN_STAT_RECOUNTS,
 	DN_STAT_WORKER_NS,
 	DN_STAT_WALK_ERRORS,
+	DN_STAT_REFUSED,
 	DN_NR_STATS,
 };
 
@@ -167,6 +168,7 @@ enum dn_tstat {
 	DN_TSTAT_EVICTIONS,
 	DN_TSTAT_INJECTED_DELAY_NS,
 	DN_TSTAT_EXCHANGES,
+	DN_TSTAT_REFUSED,
 	DN_NR_TSTATS,
 };
 
@@ -225,6 +227,16 @@ enum dn_tstat {
  *	by tenant.c, written with WRITE_ONCE() under dn_targets_lock, read
  *	with READ_ONCE() through dn_target_remote_pct().
  * @tenant_lat: the same for latency_ns.
+ * @remote_mib: the target's cap, its share of the blade: remote pages it
+ *	may hold at most, in MiB; 0: no cap.  Written with WRITE_ONCE()
+ *	under dn_cap_lock (target.c), which keeps the sum of the caps within
+ *	the blade; read with READ_ONCE() and no lock (dn_target_cap()).
+ * @reserve_lock: protects @reserved.
+ * @reserved: pages that evictions under way may send remote, counted
+ *	against the cap before they move (dn_target_reserve()).
+ * @held: the most pages that remote_pct asked remote and the cap or a
+ *	full blade kept local at once (dn_target_held()); what it grows by
+ *	is counted in the refused counters.  Only grows (compare-and-exchange).
  * @stat: per-target counters (enum dn_tstat).
  * @kobj: targets/PID; its reference count is the target's: the list holds
  *	one, and dn_target_next() / dn_target_get_mm() one each.
@@ -261,6 +273,10 @@ struct dn_target {
 	struct dn_tenant *tenant;
 	int tenant_pct;
 	int tenant_lat;
+	unsigned int remote_mib;
+	spinlock_t reserve_lock;	/* @reserved */
+	unsigned long reserved;
+	atomic_long_t held;
 	atomic64_t stat[DN_NR_TSTATS];
 	struct kobject kobj;
 };
@@ -285,6 +301,18 @@ static inline unsigned int dn_target_latency_ns(const struct dn_target *t)
 			  READ_ONCE(dn_dev.latency_ns));
 }
 
+/* The blade: the remote node's size, in MiB, what the caps share. */
+static inline unsigned long dn_blade_mib(void)
+{
+	return dn_dev.size >> 20;
+}
+
+/* A target's cap in pages (remote_mib); 0: no cap.  Any context. */
+static inline unsigned long dn_target_cap(const struct dn_target *t)
+{
+	return (unsigned long)READ_ONCE(t->remote_mib) << (20 - PAGE_SHIFT);
+}
+
 /* target.c */
 int dn_targets_init(struct dn_dev *dn);
 void dn_targets_exit(struct dn_dev *dn);
@@ -303,6 +331,11 @@ void dn_target_gone(struct dn_target *t);
 void dn_target_moved(struct dn_target *t, long to_remote);
 unsigned long dn_target_anon(struct dn_target *t);
 void dn_target_split(struct dn_target *t, struct dn_split *split);
+int dn_target_set_cap(struct dn_target *t, unsigned int mib);
+unsigned long dn_caps_mib(void);
+unsigned long dn_target_reserve(struct dn_target *t, unsigned long want);
+void dn_target_unreserve(struct dn_target *t, unsigned long reserved);
+void dn_target_held(struct dn_target *t, bool full);
 extern struct mutex dn_targets_lock;
 extern struct list_head dn_targets;
 

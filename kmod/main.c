@@ -21,7 +21,8 @@
  *   dn_pass_lock -> dn_targets_lock (briefly: dn_target_next())
  *   mmap_lock for writing (mmu_notifier_register()) is taken before
  *   dn_targets_lock, never under it (target.c)
- *   dn_targets_lock -> dn_target_hash_lock, dn_kick_lock (spinlocks)
+ *   dn_targets_lock -> dn_target_hash_lock, dn_kick_lock, dn_cap_lock
+ *   (spinlocks)
  *   dn_drain_lock -> cpus_read_lock (dn_lru_drain_all(), dn_lru_drain_cpu())
  * What each path holds when it protects, flushes and waits:
  *   - PTEs become PROT_NONE under the mmap read lock and the PTE lock,

@@ -18,7 +18,8 @@
  *   resident    = local + remote
  *   want_remote = resident * pct / 100 (floor)
  *   want_local  = resident - want_remote, but at least
- *                 min(DN_LOCAL_WINDOW, resident)
+ *                 min(DN_LOCAL_WINDOW, resident), and at least
+ *                 resident - remote_max under a cap (remote_max > 0)
  *   delta       = local - want_local
  *
  * A positive delta is returned as is.  A negative one is returned only when
@@ -37,6 +38,17 @@
  *   100      6     0  |       6     0 -> 6        0  |    0  small target
  *   100      0     6  |       6     0 -> 6        0  |   -6  small target
  *     0    500   500  |        (not computed)        | -500  all home
+ *
+ * Under a cap of remote_max pages (remote_mib), want_remote is at most
+ * remote_max: the pages beyond stay local (dn_split_held()).  A target
+ * above its cap is brought back to it with no slack: the cap is a limit.
+ *
+ *   pct  local remote max | want_remote want_local slack | return
+ *    75   1000     0  100 |  750 -> 100     900      10  | +100  to the cap
+ *    75    900   100  100 |  750 -> 100     900      10  |    0  at the cap
+ *    75    800   200  100 |  750 -> 100     900      10  | -100  above: home
+ *    75    890   110  100 |  750 -> 100     900      10  |  -10  no slack
+ *    25    750   250  500 |     250        750       10  |    0  cap unused
  *
  * A target smaller than the window is never evicted by this rule, and one
  * whose pages were all moved remote by other means is brought home.
@@ -59,11 +71,15 @@ long dn_split_delta(const struct dn_split *s)
 	min_local = resident < DN_LOCAL_WINDOW ? resident : DN_LOCAL_WINDOW;
 	if (want_local < min_local)
 		want_local = min_local;
+	if (s->remote_max && resident - want_local > s->remote_max)
+		want_local = resident - s->remote_max;
 
 	if (s->local > want_local)
 		return (long)(s->local - want_local);
 	short_by = want_local - s->local;
-	if (short_by > resident / DN_PCT_MAX)
+	/* Above a cap (lowered, or pages born remote): home, no slack. */
+	if (short_by > resident / DN_PCT_MAX ||
+	    (s->remote_max && s->remote > s->remote_max))
 		return -(long)short_by;
 	return 0;
 }
@@ -93,7 +109,9 @@ long dn_split_delta(const struct dn_split *s)
  * extra capped at 1000 / 200); owed 3 -> the same 6; local 500, remote 500
  * -> 0; pct 0 -> 0; pct 50, local 5004, remote 4996, owed 1 -> 4 + 7;
  * local 1000, remote 0, owed 40 -> 16 (DN_EXCHANGE_MAX); pct 100, local
- * 9, remote 991 -> 1 (the window of 8 stays local).
+ * 9, remote 991 -> 1 (the window of 8 stays local); pct 50, local 5004,
+ * remote 4996, cap 5000 -> 4 (the cap, not 4 + 7); remote 5000, cap 5000
+ * -> 0.
  */
 unsigned long dn_exchange_count(const struct dn_split *s, unsigned long owed)
 {
@@ -110,6 +128,8 @@ unsigned long dn_exchange_count(const struct dn_split *s, unsigned long owed)
 	keep = resident < DN_LOCAL_WINDOW ? resident : DN_LOCAL_WINDOW;
 	if (n > s->local - keep)
 		n = s->local - keep;
+	/* Under a cap, the batch's extra pages too stay within it. */
+	n = dn_cap_room(s->remote_max, s->remote, 0, n);
 	return n < DN_EXCHANGE_MAX ? n : DN_EXCHANGE_MAX;
 }
 
@@ -125,13 +145,14 @@ unsigned long dn_exchange_count(const struct dn_split *s, unsigned long owed)
  *
  * Example: pct 50, local 516, remote 484 -> 0 (16 within the slack);
  * local 517, remote 483 -> 17; local 400, remote 600 -> -100; pct 25,
- * local 100, remote 50 (short 13 of 113) -> 0; pct 0, remote 5 -> -5.
+ * local 100, remote 50 (short 13 of 113) -> 0; pct 0, remote 5 -> -5;
+ * pct 75, local 890, remote 110, cap 100 -> -10 (above a cap: no slack).
  */
 long dn_worker_delta(const struct dn_split *s)
 {
 	long delta = dn_split_delta(s);
 
-	if (!s->remote_pct)
+	if (!s->remote_pct || (s->remote_max && s->remote > s->remote_max))
 		return delta;
 	return delta >= -DN_EXCHANGE_MAX && delta <= DN_EXCHANGE_MAX ? 0 : delta;
 }
@@ -149,7 +170,11 @@ long dn_worker_delta(const struct dn_split *s)
  * Example: pct 50, local 600, remote 400 -> evict 100; pressure 150 ->
  * evict 150; local 400, remote 600, headroom 1000, batch 64 -> home 64;
  * headroom 30 -> home 30; headroom 0 -> nothing; remote 600 all stuck ->
- * nothing; local 510, remote 490 -> nothing (the exchanges' slack).
+ * nothing; local 510, remote 490 -> nothing (the exchanges' slack); local
+ * 600, remote 400, cap 450 -> evict 50; the same with pressure 150 -> evict
+ * 50 (the cap wins; the local node's pressure is the blade's problem no
+ * more than the tenant's); remote 400, cap 300 -> home 100 (a cap lowered
+ * below what the target holds).
  */
 void dn_worker_plan(const struct dn_plan_in *in, struct dn_plan *p)
 {
@@ -161,6 +186,9 @@ void dn_worker_plan(const struct dn_plan_in *in, struct dn_plan *p)
 	if (delta >= 0) {
 		p->evict = (unsigned long)delta > in->pressure ?
 			   (unsigned long)delta : in->pressure;
+		/* Pressure or not, a cap is never passed. */
+		p->evict = dn_cap_room(in->split.remote_max, in->split.remote,
+				       0, p->evict);
 		return;
 	}
 	if (in->split.remote <= in->stuck)
@@ -171,6 +199,80 @@ void dn_worker_plan(const struct dn_plan_in *in, struct dn_plan *p)
 	if (want > in->batch)
 		want = in->batch;
 	p->home = want < in->headroom ? want : in->headroom;
+}
+
+/*
+ * dn_cap_room() - how many of @want pages an eviction may send remote
+ * under a cap of @cap pages (0: no cap): the target holds @remote pages
+ * on the node, and @reserved more are on their way there (evictions under
+ * way, counted against the cap before they move: dn_target_reserve()).
+ *
+ * Example: cap 0 -> @want; cap 1024, remote 1000, reserved 0, want 16 ->
+ * 16; remote 1020 -> 4; remote 1020, reserved 4 -> 0; remote 1100 (a cap
+ * lowered, or pages born remote) -> 0.
+ */
+unsigned long dn_cap_room(unsigned long cap, unsigned long remote,
+			  unsigned long reserved, unsigned long want)
+{
+	unsigned long used = remote + reserved;
+
+	if (!cap)
+		return want;
+	if (used >= cap)
+		return 0;
+	return want < cap - used ? want : cap - used;
+}
+
+/*
+ * dn_split_held() - pages that remote_pct asks to be remote and that stay
+ * local because of the target's cap, or because the blade was full (@full:
+ * the last move found no free page on the node, so the target holds as
+ * many remote pages as it can now): want_remote (dn_split_delta(), without
+ * the cap) beyond the limit.  0 under no cap while the blade has room.
+ *
+ * Example: pct 75, local 15360, remote 1024, cap 1024 -> want_remote 12288,
+ * held 11264; pct 75, local 900, remote 100, cap 0, full -> 650; the same,
+ * not full -> 0; pct 25, local 750, remote 250, cap 500 -> 0 (the cap is
+ * not reached).
+ */
+unsigned long dn_split_held(const struct dn_split *s, bool full)
+{
+	struct dn_split open = *s;
+	unsigned long limit = s->remote_max, want;
+	long delta;
+
+	if (full && (!limit || s->remote < limit))
+		limit = s->remote;
+	if (!limit && !full)
+		return 0;
+	open.remote_max = 0;
+	delta = dn_split_delta(&open);
+	if (delta <= 0)
+		return 0;
+	want = s->remote + (unsigned long)delta;
+	return want > limit ? want - limit : 0;
+}
+
+/*
+ * dn_held_refused() - pages newly refused: the held count (dn_split_held())
+ * is @now, the most it has been is @peak; what it goes beyond the peak is
+ * counted, and becomes the new peak (the caller keeps it).  A page is
+ * counted when it is first held, not at every eviction that keeps it
+ * held: a tenant that grows by 1000 pages beyond its cap at pct 75
+ * counts 750 refused, however many traps and passes see them.  Against
+ * the peak, not the last count: the count wobbles by a few pages as traps
+ * and exchanges cross (a full blade was seen 11,706 times in one test run,
+ * and counting each rise from the last count counted 13,323 pages where
+ * 8,536 were held), so a tenant that frees held pages and grows again is
+ * counted again only beyond its earlier peak.
+ *
+ * Example: peak 0, now 750: 750; peak 750, now 760: 10; peak 760, now 700
+ * (pages freed, or a trap in flight): 0, the peak stays 760; peak 760, now
+ * 710: 0; now 770: 10.
+ */
+unsigned long dn_held_refused(unsigned long peak, unsigned long now)
+{
+	return now > peak ? now - peak : 0;
 }
 
 /*

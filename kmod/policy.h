@@ -36,14 +36,24 @@ typedef unsigned long long u64;
  * @remote: resident pages on the remote node.
  * @remote_pct: share of the resident pages to keep remote, 0..100 (larger
  *	values are treated as 100).
+ * @remote_max: the target's cap (remote_mib) in pages: remote pages it may
+ *	hold at most, whatever @remote_pct asks; 0: no cap.
  */
 struct dn_split {
 	unsigned long local;
 	unsigned long remote;
 	unsigned int remote_pct;
+	unsigned long remote_max;
 };
 
 long dn_split_delta(const struct dn_split *s);
+
+/* The blade's capacity: caps (remote_mib) */
+
+unsigned long dn_cap_room(unsigned long cap, unsigned long remote,
+			  unsigned long reserved, unsigned long want);
+unsigned long dn_split_held(const struct dn_split *s, bool full);
+unsigned long dn_held_refused(unsigned long peak, unsigned long now);
 
 /*
  * A target's own value of a setting (remote_pct, latency_ns) that is not

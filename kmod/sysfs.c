@@ -259,7 +259,7 @@ static ssize_t target_remove_store(struct kobject *kobj,
  * targets/PID/: the target's counters and split (read-only), and its own
  * remote_pct and latency_ns (read-write), each with a read-only _source
  * file that tells whether the value shown is the target's own or the
- * global one it follows.
+ * global one it follows; its cap, remote_mib (read-write, 0: none).
  */
 enum {
 	DN_TFILE_LOCAL = DN_NR_TSTATS,	/* below: an enum dn_tstat */
@@ -268,6 +268,7 @@ enum {
 	DN_TFILE_LATENCY_NS,
 	DN_TFILE_REMOTE_PCT_SOURCE,
 	DN_TFILE_LATENCY_NS_SOURCE,
+	DN_TFILE_REMOTE_MIB,
 };
 
 struct dn_tattr {
@@ -287,12 +288,14 @@ DN_TATTR(promotion_failures, DN_TSTAT_PROMOTION_FAILURES, 0444);
 DN_TATTR(evictions, DN_TSTAT_EVICTIONS, 0444);
 DN_TATTR(injected_delay_ns, DN_TSTAT_INJECTED_DELAY_NS, 0444);
 DN_TATTR(exchanges, DN_TSTAT_EXCHANGES, 0444);
+DN_TATTR(refused_pages, DN_TSTAT_REFUSED, 0444);
 DN_TATTR(local_pages, DN_TFILE_LOCAL, 0444);
 DN_TATTR(remote_pages, DN_TFILE_REMOTE, 0444);
 DN_TATTR(remote_pct, DN_TFILE_REMOTE_PCT, 0644);
 DN_TATTR(latency_ns, DN_TFILE_LATENCY_NS, 0644);
 DN_TATTR(remote_pct_source, DN_TFILE_REMOTE_PCT_SOURCE, 0444);
 DN_TATTR(latency_ns_source, DN_TFILE_LATENCY_NS_SOURCE, 0444);
+DN_TATTR(remote_mib, DN_TFILE_REMOTE_MIB, 0644);
 
 static struct attribute *dn_target_attrs[] = {
 	&dn_tattr_remote_faults.attr,
@@ -307,6 +310,8 @@ static struct attribute *dn_target_attrs[] = {
 	&dn_tattr_latency_ns.attr,
 	&dn_tattr_remote_pct_source.attr,
 	&dn_tattr_latency_ns_source.attr,
+	&dn_tattr_remote_mib.attr,
+	&dn_tattr_refused_pages.attr,
 	NULL,
 };
 
@@ -353,6 +358,8 @@ static ssize_t dn_target_show(struct kobject *kobj, struct attribute *attr,
 		return sysfs_emit(buf, "%s\n",
 				  dn_setting_source(READ_ONCE(t->latency_ns),
 						    READ_ONCE(t->tenant_lat)));
+	case DN_TFILE_REMOTE_MIB:
+		return sysfs_emit(buf, "%u\n", READ_ONCE(t->remote_mib));
 	}
 	return sysfs_emit(buf, "%lld\n", atomic64_read(&t->stat[ta->file]));
 }
@@ -393,8 +400,23 @@ static ssize_t dn_target_store(struct kobject *kobj, struct attribute *attr,
 	struct dn_target *t = container_of(kobj, struct dn_target, kobj);
 	struct dn_tattr *ta = container_of(attr, struct dn_tattr, attr);
 	bool pct = ta->file == DN_TFILE_REMOTE_PCT;
+	unsigned int mib;
 	int v, ret;
 
+	if (ta->file == DN_TFILE_REMOTE_MIB) {
+		/* The cap: the blade's bounds are checked by the registry. */
+		if (kstrtouint(buf, 10, &mib)) {
+			pr_err_ratelimited("targets/%d/remote_mib: '%.*s' is not a size in MiB: use 0 (no cap) to %lu (the blade)\n",
+					   t->tgid, (int)strcspn(buf, "\n"), buf,
+					   dn_blade_mib());
+			return -EINVAL;
+		}
+		ret = dn_target_set_cap(t, mib);
+		if (ret)
+			return ret;
+		dn_evict_kick();	/* to the new cap, or home under it */
+		return count;
+	}
 	if (!pct && ta->file != DN_TFILE_LATENCY_NS)
 		return -EIO;	/* read-only files have no write permission */
 	ret = dn_parse_tsetting(buf, t, attr->name,
@@ -546,6 +568,74 @@ DN_SATTR(recounts, DN_STAT_RECOUNTS);
 DN_SATTR(worker_ns, DN_STAT_WORKER_NS);
 DN_SATTR(walk_errors, DN_STAT_WALK_ERRORS);
 
+/*
+ * blade/: the remote node as tenants share it.  Sizes in MiB as the caps
+ * are set, page counts in pages as the other counters.
+ */
+static ssize_t capacity_mib_show(struct kobject *kobj,
+				 struct kobj_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%lu\n", dn_blade_mib());
+}
+
+static ssize_t claimed_mib_show(struct kobject *kobj,
+				struct kobj_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%lu\n", dn_caps_mib());
+}
+
+static ssize_t capacity_pages_show(struct kobject *kobj,
+				   struct kobj_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%llu\n", dn_dev.size >> PAGE_SHIFT);
+}
+
+/* Pages of the node the page allocator has handed out: managed - free. */
+static ssize_t used_pages_show(struct kobject *kobj,
+			       struct kobj_attribute *attr, char *buf)
+{
+	unsigned long managed = 0, free = 0;
+	pg_data_t *pgdat;
+	int z;
+
+	if (dn_dev.nid == NUMA_NO_NODE || !node_online(dn_dev.nid))
+		return sysfs_emit(buf, "0\n");
+	pgdat = NODE_DATA(dn_dev.nid);
+	for (z = 0; z < MAX_NR_ZONES; z++) {
+		struct zone *zone = &pgdat->node_zones[z];
+
+		managed += zone_managed_pages(zone);
+		free += zone_page_state(zone, NR_FREE_PAGES);
+	}
+	return sysfs_emit(buf, "%lu\n", managed > free ? managed - free : 0);
+}
+
+static ssize_t refused_pages_show(struct kobject *kobj,
+				  struct kobj_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%llu\n", dn_stat_sum(DN_STAT_REFUSED));
+}
+
+static struct kobj_attribute dn_battr_capacity_mib = __ATTR_RO(capacity_mib);
+static struct kobj_attribute dn_battr_capacity_pages = __ATTR_RO(capacity_pages);
+static struct kobj_attribute dn_battr_claimed_mib = __ATTR_RO(claimed_mib);
+static struct kobj_attribute dn_battr_used_pages = __ATTR_RO(used_pages);
+static struct kobj_attribute dn_battr_refused_pages = __ATTR_RO(refused_pages);
+
+static struct attribute *dn_blade_attrs[] = {
+	&dn_battr_capacity_mib.attr,
+	&dn_battr_capacity_pages.attr,
+	&dn_battr_claimed_mib.attr,
+	&dn_battr_used_pages.attr,
+	&dn_battr_refused_pages.attr,
+	NULL,
+};
+
+static const struct attribute_group dn_blade_group = {
+	.name = "blade",
+	.attrs = dn_blade_attrs,
+};
+
 static struct attribute *dn_stat_attrs[] = {
 	&dn_sattr_remote_faults.ka.attr,
 	&dn_sattr_promotions.ka.attr,
@@ -617,12 +707,17 @@ int dn_sysfs_files_init(struct dn_dev *dn)
 	ret = sysfs_create_group(dn->kobj, &dn_stat_group);
 	if (ret)
 		return ret;
+	ret = sysfs_create_group(dn->kobj, &dn_blade_group);
+	if (ret)
+		goto err_remove_stats;
 	ret = sysfs_create_group(dn->kobj, &dn_attr_group);
 	if (ret)
-		goto err_attrs;
+		goto err_remove_blade;
 	return 0;
 
-err_attrs:
+err_remove_blade:
+	sysfs_remove_group(dn->kobj, &dn_blade_group);
+err_remove_stats:
 	sysfs_remove_group(dn->kobj, &dn_stat_group);
 	return ret;
 }
@@ -631,6 +726,7 @@ err_attrs:
 void dn_sysfs_files_exit(struct dn_dev *dn)
 {
 	sysfs_remove_group(dn->kobj, &dn_attr_group);
+	sysfs_remove_group(dn->kobj, &dn_blade_group);
 	sysfs_remove_group(dn->kobj, &dn_stat_group);
 }
 

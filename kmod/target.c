@@ -15,8 +15,14 @@
  * counts true when others change the address space; the worker frees a
  * target once its address space is gone (dn_targets_reap()).  A new target
  * follows the global remote_pct and latency_ns until its own are written
- * to targets/PID/; they are not inherited by fork, nor kept across exec
- * (the new address space is a new target).
+ * to targets/PID/; they are kept across exec and inherited by a fork
+ * (dn_target_add()).
+ *
+ * Each target may have a cap, remote_mib: its share of the blade (the
+ * remote node).  The caps are claims on the blade: their sum never exceeds
+ * its size (dn_target_set_cap()).  A cap is released when its target is
+ * freed, moves with its process across exec, and is inherited by a fork
+ * only if the blade has room for it.
  */
 #define pr_fmt(fmt) "disagg_node: " fmt
 
@@ -47,6 +53,15 @@ static DEFINE_SPINLOCK(dn_target_hash_lock);
 DEFINE_MUTEX(dn_targets_lock);
 LIST_HEAD(dn_targets);
 static u64 dn_target_seq;	/* dn_targets_lock */
+
+/*
+ * dn_cap_lock protects dn_caps (the sum of the targets' caps, MiB) and the
+ * writes of each target's @remote_mib, so that the sum stays within the
+ * blade.  A spinlock, taken last: under dn_targets_lock (dn_target_add())
+ * and in a target's release.
+ */
+static DEFINE_SPINLOCK(dn_cap_lock);
+static unsigned long dn_caps;
 
 /* Caller holds rcu_read_lock(); the target stays valid until it drops it. */
 struct dn_target *dn_target_lookup_rcu(struct mm_struct *mm)
@@ -83,6 +98,10 @@ static void dn_target_release(struct kobject *kobj)
 {
 	struct dn_target *t = container_of(kobj, struct dn_target, kobj);
 
+	/* Its cap goes back to the blade: no sysfs write can come now. */
+	spin_lock(&dn_cap_lock);
+	dn_caps -= t->remote_mib;
+	spin_unlock(&dn_cap_lock);
 	mmdrop(t->mm);
 	kvfree(t->ring.slot);
 	kfree_rcu(t, rcu);
@@ -214,7 +233,8 @@ void dn_targets_reap(void)
 		if (!READ_ONCE(t->dead))
 			continue;
 		own = READ_ONCE(t->remote_pct) != DN_SETTING_GLOBAL ||
-		      READ_ONCE(t->latency_ns) != DN_SETTING_GLOBAL;
+		      READ_ONCE(t->latency_ns) != DN_SETTING_GLOBAL ||
+		      READ_ONCE(t->remote_mib);
 		if (own && time_before(jiffies, READ_ONCE(t->gone_at) +
 				       msecs_to_jiffies(DN_EXEC_KEEP_MS)))
 			continue;
@@ -247,6 +267,7 @@ static struct dn_target *dn_target_new(struct mm_struct *mm, pid_t tgid)
 	for (i = 0; i < DN_NR_TSTATS; i++)
 		atomic64_set(&t->stat[i], 0);
 	spin_lock_init(&t->ring_lock);
+	spin_lock_init(&t->reserve_lock);
 	/* Follows the global settings until targets/PID/ says otherwise. */
 	t->remote_pct = DN_SETTING_GLOBAL;
 	t->latency_ns = DN_SETTING_GLOBAL;
@@ -286,11 +307,34 @@ static pid_t dn_parent_tgid(pid_t tgid)
 /*
  * @new takes @from's own settings (those it follows the global ones for
  * stay so); @new is not listed yet, @from is, under dn_targets_lock.
+ * Across exec (@move) the cap moves with them; after a fork the child
+ * claims a cap of its own, as large as its parent's if the blade has room
+ * for it, else what is left of it (no cap if nothing is: its pages then
+ * go remote as the blade allows, and a message says so).
  */
-static void dn_target_inherit(struct dn_target *new, struct dn_target *from)
+static void dn_target_inherit(struct dn_target *new, struct dn_target *from,
+			      bool move)
 {
+	unsigned int want, left;
+
 	new->remote_pct = READ_ONCE(from->remote_pct);
 	new->latency_ns = READ_ONCE(from->latency_ns);
+	spin_lock(&dn_cap_lock);
+	dn_caps -= new->remote_mib;	/* a parent's, before an exec's */
+	want = from->remote_mib;
+	if (move) {
+		WRITE_ONCE(from->remote_mib, 0);
+		left = want;
+	} else {
+		left = dn_caps < dn_blade_mib() ? dn_blade_mib() - dn_caps : 0;
+	}
+	new->remote_mib = min(want, left);
+	dn_caps += new->remote_mib;
+	spin_unlock(&dn_cap_lock);
+	if (new->remote_mib < want)
+		pr_warn_ratelimited("targets/%d: the blade has %u MiB left of the remote_mib %u of its parent %d%s\n",
+				    new->tgid, left, want, from->tgid,
+				    left ? "" : ": no cap");
 }
 
 /**
@@ -340,12 +384,12 @@ int dn_target_add(struct mm_struct *mm, pid_t tgid)
 		 * directory has the same name: remove it first.
 		 */
 		if (t->tgid == tgid) {
-			dn_target_inherit(new, t);
+			dn_target_inherit(new, t, true);
 			execd = true;
 			__dn_target_free(t);
 		} else if (t->tgid == ppid && ppid && !execd &&
 			   !READ_ONCE(t->dead)) {
-			dn_target_inherit(new, t);
+			dn_target_inherit(new, t, false);
 		}
 	}
 	__dn_tenant_attach(new);
@@ -509,4 +553,113 @@ void dn_target_split(struct dn_target *t, struct dn_split *split)
 	split->local = max(local, 0L);
 	split->remote = remote;
 	split->remote_pct = dn_target_remote_pct(t);
+	split->remote_max = dn_target_cap(t);
+}
+
+/**
+ * dn_target_set_cap - targets/PID/remote_mib: set @t's share of the blade
+ * @t: the target
+ * @mib: its cap in MiB, 0 for none
+ *
+ * The caps of all targets together may not exceed the blade: a cap larger
+ * than the blade, or one that would take the sum beyond it, is refused.
+ *
+ * Return: 0, or -EINVAL with a message that says why.
+ */
+int dn_target_set_cap(struct dn_target *t, unsigned int mib)
+{
+	unsigned long blade = dn_blade_mib(), others = 0;
+	bool fits;
+
+	if (mib > blade) {
+		pr_err_ratelimited("targets/%d/remote_mib: %u MiB is larger than the blade (%lu MiB)\n",
+				   t->tgid, mib, blade);
+		return -EINVAL;
+	}
+	spin_lock(&dn_cap_lock);
+	others = dn_caps - t->remote_mib;
+	fits = others + mib <= blade;
+	if (fits) {
+		dn_caps = others + mib;
+		WRITE_ONCE(t->remote_mib, mib);
+	}
+	spin_unlock(&dn_cap_lock);
+	if (!fits) {
+		pr_err_ratelimited("targets/%d/remote_mib: %u MiB would take the caps to %lu MiB, beyond the blade's %lu MiB: %lu MiB are free for this target\n",
+				   t->tgid, mib, others + mib, blade,
+				   blade - others);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* The sum of the targets' caps, MiB (blade/claimed_mib). */
+unsigned long dn_caps_mib(void)
+{
+	return READ_ONCE(dn_caps);
+}
+
+/**
+ * dn_target_reserve - count pages an eviction is about to send remote
+ * @t: the target
+ * @want: pages it would send
+ *
+ * The pages are counted against @t's cap (dn_cap_room()) until
+ * dn_target_unreserve(), so that evictions under way at once (the worker,
+ * the exchanges of several threads) together never take the target above
+ * it.  Any context.
+ *
+ * Return: the pages it may send, at most @want; to be passed to
+ * dn_target_unreserve() once the pages that moved are counted
+ * (dn_target_moved()).
+ */
+unsigned long dn_target_reserve(struct dn_target *t, unsigned long want)
+{
+	long remote = max(atomic_long_read(&t->remote), 0L);
+
+	spin_lock(&t->reserve_lock);
+	want = dn_cap_room(dn_target_cap(t), remote, t->reserved, want);
+	t->reserved += want;
+	spin_unlock(&t->reserve_lock);
+	return want;
+}
+
+void dn_target_unreserve(struct dn_target *t, unsigned long reserved)
+{
+	spin_lock(&t->reserve_lock);
+	t->reserved -= reserved;
+	spin_unlock(&t->reserve_lock);
+}
+
+/**
+ * dn_target_held - count the pages the cap or the blade keeps local
+ * @t: the target
+ * @full: the last eviction found the blade full
+ *
+ * The pages remote_pct asks remote that stay local (dn_split_held()); what
+ * that count goes beyond its peak (@t->held) is added to the target's and
+ * the blade's refused counters (dn_held_refused()): each page once, when
+ * it is first held.  The peak is raised with a compare-and-exchange, so
+ * threads that look at once count each page once.  Nothing happens to a
+ * target with no cap while the blade has room.  Any context that may read
+ * the mm's counters (dn_target_split()).
+ */
+void dn_target_held(struct dn_target *t, bool full)
+{
+	unsigned long held, add;
+	struct dn_split split;
+	long peak;
+
+	if (!full && !dn_target_cap(t))
+		return;		/* the worker's every pass: O(1) */
+	dn_target_split(t, &split);
+	held = dn_split_held(&split, full);
+	peak = atomic_long_read(&t->held);
+	do {
+		add = dn_held_refused(peak, held);
+		if (!add)
+			return;
+	} while (!atomic_long_try_cmpxchg(&t->held, &peak, held));
+	atomic64_add(add, &t->stat[DN_TSTAT_REFUSED]);
+	dn_stat_add(DN_STAT_REFUSED, add);
 }

@@ -32,7 +32,7 @@ dn_machine() {
 	case $1 in
 	# The module's suites: the node, trap semantics, the split.
 	main)
-		dn_tests="dn_node_test dn_remote_test dn_split_test"
+		dn_tests="dn_node_test dn_remote_test dn_split_test dn_blade_test"
 		dn_timeout=1800 ;;
 	# The workloads (Debian's sqlite3, redis, sysbench, xz, perf).
 	work)

@@ -21,7 +21,8 @@
  * address space exec throws away.  A program that has already exited by
  * then is not an error.
  *
- * With settings of its own (remote_pct, latency_ns: struct dn_launch_set),
+ * With settings of its own (remote_pct, latency_ns, the cap remote_mib:
+ * struct dn_launch_set),
  * the program must not run a single instruction at other values: the
  * child asks to be traced (PTRACE_TRACEME) before it execs, so that the
  * kernel stops it with SIGTRAP once exec has built the new address space
@@ -55,6 +56,7 @@
 struct dn_launch_set {
 	const char *remote_pct;
 	const char *latency_ns;
+	const char *remote_mib;
 };
 
 /* From linux/mempolicy.h, without libnuma. */
@@ -173,7 +175,9 @@ static int dn_launch_hold(const char *who, pid_t child,
 	    (set->remote_pct &&
 	     dn_launch_set_one(who, child, "remote_pct", set->remote_pct)) ||
 	    (set->latency_ns &&
-	     dn_launch_set_one(who, child, "latency_ns", set->latency_ns)))
+	     dn_launch_set_one(who, child, "latency_ns", set->latency_ns)) ||
+	    (set->remote_mib &&
+	     dn_launch_set_one(who, child, "remote_mib", set->remote_mib)))
 		return -1;
 	if (ptrace(PTRACE_DETACH, child, NULL, NULL)) {
 		fprintf(stderr, "%s: ptrace(PTRACE_DETACH): %s\n", who,
@@ -194,7 +198,8 @@ static pid_t dn_launch(const char *who, char **argv, int thp_off,
 		       int do_register, int born_remote,
 		       const struct dn_launch_set *set)
 {
-	int hold = set && (set->remote_pct || set->latency_ns);
+	int hold = set && (set->remote_pct || set->latency_ns ||
+			   set->remote_mib);
 	int pfd[2], err = 0;
 	pid_t child;
 

@@ -12,17 +12,21 @@
  *                             latency_ns 0-1000000, ...): the default of
  *                             every target without its own
  *   dnctl target get PID NAME one target's remote_pct or latency_ns, and
- *                             whether it is its own or the global one
+ *                             whether it is its own or the global one; or
+ *                             its cap remote_mib ("N cap", "0 none")
  *   dnctl target set PID NAME VALUE
  *                             write one target's own remote_pct (0-100) or
  *                             latency_ns (0-1000000); default (or -1): it
- *                             follows the global value again
- *   dnctl run [--remote-pct P] [--latency NS] [--quiet] [--born-local]
+ *                             follows the global value again; or its cap,
+ *                             remote_mib (MiB of the blade, 0: none)
+ *   dnctl run [--remote-pct P] [--latency NS] [--remote-mib N] [--quiet]
+ *             [--born-local]
  *             [--no-thp-off] [--no-register] -- CMD [ARG...]
  *                             run CMD as a target (THP off, memory born
  *                             remote, registered: tools/dn_launch.h) with
- *                             the remote_pct and latency_ns given as its
- *                             own (written before its first instruction;
+ *                             the remote_pct, latency_ns and remote_mib
+ *                             given as its own (written before its first
+ *                             instruction;
  *                             the global values are left alone), then
  *                             print its wall
  *                             time, exit status, split and counters to
@@ -85,10 +89,11 @@ static int usage_to(FILE *f)
 		"usage: dnctl status [--json]\n"
 		"       dnctl get NAME\n"
 		"       dnctl set NAME VALUE\n"
-		"       dnctl target get PID remote_pct|latency_ns\n"
+		"       dnctl target get PID remote_pct|latency_ns|remote_mib\n"
 		"       dnctl target set PID remote_pct|latency_ns VALUE|default\n"
-		"       dnctl run [--remote-pct P] [--latency NS] [--quiet] [--born-local]\n"
-		"                 [--no-thp-off] [--no-register] -- CMD [ARG...]\n"
+		"       dnctl target set PID remote_mib MIB\n"
+		"       dnctl run [--remote-pct P] [--latency NS] [--remote-mib N] [--quiet]\n"
+		"                 [--born-local] [--no-thp-off] [--no-register] -- CMD [ARG...]\n"
 		"       dnctl tenant add CGROUP [--remote-pct P] [--latency NS]\n"
 		"       dnctl tenant set CGROUP remote_pct|latency_ns VALUE|default\n"
 		"       dnctl tenant rm CGROUP\n"
@@ -148,6 +153,7 @@ static const struct {
 	{ "remote_pct", 0, 100 },
 	{ "latency_ns", 0, 1000000 },
 	{ "trap", 0, 1 },
+	{ "remote_mib", 0, 1LL << 40 },	/* the blade's size: the kernel's check */
 };
 
 /* 0 if @value is in @name's range (or @name has none), else 1 with a message. */
@@ -198,7 +204,8 @@ static int set(const char *name, const char *value)
 /* The settings a target has of its own (targets/PID/NAME). */
 static int target_setting(const char *name)
 {
-	return !strcmp(name, "remote_pct") || !strcmp(name, "latency_ns");
+	return !strcmp(name, "remote_pct") || !strcmp(name, "latency_ns") ||
+	       !strcmp(name, "remote_mib");
 }
 
 /* dnctl target get PID NAME: "VALUE own" or "VALUE global". */
@@ -217,6 +224,11 @@ static int target_get(const char *pid, const char *name)
 	}
 	ok = fscanf(f, "%63s", val) == 1;
 	fclose(f);
+	if (ok && !strcmp(name, "remote_mib")) {
+		/* A cap has no global value: it is set, or there is none. */
+		printf("%s %s\n", val, strcmp(val, "0") ? "cap" : "none");
+		return 0;
+	}
 	snprintf(path, sizeof(path), DN_SYSFS "/targets/%s/%s_source", pid,
 		 name);
 	f = fopen(path, "r");
@@ -240,7 +252,8 @@ static int target_set(const char *pid, const char *name, const char *value)
 	char path[256];
 	int fd, ret = 0;
 
-	if (strcmp(value, "default") && strcmp(value, "-1") &&
+	if ((!strcmp(name, "remote_mib") || (strcmp(value, "default") &&
+					     strcmp(value, "-1"))) &&
 	    check_range(name, value))
 		return 1;
 	snprintf(path, sizeof(path), DN_SYSFS "/targets/%s/%s", pid, name);
@@ -487,6 +500,13 @@ static const char * const settings[] = {
 static const char * const tcounters[] = {
 	"local_pages", "remote_pages", "remote_faults", "promotions",
 	"promotion_failures", "exchanges", "evictions", "injected_delay_ns",
+	"refused_pages",
+};
+
+/* blade/: the remote node as the targets' caps share it. */
+static const char * const blade[] = {
+	"capacity_mib", "claimed_mib", "capacity_pages", "used_pages",
+	"refused_pages",
 };
 
 /*
@@ -611,6 +631,10 @@ static int status(int json)
 		for (i = 0; i < (int)(sizeof(settings) / sizeof(settings[0])); i++)
 			printf("%s\"%s\": %lld", i ? ", " : "", settings[i],
 			       read_ll(DN_SYSFS "/%s", settings[i]));
+		printf("},\n \"blade\": {");
+		for (i = 0; i < (int)(sizeof(blade) / sizeof(blade[0])); i++)
+			printf("%s\"%s\": %lld", i ? ", " : "", blade[i],
+			       read_ll(DN_SYSFS "/blade/%s", blade[i]));
 		printf("},\n \"stats\": {");
 		for (i = 0, j = 0; i < ns; i++)
 			if (stats[i]->d_name[0] != '.')
@@ -640,6 +664,8 @@ static int status(int json)
 				printf(", \"%s\": %lld, \"%s_source\": \"%s\"", sn,
 				       v, sn, own < 0 ? "?" : own ? "own" : "global");
 			}
+			printf(", \"remote_mib\": %lld",
+			       read_ll(DN_SYSFS "/targets/%s/remote_mib", pid));
 			printf("}");
 		}
 		printf("%s]}\n", j ? "\n " : "");
@@ -650,14 +676,21 @@ static int status(int json)
 		for (i = 0; i < (int)(sizeof(settings) / sizeof(settings[0])); i++)
 			printf(" %s=%lld", settings[i],
 			       read_ll(DN_SYSFS "/%s", settings[i]));
-		printf("\nstats:\n");
+		printf("\nblade: %lld MiB, %lld MiB claimed by caps; %lld of %lld pages used, %lld refused\n",
+		       read_ll(DN_SYSFS "/blade/%s", "capacity_mib"),
+		       read_ll(DN_SYSFS "/blade/%s", "claimed_mib"),
+		       read_ll(DN_SYSFS "/blade/%s", "used_pages"),
+		       read_ll(DN_SYSFS "/blade/%s", "capacity_pages"),
+		       read_ll(DN_SYSFS "/blade/%s", "refused_pages"));
+		printf("stats:\n");
 		for (i = 0; i < ns; i++)
 			if (stats[i]->d_name[0] != '.')
 				printf("  %-22s %lld\n", stats[i]->d_name,
 				       read_ll(DN_SYSFS "/stats/%s", stats[i]->d_name));
-		printf("targets:\n  %8s %-16s %10s %10s %7s %10s %10s %10s %10s %5s %11s\n",
+		printf("targets:\n  %8s %-16s %10s %10s %7s %10s %10s %10s %10s %5s %11s %8s %10s\n",
 		       "pid", "comm", "local", "remote", "remote%", "traps",
-		       "promoted", "exchanged", "evicted", "pct", "latency_ns");
+		       "promoted", "exchanged", "evicted", "pct", "latency_ns",
+		       "cap_mib", "refused");
 		for (i = 0; i < n; i++) {
 			const char *pid = list[i]->d_name;
 			char fmt[300];
@@ -678,7 +711,9 @@ static int status(int json)
 			own = target_value(pid, "remote_pct", &v);
 			printf(" %4lld%c", v, own > 0 ? '*' : ' ');
 			own = target_value(pid, "latency_ns", &v);
-			printf(" %10lld%c\n", v, own > 0 ? '*' : ' ');
+			printf(" %10lld%c", v, own > 0 ? '*' : ' ');
+			printf(" %8lld %10lld\n", read_ll(fmt, "remote_mib"),
+			       read_ll(fmt, "refused_pages"));
 			nown += own > 0;
 		}
 		if (nown)
@@ -867,10 +902,12 @@ struct run_opts {
 static int run_check(const struct run_opts *o)
 {
 	if ((o->set.remote_pct && check_range("remote_pct", o->set.remote_pct)) ||
-	    (o->set.latency_ns && check_range("latency_ns", o->set.latency_ns)))
+	    (o->set.latency_ns && check_range("latency_ns", o->set.latency_ns)) ||
+	    (o->set.remote_mib && check_range("remote_mib", o->set.remote_mib)))
 		return 1;
-	if ((o->set.remote_pct || o->set.latency_ns) && !o->do_register) {
-		fprintf(stderr, "%s: --remote-pct and --latency set the program's own values, in targets/PID/: they need it registered (no --no-register)\n",
+	if ((o->set.remote_pct || o->set.latency_ns || o->set.remote_mib) &&
+	    !o->do_register) {
+		fprintf(stderr, "%s: --remote-pct, --latency and --remote-mib set the program's own values, in targets/PID/: they need it registered (no --no-register)\n",
 			o->who);
 		return 2;
 	}
@@ -911,6 +948,26 @@ static int run_quiet(char **argv, const struct run_opts *o)
  * samples (targets/PID/local_pages and remote_pages, which count the same
  * pages) is reported beside it.  --quiet: run_quiet().
  */
+/*
+ * Does @pid still have its address space?  Its resident pages in
+ * /proc/PID/statm: 0 once exit has detached it (or for a zombie).
+ */
+static int has_mm(pid_t pid)
+{
+	long long size = 0, resident = 0;
+	char path[64];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/statm", pid);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	if (fscanf(f, "%lld %lld", &size, &resident) != 2)
+		resident = 0;
+	fclose(f);
+	return resident > 0;
+}
+
 static int run(char **argv, const struct run_opts *o)
 {
 	long long g0[DN_NG], g1[DN_NG], last[DN_NT] = { 0 }, nid, cpu0, cpu1;
@@ -950,7 +1007,13 @@ static int run(char **argv, const struct run_opts *o)
 			v[i] = read_ll(fmt, tcounters[i]);
 			whole &= v[i] >= 0;
 		}
-		if (whole) {
+		/*
+		 * The last sample is one taken while the program still had
+		 * its memory: one that reads its files while it exits finds
+		 * its local pages gone (exit_mmap()) and its remote ones
+		 * still counted, and reported 100 % remote once.
+		 */
+		if (whole && has_mm(child)) {
 			memcpy(last, v, sizeof(v));
 			sampled = 1;
 		}
@@ -989,6 +1052,9 @@ static int run(char **argv, const struct run_opts *o)
 		o->set.latency_ns ? atoll(o->set.latency_ns) :
 		read_ll(DN_SYSFS "/%s", "latency_ns"),
 		o->set.latency_ns ? "" : " (global)");
+	if (o->set.remote_mib)
+		fprintf(stderr, "dnctl run: remote_mib %lld (its cap), refused_pages %lld at the last sample\n",
+			atoll(o->set.remote_mib), last[DN_NT - 1]);
 	if (sampled) {
 		long long all = last[0] + last[1];
 
@@ -1112,6 +1178,8 @@ int main(int argc, char **argv)
 				o.set.remote_pct = argv[++i];
 			else if (!strcmp(argv[i], "--latency") && i + 1 < argc)
 				o.set.latency_ns = argv[++i];
+			else if (!strcmp(argv[i], "--remote-mib") && i + 1 < argc)
+				o.set.remote_mib = argv[++i];
 			else if (!strcmp(argv[i], "--quiet"))
 				o.quiet = 1;
 			else if (!launch_opt(argv[i], &o))

@@ -345,7 +345,7 @@ TEST(latency_wait)
 
 TEST(latency_offset)
 {
-	u64 with[] = { 4150, 4120, 9000 }, without[] = { 30, 20, 25 };
+	u64 with[] = { 4150, 4120, 9000, 0 }, without[] = { 30, 20, 25, 0 };
 	u64 w1[] = { 3990 }, wo1[] = { 20 };
 	u64 w5[] = { 4100, 4100, 4100, 4100, 50000 };
 	u64 wo5[] = { 20, 20, 20, 9000, 9000 };
@@ -497,13 +497,168 @@ TEST(exchange_count)
 	}
 }
 
+/* dn_exchange_count() under a cap (remote_max) */
+
+struct dn_exchange_cap_case {
+	const char *name;
+	struct dn_split s;
+	unsigned long owed, expected;
+};
+
+static const struct dn_exchange_cap_case dn_exchange_cap_cases[] = {
+	/* name, { local, remote, pct, remote_max }, owed, expected */
+	{ "cap far: the batch as without", { 501, 499, 50, 5000 }, 1, 1 + 5 },
+	{ "cap cuts the batch's extra", { 5004, 4996, 50, 5000 }, 1, 4 },
+	{ "at the cap: nothing", { 5004, 5000, 50, 5000 }, 1, 0 },
+	{ "above the cap: nothing", { 5004, 5100, 50, 5000 }, 1, 0 },
+	{ "pct 75 growing at the cap", { 15361, 1024, 75, 1024 }, 1, 0 },
+	{ "one page of room after a trap", { 15361, 1023, 75, 1024 }, 1, 1 },
+};
+
+TEST(exchange_count_cap)
+{
+	size_t k;
+
+	for (k = 0; k < ARRAY_SIZE(dn_exchange_cap_cases); k++) {
+		const struct dn_exchange_cap_case *t = &dn_exchange_cap_cases[k];
+
+		EXPECT_EQ(t->expected, dn_exchange_count(&t->s, t->owed))
+			TH_LOG("case '%s'", t->name);
+	}
+}
+
+/* dn_split_delta() under a cap: the worked example of policy.c */
+
+struct dn_split_cap_case {
+	const char *name;
+	struct dn_split s;
+	long expected;
+};
+
+static const struct dn_split_cap_case dn_split_cap_cases[] = {
+	/* name, { local, remote, pct, remote_max }, expected */
+	{ "pct 75, cap 100: evict to the cap", { 1000, 0, 75, 100 }, 100 },
+	{ "at the cap", { 900, 100, 75, 100 }, 0 },
+	{ "above the cap: home", { 800, 200, 75, 100 }, -100 },
+	{ "above by 10: home, no slack", { 890, 110, 75, 100 }, -10 },
+	{ "above by 1: home", { 899, 101, 75, 100 }, -1 },
+	{ "cap not reached", { 750, 250, 25, 500 }, 0 },
+	{ "cap not reached, evict", { 1000, 0, 25, 500 }, 250 },
+	{ "cap 0: no cap", { 1000, 0, 75, 0 }, 750 },
+	{ "pct 0 with a cap: all home", { 500, 500, 0, 100 }, -500 },
+	{ "pct 100, cap above the window's share", { 1000, 0, 100, 995 }, 992 },
+	{ "cap 1 page", { 1000, 0, 100, 1 }, 1 },
+};
+
+TEST(split_delta_cap)
+{
+	size_t k;
+
+	for (k = 0; k < ARRAY_SIZE(dn_split_cap_cases); k++) {
+		const struct dn_split_cap_case *t = &dn_split_cap_cases[k];
+
+		EXPECT_EQ(t->expected, dn_split_delta(&t->s))
+			TH_LOG("case '%s'", t->name);
+	}
+}
+
+/* dn_cap_room() */
+
+struct dn_room_case {
+	const char *name;
+	unsigned long cap, remote, reserved, want, expected;
+};
+
+static const struct dn_room_case dn_room_cases[] = {
+	/* name, cap, remote, reserved, want, expected */
+	{ "no cap", 0, 5000, 100, 16, 16 },
+	{ "no cap, want 0", 0, 0, 0, 0, 0 },
+	{ "room for all", 1024, 1000, 0, 16, 16 },
+	{ "room for some", 1024, 1020, 0, 16, 4 },
+	{ "reserved counts", 1024, 1020, 4, 16, 0 },
+	{ "reserved, some left", 1024, 1000, 20, 16, 4 },
+	{ "exactly at the cap", 1024, 1024, 0, 1, 0 },
+	{ "above the cap", 1024, 1100, 0, 16, 0 },
+	{ "want 0", 1024, 0, 0, 0, 0 },
+	{ "empty target, cap 1", 1, 0, 0, 16, 1 },
+#if ULONG_MAX > 0xffffffffUL
+	{ "2^40 cap", 1099511627776UL, 1099511627000UL, 700, 512, 76 },
+#endif
+};
+
+TEST(cap_room)
+{
+	size_t k;
+
+	for (k = 0; k < ARRAY_SIZE(dn_room_cases); k++) {
+		const struct dn_room_case *t = &dn_room_cases[k];
+
+		EXPECT_EQ(t->expected, dn_cap_room(t->cap, t->remote,
+						   t->reserved, t->want))
+			TH_LOG("case '%s'", t->name);
+	}
+}
+
+/* dn_split_held() */
+
+struct dn_held_case {
+	const char *name;
+	struct dn_split s;
+	bool full;
+	unsigned long expected;
+};
+
+static const struct dn_held_case dn_held_cases[] = {
+	/* name, { local, remote, pct, remote_max }, full, expected */
+	{ "64 MiB at 75 %, cap 4 MiB", { 15360, 1024, 75, 1024 }, false, 11264 },
+	{ "the same, blade full too", { 15360, 1024, 75, 1024 }, true, 11264 },
+	{ "below the cap, blade full", { 15360, 512, 75, 1024 }, true, 11392 },
+	{ "no cap, blade full", { 900, 100, 75, 0 }, true, 650 },
+	{ "no cap, room", { 900, 100, 75, 0 }, false, 0 },
+	{ "cap not reached", { 750, 250, 25, 500 }, false, 0 },
+	{ "cap reached exactly", { 500, 500, 50, 500 }, false, 0 },
+	{ "one page beyond", { 501, 500, 50, 500 }, false, 0 },
+	{ "two pages beyond", { 502, 500, 50, 500 }, false, 1 },
+	{ "pct 0: nothing wanted", { 1000, 0, 0, 100 }, false, 0 },
+	{ "above the cap: held beyond the cap", { 800, 200, 75, 100 }, false, 650 },
+	{ "pct 100, window", { 1000, 0, 100, 100 }, false, 892 },
+};
+
+TEST(split_held)
+{
+	size_t k;
+
+	for (k = 0; k < ARRAY_SIZE(dn_held_cases); k++) {
+		const struct dn_held_case *t = &dn_held_cases[k];
+
+		EXPECT_EQ(t->expected, dn_split_held(&t->s, t->full))
+			TH_LOG("case '%s'", t->name);
+	}
+}
+
+/* dn_held_refused() */
+
+TEST(held_refused)
+{
+	EXPECT_EQ(750UL, dn_held_refused(0, 750));
+	EXPECT_EQ(10UL, dn_held_refused(750, 760));
+	EXPECT_EQ(0UL, dn_held_refused(760, 700)) TH_LOG("pages freed");
+	EXPECT_EQ(0UL, dn_held_refused(760, 710)) TH_LOG("below the peak");
+	EXPECT_EQ(10UL, dn_held_refused(760, 770)) TH_LOG("beyond the peak");
+	EXPECT_EQ(0UL, dn_held_refused(710, 710));
+	EXPECT_EQ(0UL, dn_held_refused(0, 0));
+}
+
 TEST(worker_delta)
 {
-	struct dn_split a = { 516, 484, 50 }, b = { 517, 483, 50 };
-	struct dn_split c = { 400, 600, 50 }, d = { 500, 500, 50 };
-	struct dn_split e = { 1000, 0, 50 };
-	struct dn_split f = { 100, 50, 25 }, g = { 100, 5, 0 };
-	struct dn_split h = { 95, 55, 25 };
+	struct dn_split a = { 516, 484, 50, 0 }, b = { 517, 483, 50, 0 };
+	struct dn_split c = { 400, 600, 50, 0 }, d = { 500, 500, 50, 0 };
+	struct dn_split e = { 1000, 0, 50, 0 };
+	struct dn_split f = { 100, 50, 25, 0 }, g = { 100, 5, 0, 0 };
+	struct dn_split h = { 95, 55, 25, 0 };
+	struct dn_split i = { 890, 110, 75, 100 };
+
+	EXPECT_EQ(-10, dn_worker_delta(&i)) TH_LOG("above a cap: no slack");
 
 	EXPECT_EQ(0, dn_worker_delta(&f)) TH_LOG("short 13: the exchanges'");
 	EXPECT_EQ(-18, dn_worker_delta(&h)) TH_LOG("short 18: home");
@@ -524,19 +679,25 @@ struct dn_plan_case {
 };
 
 static const struct dn_plan_case dn_plan_cases[] = {
-	/* { local, remote, pct }, pressure, stuck, headroom, batch */
-	{ "excess", { { 600, 400, 50 }, 0, 0, 1000, 64 }, 100, 0 },
-	{ "pressure above the excess", { { 600, 400, 50 }, 150, 0, 0, 64 }, 150, 0 },
-	{ "pressure, split exact", { { 500, 500, 50 }, 20, 0, 0, 64 }, 20, 0 },
-	{ "within the slack", { { 510, 490, 50 }, 0, 0, 1000, 64 }, 0, 0 },
-	{ "short: home, one batch", { { 400, 600, 50 }, 0, 0, 1000, 64 }, 0, 64 },
-	{ "short: home, the headroom", { { 400, 600, 50 }, 0, 0, 30, 64 }, 0, 30 },
-	{ "short: no headroom", { { 400, 600, 50 }, 0, 0, 0, 64 }, 0, 0 },
-	{ "short: every remote page stuck", { { 400, 600, 50 }, 0, 600, 1000, 64 }, 0, 0 },
-	{ "short: some stuck", { { 400, 600, 50 }, 0, 590, 1000, 64 }, 0, 10 },
-	{ "pct 0: all home", { { 100, 5, 0 }, 0, 0, 1000, 64 }, 0, 5 },
-	{ "pct 100: all out", { { 100, 0, 100 }, 0, 0, 1000, 64 }, 92, 0 },
-	{ "empty", { { 0, 0, 50 }, 0, 0, 1000, 64 }, 0, 0 },
+	/* { local, remote, pct, remote_max }, pressure, stuck, headroom, batch */
+	{ "excess", { { 600, 400, 50, 0 }, 0, 0, 1000, 64 }, 100, 0 },
+	{ "pressure above the excess", { { 600, 400, 50, 0 }, 150, 0, 0, 64 }, 150, 0 },
+	{ "pressure, split exact", { { 500, 500, 50, 0 }, 20, 0, 0, 64 }, 20, 0 },
+	{ "within the slack", { { 510, 490, 50, 0 }, 0, 0, 1000, 64 }, 0, 0 },
+	{ "short: home, one batch", { { 400, 600, 50, 0 }, 0, 0, 1000, 64 }, 0, 64 },
+	{ "short: home, the headroom", { { 400, 600, 50, 0 }, 0, 0, 30, 64 }, 0, 30 },
+	{ "short: no headroom", { { 400, 600, 50, 0 }, 0, 0, 0, 64 }, 0, 0 },
+	{ "short: every remote page stuck", { { 400, 600, 50, 0 }, 0, 600, 1000, 64 }, 0, 0 },
+	{ "short: some stuck", { { 400, 600, 50, 0 }, 0, 590, 1000, 64 }, 0, 10 },
+	{ "pct 0: all home", { { 100, 5, 0, 0 }, 0, 0, 1000, 64 }, 0, 5 },
+	{ "pct 100: all out", { { 100, 0, 100, 0 }, 0, 0, 1000, 64 }, 92, 0 },
+	{ "empty", { { 0, 0, 50, 0 }, 0, 0, 1000, 64 }, 0, 0 },
+	{ "cap: evict to it", { { 600, 400, 50, 450 }, 0, 0, 1000, 64 }, 50, 0 },
+	{ "cap wins over pressure", { { 600, 400, 50, 450 }, 150, 0, 0, 64 }, 50, 0 },
+	{ "at the cap, pressure", { { 600, 450, 50, 450 }, 150, 0, 0, 64 }, 0, 0 },
+	{ "cap lowered: home", { { 600, 400, 50, 300 }, 0, 0, 1000, 64 }, 0, 64 },
+	{ "cap lowered: home, batch 200", { { 600, 400, 50, 300 }, 0, 0, 1000, 200 }, 0, 100 },
+	{ "cap far", { { 600, 400, 50, 5000 }, 0, 0, 1000, 64 }, 100, 0 },
 };
 
 TEST(worker_plan)
