@@ -283,9 +283,10 @@ struct dn_target {
 
 /*
  * A target's effective settings: its own, else its cgroup tenant's, else
- * the global ones (dn_setting_own(), dn_setting()).  Any context; the target must stay allocated (a
- * reference, or rcu_read_lock() around dn_target_lookup_rcu()).  Each is
- * read once per use: a write in between takes effect at the next one.
+ * the global ones (dn_setting_own(), dn_setting()).  Any context; the
+ * target must stay allocated (a reference, or rcu_read_lock() around
+ * dn_target_lookup_rcu()).  Each is read once per use: a write in between
+ * takes effect at the next one.
  */
 static inline unsigned int dn_target_remote_pct(const struct dn_target *t)
 {
