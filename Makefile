@@ -65,7 +65,7 @@ TOOLS := dnctl
 BENCH := dn_latbench dn_trapbench dn_cbps
 WORKLOADS := dn_touch dn_qsort dn_blackscholes dn_tpch
 USER_PROGS := $(TOOLS) $(BENCH) $(WORKLOADS)
-SELFTESTS := dn_node_test dn_noreserve_test dn_nonode_test dn_remote_test dn_conc_test dn_split_test dn_blade_test dn_work_test dn_icount_test
+SELFTESTS := dn_node_test dn_noreserve_test dn_nonode_test dn_remote_test dn_conc_test dn_split_test dn_blade_test dn_work_test dn_icount_test dn_enroll_test
 
 .PHONY: all module user selftests unit kmsg-check test demo checkpatch clean no-tests install
 # The selftests and the unit tests need kselftest_harness.h from the

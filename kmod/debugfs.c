@@ -136,7 +136,7 @@ static ssize_t dn_hold_write(struct file *file, const char __user *ubuf,
 	if (!cur || kstrtoint(tok, 10, &pid) || pid <= 0 ||
 	    kstrtouint(cur, 10, &ms) || ms > DN_HOLD_MS_MAX)
 		return -EINVAL;
-	mm = dn_pid_mm(pid, &tgid);
+	mm = dn_pid_mm(pid, &tgid, NULL);
 	if (IS_ERR(mm))
 		return PTR_ERR(mm);
 	ret = mmap_write_lock_killable(mm);
@@ -177,7 +177,7 @@ static ssize_t dn_state_write(struct file *file, const char __user *ubuf,
 	ret = dn_parse_range(ubuf, count, &pid, &addr, &len);
 	if (ret)
 		return ret;
-	mm = dn_pid_mm(pid, &tgid);
+	mm = dn_pid_mm(pid, &tgid, NULL);
 	if (IS_ERR(mm))
 		return PTR_ERR(mm);
 	ret = mmap_read_lock_killable(mm);

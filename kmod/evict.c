@@ -610,15 +610,16 @@ long dn_evict_user_range(pid_t pid, unsigned long start, unsigned long len)
 	struct mm_struct *mm;
 	bool full = false;
 	pid_t tgid;
+	kuid_t uid;
 	int ret;
 
 	if (!PAGE_ALIGNED(start) || !PAGE_ALIGNED(len) || !len ||
 	    start + len < start)
 		return -EINVAL;
-	mm = dn_pid_mm(pid, &tgid);
+	mm = dn_pid_mm(pid, &tgid, &uid);
 	if (IS_ERR(mm))
 		return PTR_ERR(mm);
-	ret = dn_target_add(mm, tgid);
+	ret = dn_target_add(mm, tgid, uid, true);
 	if (ret)
 		goto out_mmput;
 	t = dn_target_get_mm(mm);

@@ -29,6 +29,15 @@
  * per page allocation - queues a task_work that protects it, again before
  * the task returns to user mode, and makes the task a target.
  *
+ * Enrollment (target.c): under enroll=explicit, a process that is not a
+ * target and may not become one (dn_enrollable_rcu()) is left alone: its
+ * hint faults on remote pages are the kernel's (the entry handlers return
+ * at once, nothing is promoted, protected or paid), its first touches are
+ * not protected, and each is counted in enroll_refused.  A process that
+ * may, but is refused by targets_per_user, is not protected and pays no
+ * latency either (enroll_limited).  Its pages on the node stay accessible:
+ * nothing traps again and again.
+ *
  * Every task_work holds a module reference while it is pending: a task
  * that never returns to user mode (blocked in a syscall after a fault in
  * kernel mode) keeps it, and unload is refused ("in use") meanwhile.  The
@@ -47,6 +56,7 @@
 #include <linux/sched/signal.h>
 #include <linux/mm.h>
 #include <linux/module.h>
+#include <linux/cred.h>
 #include <linux/sched/clock.h>
 #include <linux/slab.h>
 #include <linux/task_work.h>
@@ -93,6 +103,23 @@ static int dn_hook_return(void)
 static void dn_return_done(void)
 {
 	atomic_dec(&dn_inflight);
+}
+
+/*
+ * enroll=explicit: is current a process the hooks must leave alone, one
+ * that is not a target and may not become one?  Any context.
+ */
+static bool dn_not_enrolled(void)
+{
+	bool ok;
+
+	if (READ_ONCE(dn_dev.enroll) != DN_ENROLL_EXPLICIT)
+		return false;
+	rcu_read_lock();
+	ok = current->mm && (dn_target_lookup_rcu(current->mm) ||
+			     dn_enrollable_rcu(current));
+	rcu_read_unlock();
+	return !ok;
 }
 
 /*
@@ -311,9 +338,10 @@ static void dn_work_fn(struct callback_head *cb)
 	struct dn_work *w = container_of(cb, struct dn_work, cb);
 	struct mm_struct *mm = current->mm;
 	struct dn_protect_batch b;
+	bool same, refused = false;
 	struct dn_target *t;
 	unsigned long n;
-	bool same;
+	int ret;
 
 	/*
 	 * Counted before the reference goes (module_put() is a fully ordered
@@ -334,8 +362,20 @@ static void dn_work_fn(struct callback_head *cb)
 	same = mm == w->mm;
 	if (!same)
 		w->end = 0;
-	if (w->add_target && (same || w->born))
-		dn_target_add(mm, task_tgid_nr(current));
+	if (w->add_target && (same || w->born)) {
+		ret = dn_target_add(mm, task_tgid_nr(current), current_uid(),
+				    false);
+		if (ret == -EPERM)
+			dn_stat_add(DN_STAT_ENROLL_REFUSED, 1);
+		else if (ret == -EUSERS)
+			dn_stat_add(DN_STAT_ENROLL_LIMITED, 1);
+		refused = ret != 0;
+	}
+	/* Not a target: its page stays accessible, its access is not paid. */
+	if (refused) {
+		w->pfn = 0;
+		w->trap = false;
+	}
 	/* Put the page on the LRU, or the trap cannot promote it. */
 	if (w->drain_all)
 		dn_lru_drain_all();
@@ -477,6 +517,9 @@ static void dn_promotion_failed(unsigned long addr, unsigned long pfn)
 		streak = atomic_inc_return(&t->fail_streak);
 	}
 	rcu_read_unlock();
+	/* Only a target's pages, or a future target's, are protected. */
+	if (!t && dn_not_enrolled())
+		return;
 	trace_dn_promote_fail(task_tgid_nr(current), addr);
 	if (streak > DN_FAIL_STREAK) {
 		dn_stat_add(DN_STAT_REPROTECT_DEFERRED, 1);
@@ -503,8 +546,15 @@ static int dn_misplaced_entry(struct kretprobe_instance *ri,
 	int nid = page_to_nid((struct page *)regs->di);
 #endif
 
-	if (nid != dn_dev.nid || !READ_ONCE(dn_dev.trap) || dn_hook_return())
+	if (nid != dn_dev.nid || !READ_ONCE(dn_dev.trap))
 		return 1;	/* not ours: no return handler */
+	if (dn_not_enrolled()) {
+		/* The kernel's own NUMA fault: it maps the page back. */
+		dn_stat_add(DN_STAT_ENROLL_REFUSED, 1);
+		return 1;
+	}
+	if (dn_hook_return())
+		return 1;
 	d->addr = regs->dx;
 	return 0;
 }
@@ -566,7 +616,7 @@ static int __dn_migrate_entry(struct kretprobe_instance *ri,
 	struct folio *folio = (struct folio *)regs->di;
 
 	if (folio_nid(folio) != dn_dev.nid || !READ_ONCE(dn_dev.trap) ||
-	    dn_hook_return())
+	    dn_not_enrolled() || dn_hook_return())
 		return 1;
 	d->pfn = folio_pfn(folio);
 	d->addr = has_vma ? dn_index_addr((struct vm_area_struct *)regs->si,
@@ -596,7 +646,7 @@ static int dn_migrate_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 	struct page *page = (struct page *)regs->di;
 
 	if (page_to_nid(page) != dn_dev.nid || !READ_ONCE(dn_dev.trap) ||
-	    dn_hook_return())
+	    dn_not_enrolled() || dn_hook_return())
 		return 1;
 	d->pfn = page_to_pfn(page);
 	d->addr = dn_index_addr(vma, page->index);
@@ -707,10 +757,10 @@ static struct kretprobe *dn_krps[] = {
 static void dn_page_alloc_probe(void *data, struct page *page,
 				unsigned int order, gfp_t gfp, int migratetype)
 {
+	bool remote, refused = false;
 	unsigned int pct = 0;
 	struct dn_target *t;
 	struct dn_work *w;
-	bool remote;
 
 	if (!page || !READ_ONCE(dn_dev.trap))
 		return;
@@ -728,7 +778,15 @@ static void dn_page_alloc_probe(void *data, struct page *page,
 	t = dn_target_lookup_rcu(current->mm);
 	if (t)
 		pct = dn_target_remote_pct(t);
+	else if (remote && READ_ONCE(dn_dev.enroll) == DN_ENROLL_EXPLICIT &&
+		 !dn_enrollable_rcu(current))
+		refused = true;
 	rcu_read_unlock();
+	if (refused) {
+		/* Not enrolled: the page stays as the fault maps it. */
+		dn_stat_add(DN_STAT_ENROLL_REFUSED, 1);
+		return;
+	}
 	/* A local page of a target kept all local needs no exchange. */
 	if (!remote && (!t || !pct))
 		return;

@@ -37,6 +37,20 @@
 #define DN_SCAN_PERIOD_MS_MAX	10000
 #define DN_EVICT_BATCH_MAX	4096
 #define DN_RUN_MAX		512	/* pages per migrate_vma call: one PMD */
+#define DN_TARGETS_PER_USER	64	/* targets_per_user's default */
+
+/**
+ * enum dn_enroll - who may become a target (sysfs enroll)
+ * @DN_ENROLL_AUTO: any process whose page on the node traps or is first
+ *	touched, and every pid written to target_add.
+ * @DN_ENROLL_EXPLICIT: only the processes root registers (target_add), the
+ *	programs they exec and the processes they fork (descendants of a live
+ *	target); any other process's pages on the node are left alone.
+ */
+enum dn_enroll {
+	DN_ENROLL_AUTO,
+	DN_ENROLL_EXPLICIT,
+};
 
 /**
  * enum dn_state - lifecycle of the remote node
@@ -60,8 +74,9 @@ struct memory_dev_type;
 /**
  * struct dn_dev - the remote memory node
  * @lock: serialises writers of @remote_pct, @latency_ns,
- *	@latency_offset_ns and @trap, and of each target's own remote_pct
- *	and latency_ns (readers use READ_ONCE() and need no lock).
+ *	@latency_offset_ns, @trap, @enroll and @targets_per_user, and of each
+ *	target's own remote_pct and latency_ns (readers use READ_ONCE() and
+ *	need no lock).
  * @state: see enum dn_state; written only by load and unload, before the
  *	sysfs files exist and after they are gone, so it needs no lock.
  * @nid: the NUMA node the region is added to; fixed after load.
@@ -86,6 +101,9 @@ struct memory_dev_type;
  * @latency_offset_ns: what the busy-wait costs beyond what it counts,
  *	subtracted from each wait; set by dn_latency_calibrate() (writers
  *	hold @lock, readers use READ_ONCE()).
+ * @enroll: enum dn_enroll: who may become a target.
+ * @targets_per_user: live targets one uid (but root's) may have at a time;
+ *	0: no limit.
  * @scan_period_ms: period of the balancing worker, 1..DN_SCAN_PERIOD_MS_MAX.
  * @evict_batch: pages moved per target per pass, 1..DN_EVICT_BATCH_MAX.
  * @paused: debugfs: the worker does nothing while set.
@@ -112,6 +130,8 @@ struct dn_dev {
 	unsigned int remote_pct;
 	unsigned int latency_ns;
 	long long latency_offset_ns;
+	unsigned int enroll;
+	unsigned int targets_per_user;
 	unsigned int scan_period_ms;
 	unsigned int evict_batch;
 	bool paused;
@@ -144,6 +164,8 @@ enum dn_stat {
 	DN_STAT_WORKER_NS,
 	DN_STAT_WALK_ERRORS,
 	DN_STAT_REFUSED,
+	DN_STAT_ENROLL_REFUSED,
+	DN_STAT_ENROLL_LIMITED,
 	DN_NR_STATS,
 };
 
@@ -176,11 +198,14 @@ enum dn_tstat {
  * struct dn_target - a process whose remote pages trap
  * @hnode: in dn_target_hash, keyed by @mm; RCU readers (the fault path),
  *	writers hold dn_target_hash_lock.
+ * @tnode: in dn_tgid_hash, keyed by @tgid, from listing to freeing (a dead
+ *	target too: its process may have exec'd); as @hnode.
  * @list: in dn_targets; protected by dn_targets_lock.
  * @mn: mmu notifier: exit (release) and mprotect (invalidate_range_end).
  * @mm: the address space; kept allocated (not alive) by mmgrab() until the
  *	last reference to the target is dropped.
  * @tgid: thread-group id of the process that owned @mm when it was added.
+ * @uid: that process's real uid then: targets_per_user counts by it.
  * @seq: order of addition (dn_target_next()); dn_targets_lock.
  * @dead: the address space is gone (release ran); the worker frees it.
  * @gone_at: jiffies when @dead was set: a dead target with settings of its
@@ -245,10 +270,12 @@ enum dn_tstat {
 struct dn_target {
 	struct rcu_head rcu;	/* first: kfree_rcu() needs a small offset */
 	struct hlist_node hnode;
+	struct hlist_node tnode;
 	struct list_head list;
 	struct mmu_notifier mn;
 	struct mm_struct *mm;
 	pid_t tgid;
+	kuid_t uid;
 	u64 seq;
 	bool dead;
 	unsigned long gone_at;
@@ -323,9 +350,10 @@ struct dn_target *dn_target_next(struct dn_target *prev);
 struct dn_target *dn_target_get_mm(struct mm_struct *mm);
 struct dn_target *dn_target_tryget(struct mm_struct *mm);
 void dn_target_put(struct dn_target *t);
-int dn_target_add(struct mm_struct *mm, pid_t tgid);
+bool dn_enrollable_rcu(struct task_struct *task);
+int dn_target_add(struct mm_struct *mm, pid_t tgid, kuid_t uid, bool by_root);
 int dn_target_add_pid(pid_t pid);
-struct mm_struct *dn_pid_mm(pid_t pid, pid_t *tgid);
+struct mm_struct *dn_pid_mm(pid_t pid, pid_t *tgid, kuid_t *uid);
 int dn_target_remove_pid(pid_t pid);
 void dn_targets_reap(void);
 void dn_target_gone(struct dn_target *t);
@@ -497,5 +525,6 @@ int dn_check_remote_pct(unsigned long pct);
 int dn_check_latency_ns(unsigned long ns);
 int dn_check_scan_period_ms(unsigned long ms);
 int dn_check_evict_batch(unsigned long n);
+int dn_parse_enroll(const char *buf, unsigned int *mode);
 
 #endif /* _DN_INTERNAL_H */

@@ -40,6 +40,8 @@
 #include <linux/module.h>
 #include <linux/moduleparam.h>
 #include <linux/numa.h>
+#include <linux/string.h>
+#include <linux/sysfs.h>
 
 #include "internal.h"
 
@@ -76,6 +78,16 @@ static unsigned int latency_ns;
 module_param(latency_ns, uint, 0444);
 MODULE_PARM_DESC(latency_ns,
 		 "Initial delay per remote access in ns, 0-1000000 (default 0); runtime: sysfs");
+
+static char *enroll = "auto";
+module_param(enroll, charp, 0444);
+MODULE_PARM_DESC(enroll,
+		 "Who becomes a target: auto (default: any process whose page on the node traps or is first touched) or explicit (only those root registers, and their descendants); runtime: sysfs");
+
+static unsigned int targets_per_user = DN_TARGETS_PER_USER;
+module_param(targets_per_user, uint, 0444);
+MODULE_PARM_DESC(targets_per_user,
+		 "Live targets a uid other than root's may have, 0: no limit (default 64); runtime: sysfs");
 
 struct dn_dev dn_dev = {
 	.lock = __MUTEX_INITIALIZER(dn_dev.lock),
@@ -116,6 +128,27 @@ int dn_check_scan_period_ms(unsigned long ms)
 int dn_check_evict_batch(unsigned long n)
 {
 	return dn_check_range("evict_batch", n, 1, DN_EVICT_BATCH_MAX);
+}
+
+/**
+ * dn_parse_enroll - "auto" or "explicit" (a trailing newline allowed)
+ * @buf: the text
+ * @mode: out: enum dn_enroll
+ *
+ * Return: 0, or -EINVAL with a (ratelimited) line saying what is allowed.
+ */
+int dn_parse_enroll(const char *buf, unsigned int *mode)
+{
+	if (sysfs_streq(buf, "auto")) {
+		*mode = DN_ENROLL_AUTO;
+	} else if (sysfs_streq(buf, "explicit")) {
+		*mode = DN_ENROLL_EXPLICIT;
+	} else {
+		pr_err_ratelimited("enroll: '%.*s' is not a mode: use auto or explicit\n",
+				   (int)strcspn(buf, "\n"), buf);
+		return -EINVAL;
+	}
+	return 0;
 }
 
 /* The node remote pages are promoted to: the first with CPUs and memory. */
@@ -162,8 +195,12 @@ static int __init dn_init(void)
 	ret = dn_check_latency_ns(latency_ns);
 	if (ret)
 		return ret;
+	ret = dn_parse_enroll(enroll, &dn->enroll);
+	if (ret)
+		return ret;
 	dn->remote_pct = remote_pct;
 	dn->latency_ns = latency_ns;
+	dn->targets_per_user = targets_per_user;
 	dn->trap = trap;
 	dn->first_touch = first_touch;
 

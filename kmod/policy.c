@@ -308,6 +308,30 @@ int dn_setting_own(int own, int tenant)
 }
 
 /*
+ * dn_enroll_verdict() - may a process become a target?
+ *
+ * Under enroll=explicit only root enrolls, and what comes of what it
+ * enrolled: the hook may enroll a process only if it is @related (its own
+ * old address space was a target, or an ancestor is one).  In both modes a
+ * uid other than root's has at most @per_user live targets (0: no limit);
+ * root's own target_add is limited too when the process is a user's.
+ *
+ * Example (per_user 2): a hook enrollment under explicit of an unrelated
+ * process -> NOT_RELATED, whatever the count; the same with related, uid
+ * with 1 target -> OK, with 2 -> OVER_LIMIT; target_add of a process of a
+ * uid with 2 targets -> OVER_LIMIT; of root's process with 100 -> OK;
+ * per_user 0, any count -> OK.
+ */
+enum dn_enroll_verdict dn_enroll_verdict(const struct dn_enroll_req *r)
+{
+	if (r->explicit && !r->by_root && !r->related)
+		return DN_ENROLL_NOT_RELATED;
+	if (r->per_user && !r->root_uid && r->uid_targets >= r->per_user)
+		return DN_ENROLL_OVER_LIMIT;
+	return DN_ENROLL_OK;
+}
+
+/*
  * dn_recount_due() - must the worker walk the target's page tables?
  *
  * Between recounts the worker reads the resident total (O(1)) and the

@@ -64,6 +64,33 @@ unsigned long dn_held_refused(unsigned long peak, unsigned long now);
 unsigned int dn_setting(int own, unsigned int global);
 int dn_setting_own(int own, int tenant);
 
+/* Enrollment: may a process become a target? (dn_enroll_verdict()) */
+enum dn_enroll_verdict {
+	DN_ENROLL_OK,
+	DN_ENROLL_NOT_RELATED,	/* enroll=explicit, nobody root enrolled */
+	DN_ENROLL_OVER_LIMIT,	/* its uid is at targets_per_user */
+};
+
+/**
+ * struct dn_enroll_req - what the registry knows of a would-be target
+ * @by_root: root asked (target_add), not the hook.
+ * @explicit: enroll=explicit.
+ * @related: its process was a target (exec), or an ancestor is one.
+ * @root_uid: its real uid is root's (not limited).
+ * @uid_targets: live targets of its uid, its own old one left out.
+ * @per_user: targets_per_user; 0: no limit.
+ */
+struct dn_enroll_req {
+	bool by_root;
+	bool explicit;
+	bool related;
+	bool root_uid;
+	unsigned int uid_targets;
+	unsigned int per_user;
+};
+
+enum dn_enroll_verdict dn_enroll_verdict(const struct dn_enroll_req *r);
+
 /* Swap on access: the exchange, and what the background must catch up */
 
 /* Pages one exchange sends remote at most. */

@@ -212,6 +212,59 @@ static ssize_t evict_batch_store(struct kobject *kobj,
 	return count;
 }
 
+static ssize_t enroll_show(struct kobject *kobj, struct kobj_attribute *attr,
+			   char *buf)
+{
+	return sysfs_emit(buf, "%s\n", READ_ONCE(dn_dev.enroll) ==
+			  DN_ENROLL_EXPLICIT ? "explicit" : "auto");
+}
+
+/*
+ * enroll: auto or explicit.  Applies to enrollments from now on: targets
+ * already enrolled stay so.
+ */
+static ssize_t enroll_store(struct kobject *kobj, struct kobj_attribute *attr,
+			    const char *buf, size_t count)
+{
+	unsigned int mode;
+	int ret;
+
+	ret = dn_parse_enroll(buf, &mode);
+	if (ret)
+		return ret;
+	mutex_lock(&dn_dev.lock);
+	WRITE_ONCE(dn_dev.enroll, mode);
+	mutex_unlock(&dn_dev.lock);
+	return count;
+}
+
+static ssize_t targets_per_user_show(struct kobject *kobj,
+				     struct kobj_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%u\n", READ_ONCE(dn_dev.targets_per_user));
+}
+
+/*
+ * targets_per_user: 0 (no limit) or more.  Applies to enrollments from now
+ * on: a uid above a lowered limit keeps its targets.
+ */
+static ssize_t targets_per_user_store(struct kobject *kobj,
+				      struct kobj_attribute *attr,
+				      const char *buf, size_t count)
+{
+	unsigned int v;
+
+	if (kstrtouint(buf, 10, &v)) {
+		pr_err_ratelimited("targets_per_user: '%.*s' is not an unsigned decimal number (0: no limit)\n",
+				   (int)strcspn(buf, "\n"), buf);
+		return -EINVAL;
+	}
+	mutex_lock(&dn_dev.lock);
+	WRITE_ONCE(dn_dev.targets_per_user, v);
+	mutex_unlock(&dn_dev.lock);
+	return count;
+}
+
 /* target_add, target_remove: a pid, decimal. */
 static int dn_parse_pid(const char *buf, const char *name, pid_t *pid)
 {
@@ -451,6 +504,8 @@ static struct kobj_attribute dn_attr_calibrate = __ATTR_WO(calibrate);
 static struct kobj_attribute dn_attr_trap = __ATTR_RW(trap);
 static struct kobj_attribute dn_attr_scan_period_ms = __ATTR_RW(scan_period_ms);
 static struct kobj_attribute dn_attr_evict_batch = __ATTR_RW(evict_batch);
+static struct kobj_attribute dn_attr_enroll = __ATTR_RW(enroll);
+static struct kobj_attribute dn_attr_targets_per_user = __ATTR_RW(targets_per_user);
 static struct kobj_attribute dn_attr_target_add = __ATTR_WO(target_add);
 static struct kobj_attribute dn_attr_target_remove = __ATTR_WO(target_remove);
 
@@ -470,6 +525,8 @@ static struct attribute *dn_attrs[] = {
 	&dn_attr_target_remove.attr,
 	&dn_attr_tenant_add.attr,
 	&dn_attr_tenant_remove.attr,
+	&dn_attr_enroll.attr,
+	&dn_attr_targets_per_user.attr,
 	NULL,
 };
 
@@ -567,6 +624,8 @@ DN_SATTR(hook_protected, DN_STAT_HOOK_PROTECTED);
 DN_SATTR(recounts, DN_STAT_RECOUNTS);
 DN_SATTR(worker_ns, DN_STAT_WORKER_NS);
 DN_SATTR(walk_errors, DN_STAT_WALK_ERRORS);
+DN_SATTR(enroll_refused, DN_STAT_ENROLL_REFUSED);
+DN_SATTR(enroll_limited, DN_STAT_ENROLL_LIMITED);
 
 /*
  * blade/: the remote node as tenants share it.  Sizes in MiB as the caps
@@ -659,6 +718,8 @@ static struct attribute *dn_stat_attrs[] = {
 	&dn_sattr_recounts.ka.attr,
 	&dn_sattr_worker_ns.ka.attr,
 	&dn_sattr_walk_errors.ka.attr,
+	&dn_sattr_enroll_refused.ka.attr,
+	&dn_sattr_enroll_limited.ka.attr,
 	NULL,
 };
 

@@ -2,10 +2,18 @@
 /*
  * disagg_node: targets, the processes whose remote pages trap.
  *
- * A process becomes a target by itself when it traps on a remote page or
- * first touches a page on the remote node (hook.c), or when a pid is written
- * to target_add.  Children created by fork trap on the remote pages they
- * inherit and so become targets by themselves.
+ * Enrollment (sysfs enroll, targets_per_user).  With enroll=auto (the
+ * default), a process becomes a target by itself when it traps on a remote
+ * page or first touches a page on the remote node (hook.c), and when a pid
+ * is written to target_add.  With enroll=explicit, only root enrolls: a pid
+ * written to target_add (dnctl run does so), and then, by themselves at
+ * their first trap or first touch, the program that process execs and the
+ * processes it forks, theirs in turn: any process with a live target among
+ * its ancestors (up to DN_ANCESTORS_MAX generations), or whose own
+ * address space exec replaced was one.  Any other process is not enrolled
+ * (hook.c leaves its pages accessible and counts enroll_refused).  In both
+ * modes a uid other than root's has at most targets_per_user live targets;
+ * the next is refused: -EUSERS to target_add, enroll_limited for the hook.
  *
  * This file is the registry: it owns each target's state (its counts, its
  * ring of local pages, its own settings, its sysfs directory, whose files
@@ -15,8 +23,17 @@
  * counts true when others change the address space; the worker frees a
  * target once its address space is gone (dn_targets_reap()).  A new target
  * follows the global remote_pct and latency_ns until its own are written
- * to targets/PID/; they are kept across exec and inherited by a fork
- * (dn_target_add()).
+ * to targets/PID/; a new address space of the same process (exec) takes its
+ * old target's own settings, another new target its nearest ancestor's
+ * (fork, see dn_target_add()).
+ *
+ * What a target costs the kernel is charged to the memory cgroup of its
+ * address space, whoever enrolls it: struct dn_target and its ring
+ * (GFP_KERNEL_ACCOUNT under set_active_memcg()); its sysfs directory is
+ * created under the same active memcg, so it is charged where the kernel
+ * accounts kernfs nodes.  Not charged: the kobject's name and the mm's
+ * mmu notifier bookkeeping, which the kernel allocates without
+ * __GFP_ACCOUNT.
  *
  * Each target may have a cap, remote_mib: its share of the blade (the
  * remote node).  The caps are claims on the blade: their sum never exceeds
@@ -30,8 +47,10 @@
 #include <linux/memcontrol.h>
 #include <linux/mm.h>
 #include <linux/mmu_notifier.h>
+#include <linux/cred.h>
 #include <linux/pid.h>
 #include <linux/rculist.h>
+#include <linux/sched/signal.h>
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
@@ -40,8 +59,18 @@
 
 #define DN_TARGET_HASH_BITS	6
 
-/* dn_target_hash: writers hold dn_target_hash_lock, readers RCU. */
+/*
+ * Generations of ancestors looked at for a live target (enroll=explicit,
+ * settings passed on at fork): shell, make, its jobs, their children...
+ */
+#define DN_ANCESTORS_MAX	16
+
+/*
+ * dn_target_hash (by mm, live targets) and dn_tgid_hash (by tgid, listed
+ * targets): writers hold dn_target_hash_lock, readers RCU.
+ */
 static DEFINE_HASHTABLE(dn_target_hash, DN_TARGET_HASH_BITS);
+static DEFINE_HASHTABLE(dn_tgid_hash, DN_TARGET_HASH_BITS);
 static DEFINE_SPINLOCK(dn_target_hash_lock);
 
 /*
@@ -72,6 +101,57 @@ struct dn_target *dn_target_lookup_rcu(struct mm_struct *mm)
 		if (t->mm == mm && !READ_ONCE(t->dead))
 			return t;
 	return NULL;
+}
+
+/*
+ * The listed target of process @tgid (a dead one too if !@live: an address
+ * space that exec replaced), or NULL.  Caller holds rcu_read_lock().
+ */
+static struct dn_target *dn_tgid_lookup_rcu(pid_t tgid, bool live)
+{
+	struct dn_target *t;
+
+	hash_for_each_possible_rcu(dn_tgid_hash, t, tnode, tgid)
+		if (t->tgid == tgid && (!live || !READ_ONCE(t->dead)))
+			return t;
+	return NULL;
+}
+
+/*
+ * The live target of @task's nearest ancestor, up to DN_ANCESTORS_MAX
+ * generations, or NULL.  Caller holds rcu_read_lock() (real_parent).
+ */
+static struct dn_target *dn_ancestor_target_rcu(struct task_struct *task)
+{
+	struct dn_target *t;
+	pid_t tgid;
+	int i;
+
+	for (i = 0; i < DN_ANCESTORS_MAX; i++) {
+		task = rcu_dereference(task->real_parent);
+		tgid = task_tgid_nr(task);
+		if (!tgid)	/* past init: the idle task */
+			break;
+		t = dn_tgid_lookup_rcu(tgid, true);
+		if (t)
+			return t;
+	}
+	return NULL;
+}
+
+/**
+ * dn_enrollable_rcu - may @task become a target under enroll=explicit?
+ * @task: a user task, usually current
+ *
+ * True if its process has a listed target (an address space exec replaced,
+ * whose dead target stays listed DN_EXEC_KEEP_MS) or a live target among
+ * its ancestors.  Any context, with rcu_read_lock() held: the fault hook's
+ * quick answer; dn_target_add() decides again under dn_targets_lock.
+ */
+bool dn_enrollable_rcu(struct task_struct *task)
+{
+	return dn_tgid_lookup_rcu(task_tgid_nr(task), false) ||
+	       dn_ancestor_target_rcu(task);
 }
 
 static void dn_target_unhash(struct dn_target *t)
@@ -130,6 +210,9 @@ static void __dn_target_free(struct dn_target *t)
 {
 	lockdep_assert_held(&dn_targets_lock);
 	dn_target_unhash(t);
+	spin_lock(&dn_target_hash_lock);
+	hash_del_rcu(&t->tnode);
+	spin_unlock(&dn_target_hash_lock);
 	list_del_init(&t->list);	/* dn_target_next() tests it */
 	kobject_del(&t->kobj);
 	/* Calls release() if the address space is still alive. */
@@ -216,15 +299,17 @@ struct dn_target *dn_target_get_mm(struct mm_struct *mm)
 }
 
 /*
- * How long a dead target with settings of its own stays listed: long
- * enough for its process, if it exec'd, to register its new address space
- * (at its first touch or trap) and take them (dn_target_add()).
+ * How long a dead target with settings of its own, or any dead target
+ * under enroll=explicit, stays listed: long enough for its process, if it
+ * exec'd, to register its new address space (at its first touch or trap)
+ * and take them, or be allowed to (dn_target_add()).
  */
 #define DN_EXEC_KEEP_MS		1000
 
 /* Free the targets whose address space is gone. */
 void dn_targets_reap(void)
 {
+	bool explicit = READ_ONCE(dn_dev.enroll) == DN_ENROLL_EXPLICIT;
 	struct dn_target *t, *tmp;
 	bool own;
 
@@ -232,7 +317,8 @@ void dn_targets_reap(void)
 	list_for_each_entry_safe(t, tmp, &dn_targets, list) {
 		if (!READ_ONCE(t->dead))
 			continue;
-		own = READ_ONCE(t->remote_pct) != DN_SETTING_GLOBAL ||
+		own = explicit ||
+		      READ_ONCE(t->remote_pct) != DN_SETTING_GLOBAL ||
 		      READ_ONCE(t->latency_ns) != DN_SETTING_GLOBAL ||
 		      READ_ONCE(t->remote_mib);
 		if (own && time_before(jiffies, READ_ONCE(t->gone_at) +
@@ -248,7 +334,8 @@ void dn_targets_reap(void)
  * memory is charged to @mm's memory cgroup, whoever registers it.  Takes
  * @mm's mmap lock for writing, killably, and no module lock.
  */
-static struct dn_target *dn_target_new(struct mm_struct *mm, pid_t tgid)
+static struct dn_target *dn_target_new(struct mm_struct *mm, pid_t tgid,
+				       kuid_t uid)
 {
 	struct mem_cgroup *memcg, *old;
 	struct dn_target *t;
@@ -264,6 +351,7 @@ static struct dn_target *dn_target_new(struct mm_struct *mm, pid_t tgid)
 	t->mm = mm;
 	mmgrab(mm);	/* dropped by dn_target_release() */
 	t->tgid = tgid;
+	t->uid = uid;
 	for (i = 0; i < DN_NR_TSTATS; i++)
 		atomic64_set(&t->stat[i], 0);
 	spin_lock_init(&t->ring_lock);
@@ -275,6 +363,7 @@ static struct dn_target *dn_target_new(struct mm_struct *mm, pid_t tgid)
 	t->tenant_lat = DN_SETTING_GLOBAL;
 	t->recount = true;	/* kzalloc() zeroed the counts and the ring */
 	INIT_HLIST_NODE(&t->hnode);
+	INIT_HLIST_NODE(&t->tnode);
 	INIT_LIST_HEAD(&t->list);
 	kobject_init(&t->kobj, &dn_target_ktype);
 	t->mn.ops = &dn_mn_ops;
@@ -288,20 +377,6 @@ static struct dn_target *dn_target_new(struct mm_struct *mm, pid_t tgid)
 		return ERR_PTR(ret);
 	}
 	return t;
-}
-
-/* The thread-group id of the parent of process @tgid, or 0. */
-static pid_t dn_parent_tgid(pid_t tgid)
-{
-	struct task_struct *task;
-	pid_t ppid = 0;
-
-	rcu_read_lock();
-	task = pid_task(find_pid_ns(tgid, &init_pid_ns), PIDTYPE_PID);
-	if (task)
-		ppid = task_tgid_nr(rcu_dereference(task->real_parent));
-	rcu_read_unlock();
-	return ppid;
 }
 
 /*
@@ -337,83 +412,150 @@ static void dn_target_inherit(struct dn_target *new, struct dn_target *from,
 				    left ? "" : ": no cap");
 }
 
+/* Live targets of @uid but those of process @tgid; dn_targets_lock. */
+static unsigned int __dn_uid_targets(kuid_t uid, pid_t tgid)
+{
+	struct dn_target *t;
+	unsigned int n = 0;
+
+	lockdep_assert_held(&dn_targets_lock);
+	list_for_each_entry(t, &dn_targets, list)
+		if (!READ_ONCE(t->dead) && uid_eq(t->uid, uid) &&
+		    t->tgid != tgid)
+			n++;
+	return n;
+}
+
+/*
+ * May process @tgid (real uid @uid) become a target, and whose settings
+ * does it take (*@from: its own old target after an exec, else its nearest
+ * ancestor's, else NULL)?  Caller holds dn_targets_lock, which keeps
+ * *@from listed.
+ *
+ * Return: 0; -EPERM under enroll=explicit for a process that is neither
+ * registered by root (@by_root) nor a live target's descendant nor one
+ * that exec'd; -EUSERS if @uid (not root) has targets_per_user live targets.
+ */
+static int __dn_enroll_check(pid_t tgid, kuid_t uid, bool by_root,
+			     struct dn_target **from)
+{
+	struct dn_enroll_req req = {
+		.by_root = by_root,
+		.explicit = READ_ONCE(dn_dev.enroll) == DN_ENROLL_EXPLICIT,
+		.root_uid = uid_eq(uid, GLOBAL_ROOT_UID),
+		.per_user = READ_ONCE(dn_dev.targets_per_user),
+	};
+	struct task_struct *task;
+
+	lockdep_assert_held(&dn_targets_lock);
+	rcu_read_lock();
+	*from = dn_tgid_lookup_rcu(tgid, false);
+	task = pid_task(find_pid_ns(tgid, &init_pid_ns), PIDTYPE_PID);
+	if (!*from && task)
+		*from = dn_ancestor_target_rcu(task);
+	rcu_read_unlock();
+	req.related = *from;
+	if (req.per_user && !req.root_uid)
+		req.uid_targets = __dn_uid_targets(uid, tgid);
+	switch (dn_enroll_verdict(&req)) {
+	case DN_ENROLL_NOT_RELATED:
+		return -EPERM;
+	case DN_ENROLL_OVER_LIMIT:
+		return -EUSERS;
+	default:
+		return 0;
+	}
+}
+
 /**
  * dn_target_add - make an address space a target
  * @mm: the address space, with a user reference (mm_users) held
  * @tgid: its owner's thread-group id, names targets/TGID
+ * @uid: its owner's real uid (targets_per_user)
+ * @by_root: registered by root (target_add, debugfs), not by the hook:
+ *	allowed under enroll=explicit
  *
  * Sleeps: takes @mm's mmap lock for writing (killable: a fatal signal
  * ends the wait with -EINTR) before dn_targets_lock, never under it, so a
  * process whose mmap lock stays held delays only its own registration.
  * Process context only, with no mmap lock held.  Adding an existing target
- * is not an error.
+ * is not an error.  The checks (__dn_enroll_check()) run before anything
+ * is allocated, and again when the target is listed.
  *
  * The new target keeps the settings of its process's old target if the
- * process has exec'd, else takes those of its parent's target if the
- * parent is one (a fork: "dnctl run --remote-pct 25 -- sh -c prog" runs
+ * process has exec'd, else takes those of its nearest ancestor's target
+ * if it has one (a fork: "dnctl run --remote-pct 25 -- sh -c prog" runs
  * prog at 25), else follows the global ones.
  *
- * Return: 0 or a negative error.
+ * Return: 0 or a negative error: -EPERM, -EUSERS (see __dn_enroll_check()),
+ * -ENOMEM, -EINTR.
  */
-int dn_target_add(struct mm_struct *mm, pid_t tgid)
+int dn_target_add(struct mm_struct *mm, pid_t tgid, kuid_t uid, bool by_root)
 {
-	struct dn_target *t, *tmp, *new;
-	pid_t ppid = dn_parent_tgid(tgid);
-	bool execd = false;
+	struct dn_target *t, *tmp, *new, *from;
+	struct mem_cgroup *memcg, *old;
 	int ret;
 
 	mutex_lock(&dn_targets_lock);
 	t = __dn_target_find(mm);
+	ret = t ? 0 : __dn_enroll_check(tgid, uid, by_root, &from);
 	mutex_unlock(&dn_targets_lock);
-	if (t)
-		return 0;
-	new = dn_target_new(mm, tgid);
+	if (t || ret)
+		return ret;
+	new = dn_target_new(mm, tgid, uid);
 	if (IS_ERR(new))
 		return PTR_ERR(new);
 
+	memcg = get_mem_cgroup_from_mm(mm);
 	mutex_lock(&dn_targets_lock);
-	list_for_each_entry_safe(t, tmp, &dn_targets, list) {
-		if (t->mm == mm && !READ_ONCE(t->dead)) {
-			ret = 0;	/* added meanwhile by another thread */
-			goto err_unlock;
-		}
-		/*
-		 * The same process with another address space: it has
-		 * exec'd, and the old one is gone or going (its release may
-		 * come later, e.g. while the worker still holds it).  Its
-		 * directory has the same name: remove it first.
-		 */
-		if (t->tgid == tgid) {
-			dn_target_inherit(new, t, true);
-			execd = true;
+	if (__dn_target_find(mm))
+		goto err_unlock;	/* added meanwhile by another thread */
+	ret = __dn_enroll_check(tgid, uid, by_root, &from);
+	if (ret)
+		goto err_unlock;
+	/* An exec moves the old target's cap; a fork claims its own. */
+	if (from)
+		dn_target_inherit(new, from, from->tgid == tgid);
+	/*
+	 * The same process with another address space: it has exec'd, and
+	 * the old one is gone or going (its release may come later, e.g.
+	 * while the worker still holds it).  Its directory has the same
+	 * name: remove it first.
+	 */
+	list_for_each_entry_safe(t, tmp, &dn_targets, list)
+		if (t->tgid == tgid)
 			__dn_target_free(t);
-		} else if (t->tgid == ppid && ppid && !execd &&
-			   !READ_ONCE(t->dead)) {
-			dn_target_inherit(new, t, false);
-		}
-	}
 	__dn_tenant_attach(new);
 	new->seq = ++dn_target_seq;
+	/* Its sysfs directory: charged as the target is. */
+	old = set_active_memcg(memcg);
 	ret = kobject_add(&new->kobj, dn_dev.targets_kobj, "%d", tgid);
+	set_active_memcg(old);
 	if (ret)
 		goto err_unlock;
 	list_add_tail(&new->list, &dn_targets);
 	spin_lock(&dn_target_hash_lock);
 	hash_add_rcu(dn_target_hash, &new->hnode, (unsigned long)mm);
+	hash_add_rcu(dn_tgid_hash, &new->tnode, tgid);
 	spin_unlock(&dn_target_hash_lock);
 	mutex_unlock(&dn_targets_lock);
+	mem_cgroup_put(memcg);
 	return 0;
 
 err_unlock:
 	mutex_unlock(&dn_targets_lock);
+	mem_cgroup_put(memcg);
 	/* Calls release() if the address space is alive: @new is unlisted. */
 	mmu_notifier_unregister(&new->mn, mm);
 	kobject_put(&new->kobj);
 	return ret;
 }
 
-/* The address space of @pid, with a user reference, and its tgid. */
-struct mm_struct *dn_pid_mm(pid_t pid, pid_t *tgid)
+/*
+ * The address space of @pid, with a user reference, its tgid and, if
+ * @uid, its real uid.
+ */
+struct mm_struct *dn_pid_mm(pid_t pid, pid_t *tgid, kuid_t *uid)
 {
 	struct task_struct *task;
 	struct mm_struct *mm;
@@ -428,22 +570,32 @@ struct mm_struct *dn_pid_mm(pid_t pid, pid_t *tgid)
 		return ERR_PTR(-ESRCH);
 	mm = get_task_mm(task);	/* NULL for kernel threads */
 	*tgid = task_tgid_nr(task);
+	if (uid)
+		*uid = task_uid(task);
 	put_task_struct(task);
 	return mm ? mm : ERR_PTR(-EINVAL);
 }
 
-/* target_add: register the process @pid. */
+/*
+ * target_add: register the process @pid, whatever enroll says; a uid at
+ * its targets_per_user is refused with -EUSERS and a message.
+ */
 int dn_target_add_pid(pid_t pid)
 {
 	struct mm_struct *mm;
 	pid_t tgid;
+	kuid_t uid;
 	int ret;
 
-	mm = dn_pid_mm(pid, &tgid);
+	mm = dn_pid_mm(pid, &tgid, &uid);
 	if (IS_ERR(mm))
 		return PTR_ERR(mm);
-	ret = dn_target_add(mm, tgid);
+	ret = dn_target_add(mm, tgid, uid, true);
 	mmput(mm);
+	if (ret == -EUSERS)
+		pr_warn_ratelimited("target_add: pid %d refused: uid %u has %u targets, targets_per_user\n",
+				    pid, from_kuid(&init_user_ns, uid),
+				    READ_ONCE(dn_dev.targets_per_user));
 	return ret;
 }
 
@@ -454,7 +606,7 @@ int dn_target_remove_pid(pid_t pid)
 	struct mm_struct *mm;
 	pid_t tgid;
 
-	mm = dn_pid_mm(pid, &tgid);
+	mm = dn_pid_mm(pid, &tgid, NULL);
 	if (IS_ERR(mm))
 		return PTR_ERR(mm);
 	mutex_lock(&dn_targets_lock);

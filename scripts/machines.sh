@@ -30,9 +30,10 @@ dn_machine() {
 	dn_build=
 	dn_once=0
 	case $1 in
-	# The module's suites: the node, trap semantics, the split.
+	# The module's suites: the node, trap semantics, the split,
+	# enrollment.
 	main)
-		dn_tests="dn_node_test dn_remote_test dn_split_test dn_blade_test"
+		dn_tests="dn_node_test dn_remote_test dn_split_test dn_blade_test dn_enroll_test"
 		dn_timeout=1800 ;;
 	# The workloads (Debian's sqlite3, redis, sysbench, xz, perf).
 	work)

@@ -29,7 +29,13 @@
  * and before its first instruction; the parent registers it, writes its
  * values to targets/PID/, and lets it go (PTRACE_DETACH).  Nothing else is
  * traced: the program's own children are not (they become targets of
- * their own, at the global values).
+ * their own, with the program's settings).  Under enroll=explicit the
+ * program is held so too, settings or not: only root's target_add enrolls
+ * it, and it must be a target before its first instruction; the child
+ * registers itself before exec too, so that the pages exec itself puts on
+ * the node are the new program's to trap (its process is enrolled) rather
+ * than refused.  A uid at
+ * its targets_per_user is refused (EUSERS): the program is not run.
  */
 #ifndef DN_LAUNCH_H
 #define DN_LAUNCH_H
@@ -51,6 +57,8 @@
 #define DN_REMOTE_PCT "/sys/kernel/mm/disagg_node/remote_pct"
 
 #define DN_TARGETS "/sys/kernel/mm/disagg_node/targets"
+#define DN_ENROLL "/sys/kernel/mm/disagg_node/enroll"
+#define DN_TARGETS_PER_USER "/sys/kernel/mm/disagg_node/targets_per_user"
 
 /* The launched program's own settings (targets/PID/), NULL: the global. */
 struct dn_launch_set {
@@ -58,6 +66,9 @@ struct dn_launch_set {
 	const char *latency_ns;
 	const char *remote_mib;
 };
+
+/* The child could not register itself (it said why): not an errno. */
+#define DN_LAUNCH_UNREGISTERED	(-4096)
 
 /* From linux/mempolicy.h, without libnuma. */
 #define DN_MPOL_DEFAULT		0
@@ -79,6 +90,21 @@ static long dn_launch_read(const char *path)
 		return -1;
 	buf[n] = '\0';
 	return strtol(buf, NULL, 10);
+}
+
+/* 1 if the module enrolls only what root registers (enroll=explicit). */
+static int dn_launch_enroll_explicit(void)
+{
+	char buf[16] = "";
+	ssize_t n;
+	int fd;
+
+	fd = open(DN_ENROLL, O_RDONLY);
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	return n > 0 && !strncmp(buf, "explicit", 8);
 }
 
 /*
@@ -122,8 +148,14 @@ static int dn_register_pid(const char *who, pid_t pid)
 	snprintf(buf, sizeof(buf), "%d", pid);
 	if (write(fd, buf, strlen(buf)) < 0 && errno != ESRCH &&
 	    errno != EINVAL) {
-		fprintf(stderr, "%s: %s: %s\n", who, DN_TARGET_ADD,
-			strerror(errno));
+		if (errno == EUSERS)
+			fprintf(stderr, "%s: %s refused pid %d: its user has %ld targets already, the limit in %s\n",
+				who, DN_TARGET_ADD, pid,
+				dn_launch_read(DN_TARGETS_PER_USER),
+				DN_TARGETS_PER_USER);
+		else
+			fprintf(stderr, "%s: %s: %s\n", who, DN_TARGET_ADD,
+				strerror(errno));
 		ret = -1;
 	}
 	close(fd);
@@ -172,11 +204,11 @@ static int dn_launch_hold(const char *who, pid_t child,
 		return -1;
 	}
 	if (dn_register_pid(who, child) ||
-	    (set->remote_pct &&
+	    (set && set->remote_pct &&
 	     dn_launch_set_one(who, child, "remote_pct", set->remote_pct)) ||
-	    (set->latency_ns &&
+	    (set && set->latency_ns &&
 	     dn_launch_set_one(who, child, "latency_ns", set->latency_ns)) ||
-	    (set->remote_mib &&
+	    (set && set->remote_mib &&
 	     dn_launch_set_one(who, child, "remote_mib", set->remote_mib)))
 		return -1;
 	if (ptrace(PTRACE_DETACH, child, NULL, NULL)) {
@@ -198,8 +230,9 @@ static pid_t dn_launch(const char *who, char **argv, int thp_off,
 		       int do_register, int born_remote,
 		       const struct dn_launch_set *set)
 {
-	int hold = set && (set->remote_pct || set->latency_ns ||
-			   set->remote_mib);
+	int explicit = do_register && dn_launch_enroll_explicit();
+	int hold = (set && (set->remote_pct || set->latency_ns ||
+			    set->remote_mib)) || explicit;
 	int pfd[2], err = 0;
 	pid_t child;
 
@@ -222,8 +255,10 @@ static pid_t dn_launch(const char *who, char **argv, int thp_off,
 		/* Stop after exec, before the first instruction. */
 		if (hold && ptrace(PTRACE_TRACEME, 0, NULL, NULL))
 			err = -errno;
+		else if (explicit && dn_register_pid(who, getpid()))
+			err = DN_LAUNCH_UNREGISTERED;
 		else if (!born_remote ||
-			 !dn_born_remote(hold ? set->remote_pct : NULL))
+			 !dn_born_remote(set ? set->remote_pct : NULL))
 			execvp(argv[0], argv);
 		if (!err)
 			err = errno;
@@ -237,7 +272,10 @@ static pid_t dn_launch(const char *who, char **argv, int thp_off,
 	 * (negative) PTRACE_TRACEME did.
 	 */
 	if (read(pfd[0], &err, sizeof(err)) == sizeof(err)) {
-		if (err < 0)
+		/* DN_LAUNCH_UNREGISTERED: the child said why. */
+		if (err == DN_LAUNCH_UNREGISTERED)
+			err = 0;
+		else if (err < 0)
 			fprintf(stderr, "%s: ptrace(PTRACE_TRACEME), to hold %s until its settings are written: %s\n",
 				who, argv[0], strerror(-err));
 		else

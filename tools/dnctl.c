@@ -154,6 +154,7 @@ static const struct {
 	{ "latency_ns", 0, 1000000 },
 	{ "trap", 0, 1 },
 	{ "remote_mib", 0, 1LL << 40 },	/* the blade's size: the kernel's check */
+	{ "targets_per_user", 0, 4294967295LL },
 };
 
 /* 0 if @value is in @name's range (or @name has none), else 1 with a message. */
@@ -494,7 +495,7 @@ static long long read_ll(const char *fmt, const char *a)
 /* The settings, global counters and per-target counters shown. */
 static const char * const settings[] = {
 	"trap", "remote_pct", "latency_ns", "scan_period_ms", "evict_batch",
-	"zone_vetoes",
+	"zone_vetoes", "targets_per_user",
 };
 
 static const char * const tcounters[] = {
@@ -627,9 +628,10 @@ static int status(int json)
 	if (json) {
 		printf("{\"node\": {\"id\": %lld, \"region_start\": %lld, \"region_size\": %lld, \"memory_tier\": %d},\n",
 		       nid, start, size, tier);
-		printf(" \"settings\": {");
+		printf(" \"settings\": {\"enroll\": \"%s\"",
+		       dn_launch_enroll_explicit() ? "explicit" : "auto");
 		for (i = 0; i < (int)(sizeof(settings) / sizeof(settings[0])); i++)
-			printf("%s\"%s\": %lld", i ? ", " : "", settings[i],
+			printf(", \"%s\": %lld", settings[i],
 			       read_ll(DN_SYSFS "/%s", settings[i]));
 		printf("},\n \"blade\": {");
 		for (i = 0; i < (int)(sizeof(blade) / sizeof(blade[0])); i++)
@@ -672,7 +674,8 @@ static int status(int json)
 	} else {
 		printf("node %lld: %lld MiB at %#llx, memory tier %d\n", nid,
 		       size >> 20, start, tier);
-		printf("settings:");
+		printf("settings: enroll=%s",
+		       dn_launch_enroll_explicit() ? "explicit" : "auto");
 		for (i = 0; i < (int)(sizeof(settings) / sizeof(settings[0])); i++)
 			printf(" %s=%lld", settings[i],
 			       read_ll(DN_SYSFS "/%s", settings[i]));

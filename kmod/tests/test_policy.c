@@ -994,4 +994,52 @@ TEST(idle_delay)
 	EXPECT_EQ((unsigned long)(8 * 10000), dn_idle_delay_ms(10000, 1000));
 }
 
+/* dn_enroll_verdict() */
+
+struct dn_enroll_case {
+	const char *name;
+	struct dn_enroll_req req;
+	enum dn_enroll_verdict expected;
+};
+
+static const struct dn_enroll_case dn_enroll_cases[] = {
+	/* by_root, explicit, related, root_uid, uid_targets, per_user */
+	{ "auto, hook, first of its uid", { false, false, false, false, 0, 64 },
+	  DN_ENROLL_OK },
+	{ "auto, hook, uid at the limit", { false, false, false, false, 64, 64 },
+	  DN_ENROLL_OVER_LIMIT },
+	{ "auto, hook, uid below the limit", { false, false, false, false, 63, 64 },
+	  DN_ENROLL_OK },
+	{ "explicit, hook, unrelated", { false, true, false, false, 0, 64 },
+	  DN_ENROLL_NOT_RELATED },
+	{ "explicit, hook, unrelated root process", { false, true, false, true, 0, 64 },
+	  DN_ENROLL_NOT_RELATED },
+	{ "explicit, hook, unrelated, over the limit", { false, true, false, false, 99, 2 },
+	  DN_ENROLL_NOT_RELATED },
+	{ "explicit, hook, a target's child", { false, true, true, false, 1, 2 },
+	  DN_ENROLL_OK },
+	{ "explicit, hook, a target's child at the limit", { false, true, true, false, 2, 2 },
+	  DN_ENROLL_OVER_LIMIT },
+	{ "explicit, target_add", { true, true, false, false, 1, 2 },
+	  DN_ENROLL_OK },
+	{ "explicit, target_add at the limit", { true, true, false, false, 2, 2 },
+	  DN_ENROLL_OVER_LIMIT },
+	{ "target_add of root's process", { true, false, false, true, 100, 2 },
+	  DN_ENROLL_OK },
+	{ "no limit", { false, false, false, false, 100000, 0 },
+	  DN_ENROLL_OK },
+};
+
+TEST(enroll_verdict)
+{
+	size_t k;
+
+	for (k = 0; k < ARRAY_SIZE(dn_enroll_cases); k++) {
+		const struct dn_enroll_case *t = &dn_enroll_cases[k];
+
+		EXPECT_EQ(t->expected, dn_enroll_verdict(&t->req))
+			TH_LOG("case '%s'", t->name);
+	}
+}
+
 TEST_HARNESS_MAIN
