@@ -423,7 +423,7 @@ if want F; then
 	log=$out/tenants-vm.log
 	guest "$log" 14400 "$clock" "$quiet && modprobe disagg_node && dn-tenants.sh --size $size --counts '$counts'"
 	# Two CSVs in one log; guest_csv tells them apart by their number of
-	# fields (15 and 11).
+	# fields (17, 15 before the trap counts, and 11).
 	guest_csv "$log" n,tenant, > "$out/tenants.csv"
 	guest_csv "$log" blade_n, > "$out/tenants-blade.csv"
 	# Every tenant run at the settings its point claims: its split within
@@ -448,10 +448,14 @@ if want F; then
 	awk -F, -v OFS=, '
 	NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; next }
 	$col["status"] != "ok" { next }
-	$col["n"] == 0 { bc[$col["tenant"]] = $col["cpu_seconds"]; bp[$col["tenant"]] = $col["phase_seconds"]; next }
+	$col["n"] == 0 {
+		bc[$col["tenant"]] = $col["cpu_seconds"]; bp[$col["tenant"]] = $col["phase_seconds"]
+		bt[$col["tenant"]] = ("traps" in col) ? $col["traps"] : ""
+		next
+	}
 	{ row[NR] = $0 }
 	END {
-		print "n,tenant,kind,remote_pct,remote_mean,cpu_seconds,base_cpu_seconds,cpu_slowdown,phase_seconds,base_phase_seconds,phase_slowdown"
+		print "n,tenant,kind,remote_pct,remote_mean,cpu_seconds,base_cpu_seconds,cpu_slowdown,phase_seconds,base_phase_seconds,phase_slowdown,traps,base_traps"
 		for (r in row) {
 			split(row[r], f, ",")
 			t = f[col["tenant"]]
@@ -459,7 +463,8 @@ if want F; then
 				continue
 			print f[col["n"]], t, f[col["kind"]], f[col["remote_pct"]], f[col["remote_mean"]],
 			      f[col["cpu_seconds"]], bc[t], sprintf("%.3f", f[col["cpu_seconds"]] / bc[t]),
-			      f[col["phase_seconds"]], bp[t], sprintf("%.3f", f[col["phase_seconds"]] / bp[t])
+			      f[col["phase_seconds"]], bp[t], sprintf("%.3f", f[col["phase_seconds"]] / bp[t]),
+			      ("traps" in col) ? f[col["traps"]] : "", bt[t]
 		}
 	}' "$out/tenants.csv" | { read -r h; echo "$h"; sort -t, -k1,1n -k2,2n; } > "$out/tenants-slowdown.csv"
 	# Per N: the aggregate throughput in tenants alone at 0 % (the sum of
@@ -539,8 +544,8 @@ if want F; then
 			       $1, $3, $4, $5, $6, $7, $8, $12, $12 / 256, $14, $15
 		}' "$out/tenants-summary.csv"
 		awk -F, 'NR > 1 {
-			printf "    N=%d tenant %d %-6s at %2d %% (ran at %s %%): CPU %.3f s / %.3f s alone = %.2fx; phase %.2f s / %.2f s alone = %.2fx\n",
-			       $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11
+			printf "    N=%d tenant %d %-6s at %2d %% (ran at %s %%): CPU %.3f s / %.3f s alone = %.2fx; phase %.2f s / %.2f s alone = %.2fx; traps %s (alone at 0 %%: %s)\n",
+			       $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, ($12 == "" ? "?" : $12), ($13 == "" ? "?" : $13)
 		}' "$out/tenants-slowdown.csv"
 	} > "$out/tenants-summary.txt"
 fi

@@ -28,7 +28,7 @@
 # their number of fields, which is how figures.sh tells them apart):
 #   n,tenant,kind,remote_pct,latency_ns,phase_work,unit,cpu_seconds,
 #   phase_seconds,remote_mean,remote_min,remote_max,run_remote_pct,
-#   run_latency_ns,status                          (one line per tenant run)
+#   run_latency_ns,traps,exchanges,status          (one line per tenant run)
 #     cpu_seconds    the tenant program's CPU time over its life (load and
 #                    measured phase; dnctl run's "cpu"), its traps included
 #     phase_seconds  guest seconds from the batch's start to its end
@@ -36,6 +36,8 @@
 #     remote_*       its split measured from its page tables while it ran
 #                    (dnctl run's pagemap samples, every 100 ms)
 #     run_*          the settings dnctl run reports the tenant ran with
+#     traps, exchanges  its remote_faults and exchanges at dnctl run's
+#                    last sample (up to 100 ms before it ended)
 #   blade_n,batch_seconds,node_used_kib,target_local_pages,
 #   target_remote_pages,cbps_pages,zero,duplicate,unique,distinct,saving
 #                                              (one line per batch, N > 0)
@@ -162,6 +164,12 @@ run_field() {	# run_field FILE KEY
 	sed -n "s/^dnctl run: pid .*, $2 \([0-9]*\).*/\1/p" "$1" | head -n 1
 }
 
+# A counter of the target at dnctl run's last sample (every 100 ms), or
+# empty.
+last_field() {	# last_field FILE NAME
+	sed -n "s/^dnctl run: target at last sample: .* $2=\([0-9]*\).*/\1/p" "$1" | head -n 1
+}
+
 # One tenant's run: load, say so ($d.loaded), wait for the batch's start
 # ($work/go), run the measured phase, check the answers; its CSV line in
 # $d.line.  Runs in the background (a subshell: its variables are its
@@ -224,7 +232,7 @@ tenant() {	# tenant N I PCT
 	[ -n "$cpu" ] || { status=fail; echo "dn-tenants: tenant $ti: no dnctl run report: $(cat "$d.run")" >&2; }
 	split=$(sed -n 's/^dnctl run: split over .* remote mean \([0-9.]*\) %, min \([0-9.]*\) %, max \([0-9.]*\) %.*/\1,\2,\3/p' "$d.run")
 	[ -n "$split" ] || split=,,
-	echo "$n,$ti,$kind,$p,$lat,$work_n,$unit,$cpu,$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", (b - a) / 100 }'),$split,$(run_field "$d.run" remote_pct),$(run_field "$d.run" latency_ns),$status" > "$d.line"
+	echo "$n,$ti,$kind,$p,$lat,$work_n,$unit,$cpu,$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", (b - a) / 100 }'),$split,$(run_field "$d.run" remote_pct),$(run_field "$d.run" latency_ns),$(last_field "$d.run" remote_faults),$(last_field "$d.run" exchanges),$status" > "$d.line"
 }
 
 # Tenants that are still running when we exit (a failure) go with us.
@@ -275,7 +283,7 @@ batch() {	# batch N I:P...
 	t1=$(now_cs)
 	for ip in "$@"; do
 		bi=${ip%%:*}
-		line=$(cat "$work/t$bi.line" 2> /dev/null) || line="$n,$bi,,${ip#*:},$lat,,,,,,,,,,fail"
+		line=$(cat "$work/t$bi.line" 2> /dev/null) || line="$n,$bi,,${ip#*:},$lat,,,,,,,,,,,,fail"
 		case $line in *,fail) rc=1 ;; esac
 		echo "$line"
 		echo "dn-tenants: n=$n: $line" >&2
@@ -291,7 +299,7 @@ while [ $i -le "$max" ]; do
 	make_inputs $i || { echo "dn-tenants: tenant $i's inputs failed" >&2; exit 1; }
 	i=$((i + 1))
 done
-echo "n,tenant,kind,remote_pct,latency_ns,phase_work,unit,cpu_seconds,phase_seconds,remote_mean,remote_min,remote_max,run_remote_pct,run_latency_ns,status"
+echo "n,tenant,kind,remote_pct,latency_ns,phase_work,unit,cpu_seconds,phase_seconds,remote_mean,remote_min,remote_max,run_remote_pct,run_latency_ns,traps,exchanges,status"
 echo "blade_n,batch_seconds,node_used_kib,target_local_pages,target_remote_pages,cbps_pages,zero,duplicate,unique,distinct,saving"
 # The bases: each tenant alone at 0 %.
 i=1
