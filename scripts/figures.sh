@@ -19,27 +19,40 @@
 #             it would allow (workloads/dn-consolidate.sh):
 #             results/cbps.csv (per group of workloads placed on the node),
 #             results/consolidation.csv, results/consolidation.png
+#   Figure F  consolidation measured (workloads/dn-tenants.sh): N tenants
+#             (redis-server, sqlite3 holding a table) on the blade at
+#             once, each at its own remote share, against N: each
+#             tenant's slowdown against itself alone at 0 %, the
+#             aggregate throughput, the blade's pages with and without
+#             content-based sharing (dn_cbps): results/tenants.csv,
+#             results/tenants-blade.csv (as measured),
+#             results/tenants-slowdown.csv, results/tenants-summary.csv,
+#             results/tenants-summary.txt, results/tenants.png
 # A Figure C point is plotted at the split measured from the page tables
 # while it ran: a run whose split is more than 3 points off its setting
 # (or was not measured) makes the figure an error: it is not drawn, the
-# runs at fault are named, and the command exits 1.
-# Each figure runs in its own VM.  Figures C and D time things, so they run
+# runs at fault are named, and the command exits 1.  So is a Figure F
+# tenant (its base at 0 % too) off its split, or whose settings dnctl run
+# reports are not its point's.
+# Each figure runs in its own VM.  Figures C, D and F time things, so they run
 # under the clock --clock picks (scripts/vm-run.sh --clock); Figure E
 # counts pages and always runs under wall-clock TCG.  Timings inside QEMU
 # are emulated either way: read the figures as ratios within one run, not
 # as a real host's times.  Plots are drawn on the host with gnuplot.
 #
-# Usage: scripts/figures.sh [--quick] [--kernel 6.1|6.12|sid] [--only C,D,E]
+# Usage: scripts/figures.sh [--quick] [--kernel 6.1|6.12|sid] [--only C,D,E,F]
 #                           [--clock icount|wall] [--replot]
 #   --quick   shorter runs: Figure C at 1 us only (full: 1 and 10 us),
 #             on inputs half the full ones, 3 repetitions either way;
-#             Figure D 2 x 256 traps a setting; Figure E 3 smaller groups.
+#             Figure D 2 x 256 traps a setting; Figure E 3 smaller groups;
+#             Figure F 1, 2 and 4 tenants on half the data (full: 1, 2,
+#             4 and 8).
 #             Figure C --quick took 10-11 min on 6.1 under icount with other
 #             VMs on the host (2026-12-06: 1.27 million traps, at most
 #             0.46 ms of host time each, everything included); full,
 #             40-45 min estimated from that (twice the traps, twice the
 #             latencies), not run
-#   --clock   guest time for Figures C and D: icount (the default; QEMU 10,
+#   --clock   guest time for Figures C, D and F: icount (the default; QEMU 10,
 #             one instruction is 1 ns and idle time is skipped, so a run
 #             repeats and the host's load does not enter it) or wall (the
 #             host's QEMU under TCG, guest time is host time)
@@ -51,11 +64,11 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 kernel=6.1
 quick=0
-only=C,D,E
+only=C,D,E,F
 clock=icount
 replot=0
 usage() {
-	echo "usage: scripts/figures.sh [--quick] [--kernel 6.1|6.12|sid] [--only C,D,E] [--clock icount|wall] [--replot]" >&2
+	echo "usage: scripts/figures.sh [--quick] [--kernel 6.1|6.12|sid] [--only C,D,E,F] [--clock icount|wall] [--replot]" >&2
 	exit 2
 }
 while [ $# -gt 0 ]; do
@@ -79,7 +92,7 @@ out=${DN_RESULTS:-$top/results}	# another folder: scripts/test-figures.sh
 mkdir -p "$out"
 if [ "$replot" = 0 ]; then
 	deps=("$kernel")
-	if [ "$clock" = icount ] && { want C || want D; }; then
+	if [ "$clock" = icount ] && { want C || want D || want F; }; then
 		deps+=(qemu10)
 	fi
 	"$top/scripts/deps.sh" "${deps[@]}"
@@ -404,6 +417,139 @@ plot "$out/consolidation.csv" using 1:(\$2 > 0 ? \$2 : 1/0) skip 1 title "withou
 GP
 fi
 
+if want F; then
+	counts="1 2 4 8" size=full
+	[ "$quick" = 0 ] || { counts="1 2 4"; size=quick; }
+	log=$out/tenants-vm.log
+	guest "$log" 14400 "$clock" "$quiet && modprobe disagg_node && dn-tenants.sh --size $size --counts '$counts'"
+	# Two CSVs in one log; guest_csv tells them apart by their number of
+	# fields (17, 15 before the trap counts, and 11).
+	guest_csv "$log" n,tenant, > "$out/tenants.csv"
+	guest_csv "$log" blade_n, > "$out/tenants-blade.csv"
+	# Every tenant run at the settings its point claims: its split within
+	# DN_SPLIT_TOL points of its remote_pct (the bases too: 0 %), and
+	# dnctl run's report of its settings equal to them.
+	offsplit_f=$(awk -F, -v tol="${DN_SPLIT_TOL:-3}" '
+	NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; next }
+	$col["status"] == "ok" {
+		m = $col["remote_mean"]; p = $col["remote_pct"]
+		what = "tenant " $col["tenant"] " (" $col["kind"] ") at remote_pct " p ", " ($col["n"] == 0 ? "alone (base)" : "one of " $col["n"])
+		if (m == "")
+			print what ": split not measured"
+		else if (m - p > tol || p - m > tol)
+			print what ": ran at " m " % remote"
+		if ($col["run_remote_pct"] != p || $col["run_latency_ns"] != $col["latency_ns"])
+			print what ": dnctl run reports remote_pct " $col["run_remote_pct"] ", latency_ns " $col["run_latency_ns"] ", not " p ", " $col["latency_ns"]
+	}' "$out/tenants.csv")
+	# Each tenant against itself alone at 0 % (n = 0): its CPU time over
+	# the base's (what its remote share costs it, whatever the vCPUs'
+	# sharing), and its measured phase's guest time over the base's (that
+	# and the wait for a vCPU beside N - 1 others).
+	awk -F, -v OFS=, '
+	NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; next }
+	$col["status"] != "ok" { next }
+	$col["n"] == 0 {
+		bc[$col["tenant"]] = $col["cpu_seconds"]; bp[$col["tenant"]] = $col["phase_seconds"]
+		bt[$col["tenant"]] = ("traps" in col) ? $col["traps"] : ""
+		next
+	}
+	{ row[NR] = $0 }
+	END {
+		print "n,tenant,kind,remote_pct,remote_mean,cpu_seconds,base_cpu_seconds,cpu_slowdown,phase_seconds,base_phase_seconds,phase_slowdown,traps,base_traps"
+		for (r in row) {
+			split(row[r], f, ",")
+			t = f[col["tenant"]]
+			if (!(t in bc) || bc[t] <= 0 || bp[t] <= 0 || f[col["cpu_seconds"]] <= 0 || f[col["phase_seconds"]] <= 0)
+				continue
+			print f[col["n"]], t, f[col["kind"]], f[col["remote_pct"]], f[col["remote_mean"]],
+			      f[col["cpu_seconds"]], bc[t], sprintf("%.3f", f[col["cpu_seconds"]] / bc[t]),
+			      f[col["phase_seconds"]], bp[t], sprintf("%.3f", f[col["phase_seconds"]] / bp[t]),
+			      ("traps" in col) ? f[col["traps"]] : "", bt[t]
+		}
+	}' "$out/tenants.csv" | { read -r h; echo "$h"; sort -t, -k1,1n -k2,2n; } > "$out/tenants-slowdown.csv"
+	# Per N: the aggregate throughput in tenants alone at 0 % (the sum of
+	# each tenant's throughput over its base's: N when remote memory and
+	# sharing the vCPUs cost nothing), per CPU second and per guest
+	# second; the slowdowns' mean and maximum; the blade's use, and with
+	# content-based sharing (dn_cbps: its pages less what sharing saves).
+	awk -F, -v OFS=, '
+	FNR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; file++; next }
+	file == 1 {
+		n = $col["n"]; k[n]++
+		ac[n] += 1 / $col["cpu_slowdown"]; ap[n] += 1 / $col["phase_slowdown"]
+		sc[n] += $col["cpu_slowdown"]; sp[n] += $col["phase_slowdown"]
+		if ($col["cpu_slowdown"] > mc[n]) mc[n] = $col["cpu_slowdown"]
+		if ($col["phase_slowdown"] > mp[n]) mp[n] = $col["phase_slowdown"]
+		next
+	}
+	{ bl[$col["blade_n"]] = $0 }
+	END {
+		print "n,tenants,aggregate_cpu,aggregate_phase,mean_cpu_slowdown,max_cpu_slowdown,mean_phase_slowdown,max_phase_slowdown," \
+		      "batch_seconds,node_used_kib,target_remote_pages,blade_pages,saving,blade_pages_shared,saving_pct"
+		for (n in k) {
+			split(bl[n], b, ",")
+			pages = b[col["cbps_pages"]]; sav = b[col["saving"]]
+			print n, k[n], sprintf("%.3f", ac[n]), sprintf("%.3f", ap[n]), sprintf("%.3f", sc[n] / k[n]), mc[n],
+			      sprintf("%.3f", sp[n] / k[n]), mp[n], b[col["batch_seconds"]], b[col["node_used_kib"]],
+			      b[col["target_remote_pages"]], pages, sav, (pages != "" && sav != "" ? pages - sav : ""),
+			      (pages > 0 && sav != "" ? sprintf("%.1f", 100 * sav / pages) : "")
+		}
+	}' "$out/tenants-slowdown.csv" "$out/tenants-blade.csv" | { read -r h; echo "$h"; sort -t, -k1,1n; } > "$out/tenants-summary.csv"
+	rm -f "$out/tenants.png"
+	if [ -n "$offsplit_f" ]; then
+		echo "figures: Figure F not drawn: tenants whose settings are not their point's (split within ${DN_SPLIT_TOL:-3} points):" >&2
+		echo "$offsplit_f" | sed 's/^/figures:   /' >&2
+		figure_failed=1
+	else
+	maxn=$(awk -F, 'NR > 1 { m = $1 } END { print m + 0 }' "$out/tenants-summary.csv")
+	flat=$(awk -F, 'NR > 1 && !s[$5]++ { printf "%s%g us", (n++ ? ", " : ""), $5 / 1000 }' "$out/tenants.csv")
+	tsrc() { printf '"< awk -F, '"'"'NR > 1 && $2 == %s'"'"' %s"' "$1" "$out/tenants-slowdown.csv"; }
+	{
+		echo 'set terminal pngcairo size 1500,520'
+		echo "set output \"$out/tenants.png\""
+		echo 'set datafile separator ","'
+		echo 'set termoption noenhanced'
+		echo "set multiplot layout 1,3 title \"Figure F: N tenants sharing one blade, each at its own remote share (latency $flat)\\n(kernel $kernel, $(clock_title "$log"))\""
+		echo 'set xlabel "tenants N"'
+		echo "set xrange [0.5:$maxn + 0.5]"
+		echo 'set grid'
+		echo 'set key top left'
+		echo 'set title "aggregate throughput, in tenants alone at 0 % remote"'
+		echo 'set ylabel "sum of throughput / alone at 0 %"'
+		echo 'set yrange [0:*]'
+		echo "plot x title \"N (no cost)\" with lines dt 2 lc rgb \"gray\", \"$out/tenants-summary.csv\" using 1:3 skip 1 title \"per CPU second\" with linespoints pt 7, \"$out/tenants-summary.csv\" using 1:4 skip 1 title \"per guest second\" with linespoints pt 5"
+		echo 'set title "each tenant: CPU time / alone at 0 %"'
+		echo 'set ylabel "slowdown"'
+		echo 'set key outside bottom center horizontal'
+		printf 'plot '
+		sep=
+		for tn in $(awk -F, 'NR > 1 { print $2 }' "$out/tenants-slowdown.csv" | sort -un); do
+			what=$(awk -F, -v t="$tn" 'NR > 1 && $2 == t { print $3 " " $4 " %"; exit }' "$out/tenants-slowdown.csv")
+			printf '%s%s using 1:8 title "%s: %s" with linespoints lc %d pt %d' "$sep" "$(tsrc "$tn")" "$tn" "$what" "$tn" "$tn"
+			sep=', '
+		done
+		echo
+		echo 'set title "the blade: pages on the node"'
+		echo 'set ylabel "MiB"'
+		echo 'set key top left'
+		echo "plot \"$out/tenants-summary.csv\" using 1:(\$12 / 256) skip 1 title \"in use\" with linespoints pt 7, \"$out/tenants-summary.csv\" using 1:(\$14 / 256) skip 1 title \"with content-based sharing\" with linespoints pt 5"
+		echo 'unset multiplot'
+	} | gnuplot
+	fi
+	# The text summary.
+	{
+		echo "Figure F: N tenants on one blade ($(clock_title "$log"); kernel $kernel)"
+		awk -F, 'NR > 1 {
+			printf "  N=%d: aggregate %.2f tenants alone at 0 %% per CPU second, %.2f per guest second; CPU slowdown mean %.2fx, max %.2fx; guest-time slowdown mean %.2fx, max %.2fx; blade %d pages (%.1f MiB), with sharing %s (saves %s %%)\n",
+			       $1, $3, $4, $5, $6, $7, $8, $12, $12 / 256, $14, $15
+		}' "$out/tenants-summary.csv"
+		awk -F, 'NR > 1 {
+			printf "    N=%d tenant %d %-6s at %2d %% (ran at %s %%): CPU %.3f s / %.3f s alone = %.2fx; phase %.2f s / %.2f s alone = %.2fx; traps %s (alone at 0 %%: %s)\n",
+			       $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, ($12 == "" ? "?" : $12), ($13 == "" ? "?" : $13)
+		}' "$out/tenants-slowdown.csv"
+	} > "$out/tenants-summary.txt"
+fi
+
 echo "Key numbers (kernel $kernel; results in $out):"
 if want D; then
 	echo "Figure D: configured vs measured latency (latency.csv, latency.png; $(clock_title "$out/latency-vm.log"))"
@@ -479,7 +625,11 @@ if want E; then
 	awk -F, 'NR > 1 { printf "  %d groups: %d pages, %d zero, %d duplicate, %d unique; sharing saves %d pages (%.1f %%)\n", $1, $2, $3, $4, $5, $7, ($2 ? 100 * $7 / $2 : 0) }' "$out/cbps.csv"
 	awk -F, 'NR > 1 && ($1 == 512 || $1 == 8192) { printf "  blade %5d MiB: %d groups without sharing, %d with\n", $1, $2, $3 }' "$out/consolidation.csv"
 fi
+if want F; then
+	echo "Figure F: consolidation measured (tenants.csv, tenants-blade.csv, tenants-slowdown.csv, tenants-summary.csv, tenants.png)"
+	sed -n '2,$p' "$out/tenants-summary.txt"
+fi
 if [ "$figure_failed" = 1 ]; then
-	echo "figures: Figure C is in error: see above" >&2
+	echo "figures: a figure is in error: see above" >&2
 	exit 1
 fi

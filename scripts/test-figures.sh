@@ -16,7 +16,10 @@
 #   the time is cpu_seconds when the CSV has it, else the wall seconds;
 # - Figure C's projection: (base + traps x (floor + latency)) / base for
 #   each real-host floor and latency, from the 1 us line at 25-75 %;
-# - Figure E: the consolidation model's groups per blade size.
+# - Figure E: the consolidation model's groups per blade size;
+# - Figure F: each tenant's slowdown against itself alone at 0 %, the
+#   aggregate per N, the blade with and without sharing; a tenant off its
+#   split (its base too) or its settings makes figures.sh exit 1.
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -165,5 +168,67 @@ DN_RESULTS=$t/nofloor "$top/scripts/figures.sh" --replot --only C > "$t/nofloor/
 grep -qxF "1000,50,a,2,0.4500,0.4000,0.5000,47.50,3.500,,,,,,,,," "$t/nofloor/sweep-summary.csv" || {
 	echo "figures self-test: no floor, yet a model:" >&2; cat "$t/nofloor/sweep-summary.csv" >&2; fail=1; }
 [ -s "$t/nofloor/slowdown.png" ] || { echo "figures self-test: no slowdown.png without the floor" >&2; fail=1; }
+
+# Figure F: each tenant against itself alone at 0 % (n = 0), the
+# aggregate per N, the blade with and without sharing; a tenant whose
+# split is off (the base's too) or whose settings are not its point's
+# makes the figure an error.  A console line with a digit first and
+# another number of fields is neither CSV.
+mkdir -p "$t/f"
+cat > "$t/f/tenants-vm.log" <<LOG
+DN-GUEST: 6.1.0: dn-tenants.sh --size quick --counts '1 2'
+n,tenant,kind,remote_pct,latency_ns,phase_work,unit,cpu_seconds,phase_seconds,remote_mean,remote_min,remote_max,run_remote_pct,run_latency_ns,traps,exchanges,status
+blade_n,batch_seconds,node_used_kib,target_local_pages,target_remote_pages,cbps_pages,zero,duplicate,unique,distinct,saving
+0,1,redis,0,1000,4100,requests,2.000,4.00,0.00,0.00,0.00,0,1000,5,0,ok
+dn-tenants: n=0: 0,1,redis,0,1000,...
+0,2,sqlite,0,1000,4,queries,1.000,2.00,0.50,0.00,1.00,0,1000,7,0,ok
+1,1,redis,25,1000,4100,requests,3.000,5.00,24.00,20.00,26.00,25,1000,300,290,ok
+1,5.00,40960,3000,1000,1024,24,100,900,950,74
+2,1,redis,25,1000,4100,requests,4.000,10.00,26.00,20.00,28.00,25,1000,310,300,ok
+3 a console line
+2,2,sqlite,50,1000,4,queries,2.000,8.00,52.00,40.00,55.00,50,1000,,,ok
+2,10.00,81920,4000,2000,2048,48,300,1700,1800,248
+DN-EXIT-STATUS=0
+LOG
+if ! DN_RESULTS=$t/f "$top/scripts/figures.sh" --replot --only F > "$t/f/out" 2>&1; then
+	echo "figures self-test: figures.sh --replot --only F failed:" >&2
+	cat "$t/f/out" >&2
+	fail=1
+fi
+# Tenant 1 alone: CPU 2 s, phase 4 s, 5 traps; tenant 2: 1 s, 2 s, 7
+# traps (its N=2 run has no count: empty).  N=1: 3/2 and
+# 5/4.  N=2: tenant 1 4/2 and 10/4, tenant 2 2/1 and 8/2.  Aggregates:
+# N=1 1/1.5 and 1/1.25; N=2 1/2 + 1/2 = 1 and 1/2.5 + 1/4 = 0.65.  The
+# blade at N=2: 2048 pages, sharing saves 248: 1800 with it (12.1 %).
+expect f/tenants-slowdown.csv "1,1,redis,25,24.00,3.000,2.000,1.500,5.00,4.00,1.250,300,5"
+expect f/tenants-slowdown.csv "2,1,redis,25,26.00,4.000,2.000,2.000,10.00,4.00,2.500,310,5"
+expect f/tenants-slowdown.csv "2,2,sqlite,50,52.00,2.000,1.000,2.000,8.00,2.00,4.000,,7"
+expect f/tenants-summary.csv "1,1,0.667,0.800,1.500,1.500,1.250,1.250,5.00,40960,1000,1024,74,950,7.2"
+expect f/tenants-summary.csv "2,2,1.000,0.650,2.000,2.000,3.250,4.000,10.00,81920,2000,2048,248,1800,12.1"
+[ "$(wc -l < "$t/f/tenants.csv")" = 6 ] || { echo "figures self-test: tenants.csv has $(wc -l < "$t/f/tenants.csv") lines, want 6" >&2; fail=1; }
+[ "$(wc -l < "$t/f/tenants-blade.csv")" = 3 ] || { echo "figures self-test: tenants-blade.csv has $(wc -l < "$t/f/tenants-blade.csv") lines, want 3" >&2; fail=1; }
+[ -s "$t/f/tenants.png" ] || { echo "figures self-test: no tenants.png" >&2; fail=1; }
+grep -qF "N=2: aggregate 1.00 tenants alone at 0 % per CPU second, 0.65 per guest second" "$t/f/out" || {
+	echo "figures self-test: no Figure F summary in:" >&2; cat "$t/f/out" >&2; fail=1; }
+# Off its point: tenant 2 at 53.1 % (3.1 points above 50), tenant 1 at
+# N=2 at 21.9 % (3.1 below 25), tenant 1's base at 3.5 % (not 0), tenant
+# 1 at N=1 with another latency than its point's.  Each is named, nothing is drawn, exit 1.
+mkdir -p "$t/foff"
+sed -e 's/^2,2,sqlite,50,1000,4,queries,2.000,8.00,52.00,/2,2,sqlite,50,1000,4,queries,2.000,8.00,53.10,/' \
+    -e 's/^2,1,redis,25,1000,4100,requests,4.000,10.00,26.00,/2,1,redis,25,1000,4100,requests,4.000,10.00,21.90,/' \
+    -e 's/^0,1,redis,0,1000,4100,requests,2.000,4.00,0.00,/0,1,redis,0,1000,4100,requests,2.000,4.00,3.50,/' \
+    -e 's/^\(1,1,redis,25,1000,.*,25,\)1000,300,290,ok$/\110000,300,290,ok/' \
+    "$t/f/tenants-vm.log" > "$t/foff/tenants-vm.log"
+if DN_RESULTS=$t/foff "$top/scripts/figures.sh" --replot --only F > "$t/foff/out" 2>&1; then
+	echo "figures self-test: Figure F drew tenants off their point" >&2
+	fail=1
+fi
+for want in "tenant 2 (sqlite) at remote_pct 50, one of 2: ran at 53.10 % remote" \
+	    "tenant 1 (redis) at remote_pct 25, one of 2: ran at 21.90 % remote" \
+	    "tenant 1 (redis) at remote_pct 0, alone (base): ran at 3.50 % remote" \
+	    "tenant 1 (redis) at remote_pct 25, one of 1: dnctl run reports remote_pct 25, latency_ns 10000, not 25, 1000"; do
+	grep -qF "$want" "$t/foff/out" || { echo "figures self-test: no '$want' in:" >&2; cat "$t/foff/out" >&2; fail=1; }
+done
+[ ! -e "$t/foff/tenants.png" ] || { echo "figures self-test: tenants.png drawn off its point" >&2; fail=1; }
 [ "$fail" = 0 ] && echo "figures self-test: passed"
 exit "$fail"
