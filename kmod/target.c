@@ -702,6 +702,15 @@ void dn_target_split(struct dn_target *t, struct dn_split *split)
 	long remote = max(atomic_long_read(&t->remote), 0L);
 	long local = anon - remote - (long)READ_ONCE(t->huge);
 
+	/*
+	 * A dead target's address space is gone, and its pages with it (its
+	 * remote count is not taken down page by page at exit): it holds
+	 * none, though it stays listed a while (DN_EXEC_KEEP_MS).
+	 */
+	if (READ_ONCE(t->dead)) {
+		local = 0;
+		remote = 0;
+	}
 	split->local = max(local, 0L);
 	split->remote = remote;
 	split->remote_pct = dn_target_remote_pct(t);
