@@ -82,6 +82,7 @@
 #include "dn_pagemap.h"
 
 #define DN_SYSFS "/sys/kernel/mm/disagg_node"
+#define DN_NOT_LOADED " (is disagg_node loaded?)"
 
 static int usage_to(FILE *f)
 {
@@ -179,27 +180,37 @@ static int check_range(const char *name, const char *value)
 	return 0;
 }
 
-static int set(const char *name, const char *value)
+/*
+ * Write @val to the module's file @name; 0, or 1 with a message (@enoent
+ * added to it when the file does not exist).
+ */
+static int write_file(const char *name, const char *val, const char *enoent)
 {
-	char path[256];
+	char path[512];
 	int fd, ret = 0;
 
-	if (check_range(name, value))
-		return 1;
 	snprintf(path, sizeof(path), DN_SYSFS "/%s", name);
 	fd = open(path, O_WRONLY);
 	if (fd < 0) {
 		fprintf(stderr, "dnctl: %s: %s%s\n", path, strerror(errno),
-			errno == ENOENT ? " (is disagg_node loaded? is NAME a setting?)" : "");
+			errno == ENOENT ? enoent : "");
 		return 1;
 	}
-	if (write(fd, value, strlen(value)) < 0) {
+	if (write(fd, val, strlen(val)) < 0) {
 		fprintf(stderr, "dnctl: %s=%s refused: %s (see dmesg)\n", name,
-			value, strerror(errno));
+			val, strerror(errno));
 		ret = 1;
 	}
 	close(fd);
 	return ret;
+}
+
+static int set(const char *name, const char *value)
+{
+	if (check_range(name, value))
+		return 1;
+	return write_file(name, value,
+			  " (is disagg_node loaded? is NAME a setting?)");
 }
 
 /* The settings a target has of its own (targets/PID/NAME). */
@@ -308,25 +319,6 @@ static int read_line(const char *path, char *buf, size_t len)
 	return 0;
 }
 
-/* Write @val to the module's file @name; 0, or 1 with a message. */
-static int write_file(const char *name, const char *val)
-{
-	char path[512];
-	int fd, ret = 0;
-
-	snprintf(path, sizeof(path), DN_SYSFS "/%s", name);
-	fd = open(path, O_WRONLY);
-	if (fd < 0)
-		return not_loaded();
-	if (write(fd, val, strlen(val)) < 0) {
-		fprintf(stderr, "dnctl: %s=%s refused: %s (see dmesg)\n", name,
-			val, strerror(errno));
-		ret = 1;
-	}
-	close(fd);
-	return ret;
-}
-
 /* The id (tenants/ID) of the tenant of cgroup @cg into @id; 0, or 1. */
 static int tenant_id(const char *cg, char *id, size_t len)
 {
@@ -368,7 +360,7 @@ static int tenant_set(const char *cg, const char *name, const char *value)
 	if (tenant_id(cg, id, sizeof(id)))
 		return 1;
 	snprintf(file, sizeof(file), "tenants/%s/%s", id, name);
-	return write_file(file, value);
+	return write_file(file, value, DN_NOT_LOADED);
 }
 
 /*
@@ -384,7 +376,7 @@ static int tenant_add(const char *cg, const char *pct, const char *lat)
 	if ((pct && check_range("remote_pct", pct)) ||
 	    (lat && check_range("latency_ns", lat)))
 		return 1;
-	if (write_file("tenant_add", cg) || tenant_id(cg, id, sizeof(id)))
+	if (write_file("tenant_add", cg, DN_NOT_LOADED) || tenant_id(cg, id, sizeof(id)))
 		return 1;
 	if ((pct && tenant_set(cg, "remote_pct", pct)) ||
 	    (lat && tenant_set(cg, "latency_ns", lat)))
@@ -397,7 +389,7 @@ static int tenant_add(const char *cg, const char *pct, const char *lat)
 	}
 	while (fgets(line, sizeof(line), f)) {
 		line[strcspn(line, "\n")] = 0;
-		if (write_file("target_add", line))
+		if (write_file("target_add", line, DN_NOT_LOADED))
 			failed++;
 		else
 			enrolled++;
@@ -471,7 +463,7 @@ static int tenant_main(int argc, char **argv)
 	if (!strcmp(argv[2], "set") && argc == 6)
 		return tenant_set(cg, argv[4], argv[5]);
 	if (!strcmp(argv[2], "rm") && argc == 4)
-		return write_file("tenant_remove", cg);
+		return write_file("tenant_remove", cg, DN_NOT_LOADED);
 	return usage();
 }
 
