@@ -1593,6 +1593,29 @@ static int dn_words_child(struct dn_child_res *r, long npages, int nthreads,
 #define DN_MT_PAGES		2048L
 
 /*
+ * Reap target child @k of case @name (a dn_words_child() of DN_MT_PAGES),
+ * log what it found, and add its figures to @f.
+ */
+static void dn_mt_reap(struct __test_metadata *_metadata, const char *name,
+		       int k, pid_t pid, const struct dn_child_res *r,
+		       long seconds, struct dn_figures *f)
+{
+	char why[80];
+	int status, ret;
+
+	ret = dn_reap_logged(_metadata, pid, dn_conc_reap_ms(seconds), &status);
+	if (!dn_exited_ok(ret, status))
+		f->errors++;
+	TH_LOG("%s: target %d: %s, %lld sweeps of %ld pages, %ld lost writes, %ld bad words%s%s",
+	       name, k, dn_status_str(ret, status, why, sizeof(why)),
+	       r->sweeps, DN_MT_PAGES, r->lost, r->bad,
+	       r->first_lost[0] ? "; first lost: " : "", r->first_lost);
+	f->lost += r->lost;
+	f->bad += r->bad;
+	f->bytes += r->bytes;
+}
+
+/*
  * Three target processes at once, each with 4 threads sweeping their own
  * 8 MiB (shared words): no process loses a write.
  */
@@ -1601,8 +1624,7 @@ TEST_F_TIMEOUT(conc, multi_target, DN_HARNESS_TIMEOUT_OFF)
 	struct dn_figures f = { 0 };
 	pid_t pid[DN_MT_TARGETS];
 	struct dn_child_res *r;
-	int i, n, status, ret;
-	char why[80];
+	int i, n;
 
 	DN_NEED_SETUP();
 	r = mmap(NULL, DN_PAGE, PROT_READ | PROT_WRITE,
@@ -1619,20 +1641,9 @@ TEST_F_TIMEOUT(conc, multi_target, DN_HARNESS_TIMEOUT_OFF)
 					     self->seconds * 1000, -1, -1,
 					     self->nid));
 	}
-	for (i = 0; i < n; i++) {
-		ret = dn_reap_logged(_metadata, pid[i],
-				     dn_conc_reap_ms(self->seconds), &status);
-		if (!dn_exited_ok(ret, status))
-			f.errors++;
-		TH_LOG("multi_target: target %d: %s, %lld sweeps of %ld pages, %ld lost writes, %ld bad words%s%s",
-		       i, dn_status_str(ret, status, why, sizeof(why)),
-		       r[i].sweeps, DN_MT_PAGES, r[i].lost, r[i].bad,
-		       r[i].first_lost[0] ? "; first lost: " : "",
-		       r[i].first_lost);
-		f.lost += r[i].lost;
-		f.bad += r[i].bad;
-		f.bytes += r[i].bytes;
-	}
+	for (i = 0; i < n; i++)
+		dn_mt_reap(_metadata, "multi_target", i, pid[i], &r[i],
+			   self->seconds, &f);
 	DN_REPORT("multi_target", &f);
 	EXPECT_EQ(DN_MT_TARGETS, n);
 	EXPECT_EQ(0, munmap(r, DN_PAGE));
@@ -1715,13 +1726,12 @@ TEST_F_TIMEOUT(conc, tenant_settings_under_load, DN_HARNESS_TIMEOUT_OFF)
 {
 	static const char * const pcts[] = { "25", "90", "default", "0", "75" };
 	static const char * const lats[] = { "0", "1000", "default", "20000" };
-	int fds[DN_TS_TARGETS][2], i, k, n, status, ret, glob = 30;
+	int fds[DN_TS_TARGETS][2], i, k, n, glob = 30;
 	long set_errors = 0, changes = 0;
 	struct dn_figures f = { 0 };
 	pid_t pid[DN_TS_TARGETS];
 	struct dn_child_res *r;
 	long long end;
-	char why[80];
 
 	DN_NEED_SETUP();
 	ASSERT_EQ(0, dn_set("remote_pct", glob));
@@ -1768,18 +1778,8 @@ TEST_F_TIMEOUT(conc, tenant_settings_under_load, DN_HARNESS_TIMEOUT_OFF)
 	}
 	for (k = 0; k < n; k++) {
 		close(fds[k][0]);
-		ret = dn_reap_logged(_metadata, pid[k],
-				     dn_conc_reap_ms(self->seconds), &status);
-		if (!dn_exited_ok(ret, status))
-			f.errors++;
-		TH_LOG("tenant_settings: target %d: %s, %lld sweeps of %ld pages, %ld lost writes, %ld bad words%s%s",
-		       k, dn_status_str(ret, status, why, sizeof(why)),
-		       r[k].sweeps, DN_MT_PAGES, r[k].lost, r[k].bad,
-		       r[k].first_lost[0] ? "; first lost: " : "",
-		       r[k].first_lost);
-		f.lost += r[k].lost;
-		f.bad += r[k].bad;
-		f.bytes += r[k].bytes;
+		dn_mt_reap(_metadata, "tenant_settings", k, pid[k], &r[k],
+			   self->seconds, &f);
 	}
 	set_errors += dn_set("remote_pct", 50) != 0;
 	f.errors += set_errors;
