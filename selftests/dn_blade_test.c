@@ -457,8 +457,17 @@ TEST_F_TIMEOUT(blade, blade_full, 600)
 		dn_read_ll(DN_SYSFS "/blade/used_pages"),
 		dn_read_ll(DN_SYSFS "/blade/capacity_pages"));
 	EXPECT_GT(want / 2, remote);
+	/*
+	 * refused_pages is the peak of the held count.  On a full blade the
+	 * count rises for a moment each time a trap has brought a page home
+	 * and its victim has not yet taken the freed remote page (which can
+	 * sit on another CPU's free list): the peak was 2.2 % above the held
+	 * count read afterwards in one CI run (8805 against 8613).  Counting
+	 * each eviction that finds the blade full instead counts half as
+	 * much again (13,323 where 8,536 were held), far outside 5 %.
+	 */
 	EXPECT_LE((want - remote) * 98 / 100, refused);
-	EXPECT_GE((want - remote) * 102 / 100, refused);
+	EXPECT_GE((want - remote) * 105 / 100, refused);
 	EXPECT_LE(refused, blade1 - blade0);
 
 	/* Every word of the tenant, every byte of the filler. */
