@@ -307,6 +307,131 @@ int dn_setting_own(int own, int tenant)
 	return tenant >= 0 ? tenant : DN_SETTING_GLOBAL;
 }
 
+/* Is a's remote set hotter than @factor times b's (traps per remote page)? */
+static bool dn_pool_hotter(const struct dn_pool_member *a,
+			   const struct dn_pool_member *b, unsigned long factor)
+{
+	return (u64)a->faults * (b->remote + 1) >
+	       (u64)factor * b->faults * (a->remote + 1);
+}
+
+/* Give @extra pages of local capacity to the members with room, in order. */
+static void dn_pool_fill(struct dn_pool_member *m, unsigned int n,
+			 unsigned long extra)
+{
+	unsigned long give;
+	unsigned int i;
+
+	for (i = 0; i < n && extra; i++) {
+		give = m[i].resident - m[i].local;
+		if (give > extra)
+			give = extra;
+		m[i].local += give;
+		extra -= give;
+	}
+}
+
+/*
+ * dn_pool_share() - share a cgroup tenant's local capacity among its members
+ * @m: the members that follow the tenant's remote_pct
+ * @n: how many
+ * @pct: the tenant's remote_pct
+ *
+ * The tenant keeps (100 - @pct) % of its members' resident pages local, in
+ * all: that is its local capacity, one for all its members, as one
+ * process's is its own.  Each member's part is its last share (@local_pm,
+ * per mille of its own pages), scaled so that the parts add up to the
+ * capacity as the members grow and shrink; a new member starts at
+ * (100 - @pct) % of its own.  Then one step (1/DN_POOL_STEP_DIV of the
+ * capacity at most) moves from the member whose remote pages trapped least
+ * per page to the one whose remote pages trapped most, if that one's
+ * trapped DN_POOL_HOT_FACTOR times as often and at least
+ * DN_POOL_MIN_FAULTS times: the tenant's hot pages go local whichever
+ * member holds them, as they would in one address space.  It settles when
+ * the members' remote pages are about as hot, or when the hot member holds
+ * all its pages local.  Each member is given the remote_pct, rounded to
+ * the nearest, that holds its part; the tenant's split is the sum.
+ *
+ * Example: pct 50, members of 1000 and 3000 pages, new -> 500 and 1500
+ * local, 50 % each.  The same at 500 pm each, the first trapping 200
+ * times on 500 remote pages and the second 10 on 1500 -> the first gets
+ * a step of 31 (2000 / 64): 531 local (47 %), the second 1469 (51 %).
+ * The second alone trapping -> the step goes the other way.  Both
+ * trapping alike -> no step.  A member of 0 pages -> @pct.
+ */
+void dn_pool_share(struct dn_pool_member *m, unsigned int n,
+		   unsigned int pct)
+{
+	unsigned long total = 0, cap, sum = 0, step, move;
+	struct dn_pool_member *hot = NULL, *cold = NULL;
+	unsigned int i;
+
+	if (pct > 100)
+		pct = 100;
+	for (i = 0; i < n; i++) {
+		total += m[i].resident;
+		if (m[i].local_pm > DN_POOL_PM)
+			m[i].local_pm = DN_POOL_PM - pct * (DN_POOL_PM / 100);
+		m[i].local = (u64)m[i].resident * m[i].local_pm / DN_POOL_PM;
+		sum += m[i].local;
+	}
+	if (!total) {
+		for (i = 0; i < n; i++)
+			m[i].remote_pct = pct;
+		return;
+	}
+	cap = total - (total / 100 * pct + total % 100 * pct / 100);
+
+	/*
+	 * The parts scaled to the capacity, none beyond its member's pages;
+	 * what is cut off or rounds away goes to the members with room.
+	 */
+	for (i = 0; i < n; i++) {
+		if (sum)
+			m[i].local = (u64)m[i].local * cap / sum;
+		else
+			m[i].local = (u64)m[i].resident * cap / total;
+		if (m[i].local > m[i].resident)
+			m[i].local = m[i].resident;
+	}
+	sum = 0;
+	for (i = 0; i < n; i++)
+		sum += m[i].local;
+	dn_pool_fill(m, n, cap - sum);
+
+	/* One step toward the hot. */
+	for (i = 0; i < n; i++) {
+		if (m[i].local < m[i].resident &&
+		    m[i].faults >= DN_POOL_MIN_FAULTS &&
+		    (!hot || dn_pool_hotter(&m[i], hot, 1)))
+			hot = &m[i];
+		if (m[i].local && (!cold || dn_pool_hotter(cold, &m[i], 1)))
+			cold = &m[i];
+	}
+	if (hot && cold && hot != cold &&
+	    dn_pool_hotter(hot, cold, DN_POOL_HOT_FACTOR)) {
+		step = cap / DN_POOL_STEP_DIV ? cap / DN_POOL_STEP_DIV : 1;
+		move = hot->resident - hot->local;
+		if (move > step)
+			move = step;
+		if (move > cold->local)
+			move = cold->local;
+		hot->local += move;
+		cold->local -= move;
+	}
+
+	for (i = 0; i < n; i++) {
+		if (!m[i].resident) {
+			m[i].remote_pct = pct;
+			continue;
+		}
+		m[i].local_pm = ((u64)m[i].local * DN_POOL_PM +
+				 m[i].resident / 2) / m[i].resident;
+		m[i].remote_pct = ((u64)(m[i].resident - m[i].local) * 100 +
+				   m[i].resident / 2) / m[i].resident;
+	}
+}
+
 /*
  * dn_enroll_verdict() - may a process become a target?
  *

@@ -64,6 +64,45 @@ unsigned long dn_held_refused(unsigned long peak, unsigned long now);
 unsigned int dn_setting(int own, unsigned int global);
 int dn_setting_own(int own, int tenant);
 
+/* A cgroup tenant's local capacity, shared by its members (dn_pool_share()) */
+
+/* Per mille: the unit of a member's local share of its own pages. */
+#define DN_POOL_PM		1000
+/* A member not yet given a share (struct dn_pool_member's @local_pm). */
+#define DN_POOL_NEW		(~0U)
+/*
+ * A rebalance moves 1/DN_POOL_STEP_DIV of the tenant's local capacity, at
+ * most, from the member whose remote pages trapped least to the one whose
+ * remote pages trapped most, per remote page, if the second trapped more
+ * than DN_POOL_HOT_FACTOR times as often and at least DN_POOL_MIN_FAULTS
+ * times since the last rebalance.
+ */
+#define DN_POOL_STEP_DIV	64
+#define DN_POOL_HOT_FACTOR	2
+#define DN_POOL_MIN_FAULTS	64
+
+/**
+ * struct dn_pool_member - a member of a cgroup tenant, for dn_pool_share()
+ * @resident: its resident pages (local + remote).
+ * @remote: its remote pages.
+ * @faults: its traps since the last rebalance.
+ * @local_pm: in: its local share, per mille of @resident, from the last
+ *	rebalance, or DN_POOL_NEW; out: the new one.
+ * @local: out: the local pages it is given.
+ * @remote_pct: out: the remote_pct that holds it there.
+ */
+struct dn_pool_member {
+	unsigned long resident;
+	unsigned long remote;
+	unsigned long faults;
+	unsigned int local_pm;
+	unsigned long local;
+	unsigned int remote_pct;
+};
+
+void dn_pool_share(struct dn_pool_member *m, unsigned int n,
+		   unsigned int pct);
+
 /* Enrollment: may a process become a target? (dn_enroll_verdict()) */
 enum dn_enroll_verdict {
 	DN_ENROLL_OK,

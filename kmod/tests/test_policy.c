@@ -1042,4 +1042,129 @@ TEST(enroll_verdict)
 	}
 }
 
+/* dn_pool_share() */
+
+/* The tenant's split: its members' remote pages, per cent of their pages. */
+static double dn_pool_split(const struct dn_pool_member *m, unsigned int n)
+{
+	unsigned long res = 0, remote = 0;
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		res += m[i].resident;
+		remote += (m[i].resident * m[i].remote_pct + 50) / 100;
+	}
+	return res ? 100.0 * remote / res : 0;
+}
+
+/* A member of @resident pages, @remote of them remote, share @pm. */
+static struct dn_pool_member dn_pm(unsigned long resident,
+				   unsigned long remote, unsigned int pm)
+{
+	return (struct dn_pool_member){ .resident = resident,
+					.remote = remote, .local_pm = pm };
+}
+
+TEST(pool_share)
+{
+	struct dn_pool_member m[3];
+	unsigned long local;
+	int round;
+
+	/* New members: each at the tenant's split. */
+	memset(m, 0, sizeof(m));
+	m[0] = dn_pm(1000, 500, DN_POOL_NEW);
+	m[1] = dn_pm(3000, 1500, DN_POOL_NEW);
+	dn_pool_share(m, 2, 50);
+	EXPECT_EQ(500UL, m[0].local);
+	EXPECT_EQ(1500UL, m[1].local);
+	EXPECT_EQ(50U, m[0].remote_pct);
+	EXPECT_EQ(50U, m[1].remote_pct);
+	EXPECT_EQ(500U, m[0].local_pm);
+
+	/* Traps alike per remote page: no step. */
+	m[0].faults = 100;
+	m[1].faults = 300;
+	dn_pool_share(m, 2, 50);
+	EXPECT_EQ(500UL, m[0].local);
+	EXPECT_EQ(1500UL, m[1].local);
+
+	/* The first's remote pages trap more: a step of 2000 / 64 to it. */
+	m[0].faults = 200;
+	m[1].faults = 10;
+	dn_pool_share(m, 2, 50);
+	EXPECT_EQ(531UL, m[0].local);
+	EXPECT_EQ(1469UL, m[1].local);
+	EXPECT_EQ(47U, m[0].remote_pct);
+	EXPECT_EQ(51U, m[1].remote_pct);
+	EXPECT_EQ(531U, m[0].local_pm);
+
+	/*
+	 * The second alone traps: the step goes back (within a page: the
+	 * shares are kept per mille).
+	 */
+	m[0].remote = 469;
+	m[1].remote = 1531;
+	m[0].faults = 0;
+	m[1].faults = 500;
+	dn_pool_share(m, 2, 50);
+	EXPECT_GE(1UL, m[0].local - 500);
+	EXPECT_EQ(2000UL, m[0].local + m[1].local);
+
+	/* Too few traps to judge: no step. */
+	m[0].faults = DN_POOL_MIN_FAULTS - 1;
+	m[1].faults = 0;
+	dn_pool_share(m, 2, 50);
+	EXPECT_GE(1UL, m[0].local - 500);
+
+	/*
+	 * A hot member and a cold one: the hot one's traps take all its
+	 * pages local, step by step, and the tenant's split holds at every
+	 * step, within a point; it stops there (no room to give it).
+	 */
+	m[0] = dn_pm(8192, 4096, DN_POOL_NEW);
+	m[1] = dn_pm(8192, 4096, DN_POOL_NEW);
+	dn_pool_share(m, 2, 50);
+	for (round = 0; round < 70; round++) {
+		m[0].remote = 8192 - m[0].local;
+		m[1].remote = 8192 - m[1].local;
+		m[0].faults = m[0].remote ? 1000 : 0;
+		m[1].faults = 0;
+		dn_pool_share(m, 2, 50);
+		EXPECT_GE(1.0, (dn_pool_split(m, 2) > 50 ? dn_pool_split(m, 2) - 50 : 50 - dn_pool_split(m, 2)))
+			TH_LOG("round %d: %.2f %%", round, dn_pool_split(m, 2));
+		EXPECT_EQ(8192UL, m[0].local + m[1].local);
+	}
+	EXPECT_EQ(8192UL, m[0].local);
+	EXPECT_EQ(0U, m[0].remote_pct);
+	EXPECT_EQ(100U, m[1].remote_pct);
+
+	/* Members that grow: their shares scale to the capacity. */
+	m[0] = dn_pm(2000, 0, 800);
+	m[1] = dn_pm(6000, 0, 400);
+	dn_pool_share(m, 2, 50);	/* 1600 + 2400 asked, 4000 there */
+	EXPECT_EQ(4000UL, m[0].local + m[1].local);
+	EXPECT_EQ(1600UL, m[0].local);
+	m[1].resident = 14000;		/* 1600 + 5600 asked, 8000 there */
+	dn_pool_share(m, 2, 50);
+	local = m[0].local + m[1].local;
+	EXPECT_EQ(8000UL, local);
+	EXPECT_EQ(1778UL, m[0].local);	/* both take more, in proportion */
+	EXPECT_EQ(11U, m[0].remote_pct);
+
+	/* A part beyond a member's pages goes to the others. */
+	m[0] = dn_pm(100, 0, 1000);
+	m[1] = dn_pm(900, 0, 100);
+	m[2] = dn_pm(0, 0, DN_POOL_NEW);
+	dn_pool_share(m, 3, 0);		/* everything local */
+	EXPECT_EQ(100UL, m[0].local);
+	EXPECT_EQ(900UL, m[1].local);
+	EXPECT_EQ(0U, m[1].remote_pct);
+	EXPECT_EQ(0U, m[2].remote_pct);	/* no pages: the tenant's */
+	dn_pool_share(m, 3, 100);	/* everything remote */
+	EXPECT_EQ(0UL, m[0].local + m[1].local);
+	EXPECT_EQ(100U, m[0].remote_pct);
+	EXPECT_EQ(100U, m[2].remote_pct);
+}
+
 TEST_HARNESS_MAIN
