@@ -535,6 +535,7 @@ static bool dn_pass(bool force)
 	dn_targets_reap();
 	if (!READ_ONCE(dn_dev.trap))
 		return false;
+	dn_tenants_share();	/* the members' shares, before they move */
 	pressure = dn_local_pressure();
 	while ((t = dn_target_next(t))) {
 		busy |= dn_balance_target(t, pressure, force);

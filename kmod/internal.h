@@ -252,6 +252,9 @@ enum dn_tstat {
  *	by tenant.c, written with WRITE_ONCE() under dn_targets_lock, read
  *	with READ_ONCE() through dn_target_remote_pct().
  * @tenant_lat: the same for latency_ns.
+ * @pool_pm: its share of its tenant's local capacity, per mille of its
+ *	pages (dn_pool_share()), or DN_POOL_NEW; dn_targets_lock (tenant.c).
+ * @pool_faults: its remote_faults at that sharing; dn_targets_lock.
  * @remote_mib: the target's cap, its share of the blade: remote pages it
  *	may hold at most, in MiB; 0: no cap.  Written with WRITE_ONCE()
  *	under dn_cap_lock (target.c), which keeps the sum of the caps within
@@ -300,6 +303,8 @@ struct dn_target {
 	struct dn_tenant *tenant;
 	int tenant_pct;
 	int tenant_lat;
+	unsigned int pool_pm;
+	u64 pool_faults;
 	unsigned int remote_mib;
 	spinlock_t reserve_lock;	/* @reserved */
 	unsigned long reserved;
@@ -373,6 +378,7 @@ struct dn_tenant;
 int dn_tenants_init(struct dn_dev *dn);
 void dn_tenants_exit(struct dn_dev *dn);
 void __dn_tenant_attach(struct dn_target *t);
+void dn_tenants_share(void);
 extern struct kobj_attribute dn_attr_tenant_add;
 extern struct kobj_attribute dn_attr_tenant_remove;
 

@@ -361,6 +361,7 @@ static struct dn_target *dn_target_new(struct mm_struct *mm, pid_t tgid,
 	t->latency_ns = DN_SETTING_GLOBAL;
 	t->tenant_pct = DN_SETTING_GLOBAL;	/* no tenant yet */
 	t->tenant_lat = DN_SETTING_GLOBAL;
+	t->pool_pm = DN_POOL_NEW;
 	t->recount = true;	/* kzalloc() zeroed the counts and the ring */
 	INIT_HLIST_NODE(&t->hnode);
 	INIT_HLIST_NODE(&t->tnode);

@@ -11,10 +11,19 @@
  *
  * Membership is decided when a process becomes a target (dn_target_add()),
  * and again for every target when a tenant is added or removed; a target
- * whose process later moves to another cgroup keeps its tenant.  Each
- * member holds the tenant's split, so the tenant as a whole holds it;
- * tenants/ID/ shows their sum.  The members do not share their local
- * capacity: a trap's victim is a page of the trapping process.
+ * whose process later moves to another cgroup keeps its tenant.  A
+ * tenant's members that follow its remote_pct (those without their own)
+ * share one local capacity: (100 - remote_pct) % of their pages together.
+ * Every DN_POOL_MS, at the worker's pass, dn_pool_share() gives each
+ * member its part of it, and moves a step of it toward the member whose
+ * remote pages trap most; each member is given the remote_pct that holds
+ * its part (@tenant_pct), and holds it as a target holds its own.  The
+ * tenant's split is the sum of the members': it holds as theirs do, and
+ * its hot pages go local whichever member holds them.  A trap's victim is
+ * still a page of the trapping process (the exchange is 1:1, so the sum
+ * holds at every trap); the step moves capacity between members at the
+ * worker's passes.  tenants/ID/ shows the sum, targets/PID/remote_pct
+ * each member's part.
  *
  * Locking: dn_targets_lock (target.c) protects dn_tenants, each tenant's
  * settings and every target's @tenant; a target's copies of its tenant's
@@ -41,6 +50,9 @@
  * @remote_pct: 0..DN_REMOTE_PCT_MAX, or DN_SETTING_GLOBAL; written with
  *	WRITE_ONCE() under dn_targets_lock, read with READ_ONCE().
  * @latency_ns: 0..DN_LATENCY_NS_MAX, or DN_SETTING_GLOBAL; as @remote_pct.
+ * @pool_at: jiffies of its last sharing (__dn_tenant_share());
+ *	dn_targets_lock.
+ * @pool_pct: the remote_pct it shared at; dn_targets_lock.
  * @kobj: tenants/ID; its release frees the tenant.
  */
 struct dn_tenant {
@@ -49,8 +61,13 @@ struct dn_tenant {
 	u64 id;
 	int remote_pct;
 	int latency_ns;
+	unsigned long pool_at;
+	unsigned int pool_pct;
 	struct kobject kobj;
 };
+
+/* How often the worker shares a tenant's local capacity anew, at most. */
+#define DN_POOL_MS	500
 
 static LIST_HEAD(dn_tenants);	/* dn_targets_lock */
 
@@ -58,6 +75,8 @@ static LIST_HEAD(dn_tenants);	/* dn_targets_lock */
 static void __dn_tenant_set(struct dn_target *t, struct dn_tenant *tn)
 {
 	lockdep_assert_held(&dn_targets_lock);
+	if (t->tenant != tn)
+		t->pool_pm = DN_POOL_NEW;	/* a new member: no part yet */
 	t->tenant = tn;
 	WRITE_ONCE(t->tenant_pct, tn ? tn->remote_pct : DN_SETTING_GLOBAL);
 	WRITE_ONCE(t->tenant_lat, tn ? tn->latency_ns : DN_SETTING_GLOBAL);
@@ -91,15 +110,98 @@ void __dn_tenant_attach(struct dn_target *t)
 	__dn_tenant_set(t, best);
 }
 
+/* A member of @tn that follows its remote_pct: it has a part of its capacity. */
+static bool dn_tenant_pooled(struct dn_target *t, struct dn_tenant *tn)
+{
+	return t->tenant == tn && READ_ONCE(t->remote_pct) < 0;
+}
+
+/*
+ * __dn_tenant_share - share @tn's local capacity among its members
+ * (dn_pool_share()) and give each the remote_pct that holds its part.
+ * Caller holds dn_targets_lock.  If the arrays cannot be had, the members
+ * keep their parts until the next time.
+ */
+static void __dn_tenant_share(struct dn_tenant *tn)
+{
+	struct dn_pool_member *m;
+	struct dn_target *t, **tv;
+	struct dn_split split;
+	unsigned int n = 0, i;
+	u64 faults;
+
+	lockdep_assert_held(&dn_targets_lock);
+	tn->pool_at = jiffies;
+	tn->pool_pct = dn_setting(READ_ONCE(tn->remote_pct),
+				  READ_ONCE(dn_dev.remote_pct));
+	list_for_each_entry(t, &dn_targets, list)
+		n += dn_tenant_pooled(t, tn);
+	if (!n)
+		return;
+	m = kmalloc_array(n, sizeof(*m), GFP_KERNEL);
+	tv = kmalloc_array(n, sizeof(*tv), GFP_KERNEL);
+	if (!m || !tv)
+		goto out_free;
+	i = 0;
+	list_for_each_entry(t, &dn_targets, list) {
+		/* Its own remote_pct is written without this lock: bounded. */
+		if (!dn_tenant_pooled(t, tn) || i == n)
+			continue;
+		dn_target_split(t, &split);
+		faults = atomic64_read(&t->stat[DN_TSTAT_REMOTE_FAULTS]);
+		m[i].resident = split.local + split.remote;
+		m[i].remote = split.remote;
+		m[i].faults = t->pool_pm == DN_POOL_NEW ? 0 :
+			      faults - t->pool_faults;
+		m[i].local_pm = t->pool_pm;
+		t->pool_faults = faults;
+		tv[i++] = t;
+	}
+	dn_pool_share(m, i, tn->pool_pct);
+	while (i--) {
+		tv[i]->pool_pm = m[i].local_pm;
+		WRITE_ONCE(tv[i]->tenant_pct, m[i].remote_pct);
+	}
+out_free:
+	kfree(tv);
+	kfree(m);
+}
+
+/*
+ * dn_tenants_share - the worker, at each pass: share again the local
+ * capacity of every tenant last shared DN_POOL_MS ago or more, or at
+ * another remote_pct (the global one, which it follows, changed).
+ */
+void dn_tenants_share(void)
+{
+	unsigned int global = READ_ONCE(dn_dev.remote_pct);
+	struct dn_tenant *tn;
+
+	/* A look without the lock: a tenant added meanwhile waits a pass. */
+	if (list_empty(&dn_tenants))
+		return;
+	mutex_lock(&dn_targets_lock);
+	list_for_each_entry(tn, &dn_tenants, list)
+		if (time_after_eq(jiffies, tn->pool_at +
+				  msecs_to_jiffies(DN_POOL_MS)) ||
+		    dn_setting(READ_ONCE(tn->remote_pct), global) !=
+		    tn->pool_pct)
+			__dn_tenant_share(tn);
+	mutex_unlock(&dn_targets_lock);
+}
+
 /* Every target's tenant again, after a tenant came or went. */
 static void __dn_tenants_reattach(void)
 {
+	struct dn_tenant *tn;
 	struct dn_target *t;
 
 	lockdep_assert_held(&dn_targets_lock);
 	/* The dead too: none may keep a pointer to a tenant that went. */
 	list_for_each_entry(t, &dn_targets, list)
 		__dn_tenant_attach(t);
+	list_for_each_entry(tn, &dn_tenants, list)
+		__dn_tenant_share(tn);
 }
 
 static void dn_tenant_release(struct kobject *kobj)
@@ -238,6 +340,7 @@ static ssize_t dn_tenant_store(struct kobject *kobj, struct attribute *attr,
 	list_for_each_entry(t, &dn_targets, list)
 		if (t->tenant == tn)
 			__dn_tenant_set(t, tn);
+	__dn_tenant_share(tn);	/* the parts again: __dn_tenant_set() reset them */
 	mutex_unlock(&dn_targets_lock);
 	if (pct)
 		dn_evict_kick();

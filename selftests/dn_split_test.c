@@ -1130,11 +1130,15 @@ struct dn_tenant {
 	struct dn_tenant_result res;
 };
 
+/* The next tenant forked only fills its words, and then sits idle. */
+static bool dn_tenant_idle;
+
 /*
  * The child: on 'g', fill DN_TN_BYTES (word k = dn_pattern(k, seed) +
  * cnt[k]), reply 'r', then until a byte comes (checked every 1024
- * accesses) read a random word, check it and write it + 1; reply 'k', and
- * on 'v' check every word and send its struct dn_tenant_result.
+ * accesses) read a random word, check it and write it + 1 (none if
+ * dn_tenant_idle: it waits for the byte); reply 'k', and on 'v' check
+ * every word and send its struct dn_tenant_result.
  */
 static void dn_tenant_child(int in, int out, uint64_t seed)
 {
@@ -1152,9 +1156,11 @@ static void dn_tenant_child(int in, int out, uint64_t seed)
 	if (buf == MAP_FAILED || !cnt)
 		_exit(3);
 	dn_fill(buf, DN_TN_BYTES, seed);
-	if (dn_send(out, 'r') || fcntl(in, F_SETFL, O_NONBLOCK))
+	if (dn_send(out, 'r') ||
+	    (dn_tenant_idle && read(in, &c, 1) != 1) ||
+	    fcntl(in, F_SETFL, O_NONBLOCK))
 		_exit(4);
-	for (;;) {
+	for (; !dn_tenant_idle;) {
 		/* A command, or EOF: the test is gone. */
 		if (!(++r.accesses & 1023) && read(in, &c, 1) >= 0)
 			break;
@@ -1665,15 +1671,38 @@ static double dn_cg_share(const struct dn_tenant *tn, int n)
 	return l + r ? 100.0 * r / (l + r) : -1;
 }
 
+/* Wait until the tenants' share together is within 1 point of @pct; ms or -1. */
+static long dn_cg_wait_share(const struct dn_tenant *tn, int n, int pct,
+			     long timeout_ms)
+{
+	long long t0 = dn_now_ns();
+	double share;
+
+	for (;;) {
+		share = dn_cg_share(tn, n);
+		if (share >= pct - 1.0 && share <= pct + 1.0)
+			return (dn_now_ns() - t0) / 1000000;
+		if ((dn_now_ns() - t0) / 1000000 > timeout_ms) {
+			fprintf(stderr, "# tenant: share %.2f %%, not within 1 point of %d %% after %ld ms\n",
+				share, pct, timeout_ms);
+			return -1;
+		}
+		dn_sleep_ms(20);
+	}
+}
+
 /*
  * A cgroup tenant with two processes: two registered targets that follow
  * the global remote_pct (50) move into one cgroup v2 directory, which
  * "dnctl tenant add CGROUP --remote-pct 30" makes a tenant.  Both then
- * follow it (remote_pct 30, remote_pct_source "tenant"), the tenant counts
- * 2 members, and their split taken together, from their page tables,
- * holds within 3 points of 30 at every sample (as tenants_hold_own_split)
- * while both write and check random words.  "dnctl tenant set" to 40:
- * both reach it within 1 point.  No word lost.  Bad input: a path that is
+ * follow it (tenants/ID/remote_pct 30, their remote_pct_source
+ * "tenant"); it counts 2 members, and their split taken together, from
+ * their page tables,
+ * reaches 30 and holds within 3 points of it at every sample (as
+ * tenants_hold_own_split) while both write and check random words.
+ * "dnctl tenant set" to 40: the two together reach it within 1 point
+ * (each holds its part of the tenant's local capacity, which may move
+ * between them: cgroup_tenant_shares_local).  No word lost.  Bad input: a path that is
  * no cgroup, a tenant twice, a remote_pct of 101, removing a non-tenant.
  */
 TEST_F_TIMEOUT(split, cgroup_tenant_holds_one_split, 300)
@@ -1681,7 +1710,7 @@ TEST_F_TIMEOUT(split, cgroup_tenant_holds_one_split, 300)
 	char dir[256], path[320], out[1024], src[16];
 	struct dn_tenant tn[2];
 	double share, maxerr = 0, sum = 0;
-	long reach[2], samples = 0;
+	long reach, samples = 0;
 	long long t0;
 	int i, kfd;
 
@@ -1704,18 +1733,18 @@ TEST_F_TIMEOUT(split, cgroup_tenant_holds_one_split, 300)
 	ASSERT_EQ(0, dn_cg_tenant_dir(dir, sizeof(dir)));
 	snprintf(path, sizeof(path), "%s/members", dir);
 	EXPECT_EQ(2, dn_read_ll("%s", path));
+	snprintf(path, sizeof(path), "%s/remote_pct", dir);
+	EXPECT_EQ(DN_CG_PCT, dn_read_ll("%s", path));
+	/* Each member's remote_pct is its part of the tenant's (no check). */
 	for (i = 0; i < 2; i++) {
-		EXPECT_EQ(DN_CG_PCT, dn_target_stat(tn[i].pid, "remote_pct"));
 		snprintf(path, sizeof(path), DN_SYSFS "/targets/%d/remote_pct_source",
 			 tn[i].pid);
 		EXPECT_TRUE(dn_file_has(path, "tenant"));
 	}
 
 	dn_tenants_go(_metadata, tn, 2);
-	for (i = 0; i < 2; i++) {
-		reach[i] = dn_tenant_wait_split(&tn[i], DN_CG_PCT, 60000);
-		EXPECT_LE(0, reach[i]);
-	}
+	reach = dn_cg_wait_share(tn, 2, DN_CG_PCT, 60000);
+	EXPECT_LE(0, reach);
 	t0 = dn_now_ns();
 	while (dn_now_ns() - t0 < DN_TN_SECONDS * 1000000000LL ||
 	       (samples < DN_TN_MIN_SAMPLES &&
@@ -1740,13 +1769,12 @@ TEST_F_TIMEOUT(split, cgroup_tenant_holds_one_split, 300)
 	EXPECT_EQ(0, dn_capture(out, sizeof(out),
 				"%s tenant set %s remote_pct %d 2>&1",
 				dn_path("bin/dnctl"), DN_CG_NAME, DN_CG_NEW_PCT));
-	for (i = 0; i < 2; i++)
-		EXPECT_LE(0, dn_tenant_wait_split(&tn[i], DN_CG_NEW_PCT, 60000));
+	EXPECT_LE(0, dn_cg_wait_share(tn, 2, DN_CG_NEW_PCT, 60000));
 	share = dn_cg_share(tn, 2);
 	for (i = 0; i < 2; i++)
 		dn_tenant_stop(_metadata, &tn[i]);
-	printf("DN-SPLIT case=cgroup_tenant pct=%d global_pct=%d reach_ms=%ld,%ld samples=%ld mean=%.2f max_err=%.2f after_set_%d=%.2f traps=%lld,%lld\n",
-	       DN_CG_PCT, DN_TN_GLOBAL_PCT, reach[0], reach[1], samples,
+	printf("DN-SPLIT case=cgroup_tenant pct=%d global_pct=%d reach_ms=%ld samples=%ld mean=%.2f max_err=%.2f after_set_%d=%.2f traps=%lld,%lld\n",
+	       DN_CG_PCT, DN_TN_GLOBAL_PCT, reach, samples,
 	       samples ? sum / samples : -1.0, maxerr, DN_CG_NEW_PCT, share,
 	       dn_target_stat(tn[0].pid, "remote_faults"),
 	       dn_target_stat(tn[1].pid, "remote_faults"));
@@ -1780,6 +1808,110 @@ TEST_F_TIMEOUT(split, cgroup_tenant_holds_one_split, 300)
 	EXPECT_NE(0, dn_cg_tenant_dir(dir, sizeof(dir)));
 	EXPECT_EQ(-ENOENT, dn_write_file(DN_SYSFS "/tenant_remove", DN_CG_NAME));
 	close(kfd);
+	dn_tenants_kill(tn, 2);
+	rmdir(DN_CG_DIR);
+}
+
+#define DN_CG_SHARE_PCT		40
+#define DN_CG_HOT_MAX		5.0	/* the hot member's share at the end, % */
+#define DN_CG_COLD_MIN		75.0	/* the cold member's, at least */
+#define DN_CG_SHARE_SECONDS	120	/* to get there, at most */
+
+/*
+ * A cgroup tenant's members share one local capacity.  Two processes of
+ * one tenant at remote_pct 40, 32 MiB each: a hot one that writes and
+ * checks random words (with its 4 MiB of counters), and a cold one that
+ * only filled its words.  Kept apart, each would hold 40 % and the hot
+ * one would trap on 40 % of its pages for good.  Sharing, the tenant's
+ * hot pages go local whichever member holds them: the hot one's part of
+ * the capacity grows, step by step, until it holds all its pages local
+ * (its remote share, from its page tables, within DN_CG_HOT_MAX %), the
+ * cold one holds the tenant's remote pages (about 85 % of its own: at
+ * least DN_CG_COLD_MIN), and the two together hold 40 %, within 3 points
+ * at every sample on the way and for DN_TN_SECONDS after.  No word lost.
+ */
+TEST_F_TIMEOUT(split, cgroup_tenant_shares_local, 400)
+{
+	struct dn_tenant tn[2];	/* [0] hot, [1] cold */
+	double share, hot, maxerr = 0;
+	long reach, samples = 0, moved_ms = -1;
+	long long t0, t1 = 0, pct[2];
+	char out[1024];
+	int i;
+
+	DN_NEED_SETUP();
+	if (!dn_cgroup_ready())
+		SKIP(return, "no cgroup v2 hierarchy at /sys/fs/cgroup (and it is not empty to mount one)");
+	ASSERT_EQ(0, dn_set("remote_pct", DN_TN_GLOBAL_PCT));
+	for (i = 0; i < 2; i++) {
+		dn_tenant_idle = i == 1;
+		dn_tenant_start(_metadata, &tn[i], -1, -1, DN_SEED + 11 + i);
+	}
+	dn_tenant_idle = false;
+	for (i = 0; i < 2; i++)
+		ASSERT_EQ(0, dn_write_ll(DN_CG_DIR "/cgroup.procs", tn[i].pid));
+	ASSERT_EQ(0, dn_capture(out, sizeof(out),
+				"%s tenant add %s --remote-pct %d 2>&1",
+				dn_path("bin/dnctl"), DN_CG_DIR,
+				DN_CG_SHARE_PCT)) {
+		TH_LOG("dnctl tenant add: %s", out);
+	}
+	dn_tenants_go(_metadata, tn, 2);
+	reach = dn_cg_wait_share(tn, 2, DN_CG_SHARE_PCT, 60000);
+	ASSERT_LE(0, reach) {
+		dn_tenants_kill(tn, 2);
+	}
+
+	/* Until the hot one holds its pages local, and DN_TN_SECONDS more. */
+	t0 = dn_now_ns();
+	while (dn_now_ns() - t0 < DN_CG_SHARE_SECONDS * 1000000000LL &&
+	       (!t1 || dn_now_ns() - t1 < DN_TN_SECONDS * 1000000000LL)) {
+		dn_sleep_ms(DN_TN_SAMPLE_MS);
+		share = dn_cg_share(tn, 2);
+		hot = dn_pid_share(tn[0].pid);
+		EXPECT_LE(0, share);
+		if (share < 0 || hot < 0)
+			continue;
+		if (share - DN_CG_SHARE_PCT > maxerr ||
+		    DN_CG_SHARE_PCT - share > maxerr)
+			maxerr = share > DN_CG_SHARE_PCT ?
+				 share - DN_CG_SHARE_PCT :
+				 DN_CG_SHARE_PCT - share;
+		samples++;
+		if (!t1 && hot <= DN_CG_HOT_MAX) {
+			t1 = dn_now_ns();
+			moved_ms = (t1 - t0) / 1000000;
+		}
+	}
+	share = dn_cg_share(tn, 2);
+	hot = dn_pid_share(tn[0].pid);
+	for (i = 0; i < 2; i++)
+		pct[i] = dn_target_stat(tn[i].pid, "remote_pct");
+	dn_tenant_stop(_metadata, &tn[0]);
+	dn_tenant_stop(_metadata, &tn[1]);
+	printf("DN-SPLIT case=cgroup_share pct=%d reach_ms=%ld moved_ms=%ld samples=%ld max_err=%.2f end=%.2f hot=%.2f cold=%.2f remote_pct=%lld,%lld traps=%lld,%lld\n",
+	       DN_CG_SHARE_PCT, reach, moved_ms, samples, maxerr, share, hot,
+	       dn_pid_share(tn[1].pid), pct[0], pct[1],
+	       dn_target_stat(tn[0].pid, "remote_faults"),
+	       dn_target_stat(tn[1].pid, "remote_faults"));
+	fflush(stdout);
+	EXPECT_LE(0, moved_ms);
+	EXPECT_GE(DN_CG_HOT_MAX, hot);
+	EXPECT_GE(DN_CG_HOT_MAX, pct[0]);
+	EXPECT_LE(DN_CG_COLD_MIN, pct[1]);
+	EXPECT_LE(DN_CG_COLD_MIN, dn_pid_share(tn[1].pid));
+	EXPECT_GE(DN_TN_MAX_ERR, maxerr);
+	EXPECT_GE(DN_TN_MAX_ERR, share > DN_CG_SHARE_PCT ?
+				 share - DN_CG_SHARE_PCT :
+				 DN_CG_SHARE_PCT - share);
+	for (i = 0; i < 2; i++) {
+		dn_tenant_finish(_metadata, &tn[i]);
+		EXPECT_EQ(0, tn[i].res.bad);
+	}
+	EXPECT_LT(DN_TN_MIN_ACCESSES, tn[0].res.accesses);
+	EXPECT_EQ(0, tn[1].res.accesses);
+	EXPECT_EQ(0, dn_capture(out, sizeof(out), "%s tenant rm %s 2>&1",
+				dn_path("bin/dnctl"), DN_CG_NAME));
 	dn_tenants_kill(tn, 2);
 	rmdir(DN_CG_DIR);
 }
