@@ -255,6 +255,9 @@ enum dn_tstat {
  * @pool_pm: its share of its tenant's local capacity, per mille of its
  *	pages (dn_pool_share()), or DN_POOL_NEW; dn_targets_lock (tenant.c).
  * @pool_faults: its remote_faults at that sharing; dn_targets_lock.
+ * @pool_cap: under its tenant's cap, its part of it in pages (0: none);
+ *	written with WRITE_ONCE() under dn_targets_lock, read with
+ *	READ_ONCE() and no lock (dn_target_cap()).
  * @remote_mib: the target's cap, its share of the blade: remote pages it
  *	may hold at most, in MiB; 0: no cap.  Written with WRITE_ONCE()
  *	under dn_cap_lock (target.c), which keeps the sum of the caps within
@@ -305,6 +308,7 @@ struct dn_target {
 	int tenant_lat;
 	unsigned int pool_pm;
 	u64 pool_faults;
+	unsigned long pool_cap;
 	unsigned int remote_mib;
 	spinlock_t reserve_lock;	/* @reserved */
 	unsigned long reserved;
@@ -340,10 +344,24 @@ static inline unsigned long dn_blade_mib(void)
 	return dn_dev.size >> 20;
 }
 
-/* A target's cap in pages (remote_mib); 0: no cap.  Any context. */
-static inline unsigned long dn_target_cap(const struct dn_target *t)
+/* A target's own cap in pages (remote_mib); 0: no cap.  Any context. */
+static inline unsigned long dn_target_own_cap(const struct dn_target *t)
 {
 	return (unsigned long)READ_ONCE(t->remote_mib) << (20 - PAGE_SHIFT);
+}
+
+/*
+ * A target's cap in pages: its own, or its part of its tenant's
+ * (@pool_cap), the lower if both; 0: no cap.  Any context.
+ */
+static inline unsigned long dn_target_cap(const struct dn_target *t)
+{
+	unsigned long own = dn_target_own_cap(t);
+	unsigned long part = READ_ONCE(t->pool_cap);
+
+	if (!own || !part)
+		return own | part;
+	return min(own, part);
 }
 
 /* target.c */
@@ -366,6 +384,7 @@ void dn_target_moved(struct dn_target *t, long to_remote);
 unsigned long dn_target_anon(struct dn_target *t);
 void dn_target_split(struct dn_target *t, struct dn_split *split);
 int dn_target_set_cap(struct dn_target *t, unsigned int mib);
+bool dn_caps_claim(unsigned int *cap, unsigned int mib, unsigned long *free);
 unsigned long dn_caps_mib(void);
 unsigned long dn_target_reserve(struct dn_target *t, unsigned long want);
 void dn_target_unreserve(struct dn_target *t, unsigned long reserved);

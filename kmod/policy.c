@@ -336,10 +336,12 @@ static void dn_pool_fill(struct dn_pool_member *m, unsigned int n,
  * @m: the members that follow the tenant's remote_pct
  * @n: how many
  * @pct: the tenant's remote_pct
+ * @cap: the tenant's cap (remote_mib) in pages; 0: none
  *
  * The tenant keeps (100 - @pct) % of its members' resident pages local, in
  * all: that is its local capacity, one for all its members, as one
- * process's is its own.  Each member's part is its last share (@local_pm,
+ * process's is its own; under @cap, at least all its pages but @cap.
+ * Each member's part is its last share (@local_pm,
  * per mille of its own pages), scaled so that the parts add up to the
  * capacity as the members grow and shrink; a new member starts at
  * (100 - @pct) % of its own.  Then one step (1/DN_POOL_STEP_DIV of the
@@ -350,19 +352,25 @@ static void dn_pool_fill(struct dn_pool_member *m, unsigned int n,
  * member holds them, as they would in one address space.  It settles when
  * the members' remote pages are about as hot, or when the hot member holds
  * all its pages local.  Each member is given the remote_pct, rounded to
- * the nearest, that holds its part; the tenant's split is the sum.
+ * the nearest, that holds its part; the tenant's split is the sum.  Under
+ * @cap, rounded down, so that no member asks beyond its part, and each is
+ * given its remote part as its own cap (@remote_max): the parts add up to
+ * @cap at most, and a member that grows before the next sharing stays
+ * within its part.
  *
  * Example: pct 50, members of 1000 and 3000 pages, new -> 500 and 1500
  * local, 50 % each.  The same at 500 pm each, the first trapping 200
  * times on 500 remote pages and the second 10 on 1500 -> the first gets
  * a step of 31 (2000 / 64): 531 local (47 %), the second 1469 (51 %).
  * The second alone trapping -> the step goes the other way.  Both
- * trapping alike -> no step.  A member of 0 pages -> @pct.
+ * trapping alike -> no step.  A member of 0 pages -> @pct.  Members of
+ * 1000 and 3000 pages at pct 50 under a cap of 1000 -> 3000 local in all:
+ * 750 and 2250, remote_pct 25 and 25, caps 250 and 750.
  */
 void dn_pool_share(struct dn_pool_member *m, unsigned int n,
-		   unsigned int pct)
+		   unsigned int pct, unsigned long cap)
 {
-	unsigned long total = 0, cap, sum = 0, step, move;
+	unsigned long total = 0, want, local, sum = 0, step, move, remote;
 	struct dn_pool_member *hot = NULL, *cold = NULL;
 	unsigned int i;
 
@@ -376,11 +384,16 @@ void dn_pool_share(struct dn_pool_member *m, unsigned int n,
 		sum += m[i].local;
 	}
 	if (!total) {
-		for (i = 0; i < n; i++)
+		for (i = 0; i < n; i++) {
 			m[i].remote_pct = pct;
+			m[i].remote_max = 0;
+		}
 		return;
 	}
-	cap = total - (total / 100 * pct + total % 100 * pct / 100);
+	want = total / 100 * pct + total % 100 * pct / 100;
+	if (cap && want > cap)
+		want = cap;
+	local = total - want;
 
 	/*
 	 * The parts scaled to the capacity, none beyond its member's pages;
@@ -388,16 +401,16 @@ void dn_pool_share(struct dn_pool_member *m, unsigned int n,
 	 */
 	for (i = 0; i < n; i++) {
 		if (sum)
-			m[i].local = (u64)m[i].local * cap / sum;
+			m[i].local = (u64)m[i].local * local / sum;
 		else
-			m[i].local = (u64)m[i].resident * cap / total;
+			m[i].local = (u64)m[i].resident * local / total;
 		if (m[i].local > m[i].resident)
 			m[i].local = m[i].resident;
 	}
 	sum = 0;
 	for (i = 0; i < n; i++)
 		sum += m[i].local;
-	dn_pool_fill(m, n, cap - sum);
+	dn_pool_fill(m, n, local - sum);
 
 	/* One step toward the hot. */
 	for (i = 0; i < n; i++) {
@@ -410,7 +423,7 @@ void dn_pool_share(struct dn_pool_member *m, unsigned int n,
 	}
 	if (hot && cold && hot != cold &&
 	    dn_pool_hotter(hot, cold, DN_POOL_HOT_FACTOR)) {
-		step = cap / DN_POOL_STEP_DIV ? cap / DN_POOL_STEP_DIV : 1;
+		step = local / DN_POOL_STEP_DIV ? local / DN_POOL_STEP_DIV : 1;
 		move = hot->resident - hot->local;
 		if (move > step)
 			move = step;
@@ -423,12 +436,16 @@ void dn_pool_share(struct dn_pool_member *m, unsigned int n,
 	for (i = 0; i < n; i++) {
 		if (!m[i].resident) {
 			m[i].remote_pct = pct;
+			m[i].remote_max = 0;
 			continue;
 		}
 		m[i].local_pm = ((u64)m[i].local * DN_POOL_PM +
 				 m[i].resident / 2) / m[i].resident;
-		m[i].remote_pct = ((u64)(m[i].resident - m[i].local) * 100 +
-				   m[i].resident / 2) / m[i].resident;
+		remote = m[i].resident - m[i].local;
+		m[i].remote_pct = ((u64)remote * 100 +
+				   (cap ? 0 : m[i].resident / 2)) /
+				  m[i].resident;
+		m[i].remote_max = cap ? remote : 0;
 	}
 }
 

@@ -90,6 +90,9 @@ int dn_setting_own(int own, int tenant);
  *	rebalance, or DN_POOL_NEW; out: the new one.
  * @local: out: the local pages it is given.
  * @remote_pct: out: the remote_pct that holds it there.
+ * @remote_max: out: under the tenant's cap, its part of the cap in pages,
+ *	its own cap until the next sharing (0: none, or a part of 0 pages,
+ *	which its remote_pct of 0 holds); 0 with no cap.
  */
 struct dn_pool_member {
 	unsigned long resident;
@@ -98,10 +101,11 @@ struct dn_pool_member {
 	unsigned int local_pm;
 	unsigned long local;
 	unsigned int remote_pct;
+	unsigned long remote_max;
 };
 
 void dn_pool_share(struct dn_pool_member *m, unsigned int n,
-		   unsigned int pct);
+		   unsigned int pct, unsigned long cap);
 
 /* Enrollment: may a process become a target? (dn_enroll_verdict()) */
 enum dn_enroll_verdict {

@@ -84,9 +84,9 @@ LIST_HEAD(dn_targets);
 static u64 dn_target_seq;	/* dn_targets_lock */
 
 /*
- * dn_cap_lock protects dn_caps (the sum of the targets' caps, MiB) and the
- * writes of each target's @remote_mib, so that the sum stays within the
- * blade.  A spinlock, taken last: under dn_targets_lock (dn_target_add())
+ * dn_cap_lock protects dn_caps (the sum of the caps of the targets and the
+ * cgroup tenants, MiB) and the writes of each one's @remote_mib, so that
+ * the sum stays within the blade.  A spinlock, taken last: under dn_targets_lock (dn_target_add())
  * and in a target's release.
  */
 static DEFINE_SPINLOCK(dn_cap_lock);
@@ -730,29 +730,46 @@ void dn_target_split(struct dn_target *t, struct dn_split *split)
  */
 int dn_target_set_cap(struct dn_target *t, unsigned int mib)
 {
-	unsigned long blade = dn_blade_mib(), others = 0;
-	bool fits;
+	unsigned long blade = dn_blade_mib(), free;
 
 	if (mib > blade) {
 		pr_err_ratelimited("targets/%d/remote_mib: %u MiB is larger than the blade (%lu MiB)\n",
 				   t->tgid, mib, blade);
 		return -EINVAL;
 	}
-	spin_lock(&dn_cap_lock);
-	others = dn_caps - t->remote_mib;
-	fits = others + mib <= blade;
-	if (fits) {
-		dn_caps = others + mib;
-		WRITE_ONCE(t->remote_mib, mib);
-	}
-	spin_unlock(&dn_cap_lock);
-	if (!fits) {
+	if (!dn_caps_claim(&t->remote_mib, mib, &free)) {
 		pr_err_ratelimited("targets/%d/remote_mib: %u MiB would take the caps to %lu MiB, beyond the blade's %lu MiB: %lu MiB are free for this target\n",
-				   t->tgid, mib, others + mib, blade,
-				   blade - others);
+				   t->tgid, mib, blade - free + mib, blade,
+				   free);
 		return -EINVAL;
 	}
 	return 0;
+}
+
+/**
+ * dn_caps_claim - change a cap (a target's or a tenant's) within the blade
+ * @cap: the cap, in MiB; written with WRITE_ONCE() under dn_cap_lock
+ * @mib: its new value
+ * @free: what the blade has for it, the others' caps left out (MiB)
+ *
+ * Return: true if the caps together stay within the blade and @cap is
+ * now @mib; false if the sum would go beyond, and @cap is unchanged.
+ */
+bool dn_caps_claim(unsigned int *cap, unsigned int mib, unsigned long *free)
+{
+	unsigned long blade = dn_blade_mib(), others;
+	bool fits;
+
+	spin_lock(&dn_cap_lock);
+	others = dn_caps - *cap;
+	fits = others + mib <= blade;
+	if (fits) {
+		dn_caps = others + mib;
+		WRITE_ONCE(*cap, mib);
+	}
+	spin_unlock(&dn_cap_lock);
+	*free = others < blade ? blade - others : 0;
+	return fits;
 }
 
 /* The sum of the targets' caps, MiB (blade/claimed_mib). */
@@ -812,9 +829,11 @@ void dn_target_held(struct dn_target *t, bool full)
 	struct dn_split split;
 	long peak;
 
-	if (!full && !dn_target_cap(t))
+	if (!full && !dn_target_own_cap(t))
 		return;		/* the worker's every pass: O(1) */
 	dn_target_split(t, &split);
+	/* Its tenant's cap holds pages back: the tenant counts them. */
+	split.remote_max = dn_target_own_cap(t);
 	held = dn_split_held(&split, full);
 	peak = atomic_long_read(&t->held);
 	do {

@@ -53,6 +53,13 @@
  * @pool_at: jiffies of its last sharing (__dn_tenant_share());
  *	dn_targets_lock.
  * @pool_pct: the remote_pct it shared at; dn_targets_lock.
+ * @remote_mib: its cap, in MiB (0: none), which its members' parts share;
+ *	written with WRITE_ONCE() under dn_cap_lock (dn_caps_claim()) and
+ *	dn_targets_lock, read with READ_ONCE().
+ * @held: the most pages its remote_pct asked remote that its cap kept
+ *	local, at a sharing; dn_targets_lock.
+ * @refused: what @held grew by, in all (tenants/ID/refused_pages);
+ *	written under dn_targets_lock, read with READ_ONCE().
  * @kobj: tenants/ID; its release frees the tenant.
  */
 struct dn_tenant {
@@ -63,6 +70,9 @@ struct dn_tenant {
 	int latency_ns;
 	unsigned long pool_at;
 	unsigned int pool_pct;
+	unsigned int remote_mib;
+	unsigned long held;
+	unsigned long refused;
 	struct kobject kobj;
 };
 
@@ -75,8 +85,11 @@ static LIST_HEAD(dn_tenants);	/* dn_targets_lock */
 static void __dn_tenant_set(struct dn_target *t, struct dn_tenant *tn)
 {
 	lockdep_assert_held(&dn_targets_lock);
-	if (t->tenant != tn)
+	if (t->tenant != tn) {
 		t->pool_pm = DN_POOL_NEW;	/* a new member: no part yet */
+		/* Under a cap, none of it until its part is known. */
+		WRITE_ONCE(t->pool_cap, tn && READ_ONCE(tn->remote_mib) ? 1 : 0);
+	}
 	t->tenant = tn;
 	WRITE_ONCE(t->tenant_pct, tn ? tn->remote_pct : DN_SETTING_GLOBAL);
 	WRITE_ONCE(t->tenant_lat, tn ? tn->latency_ns : DN_SETTING_GLOBAL);
@@ -124,6 +137,7 @@ static bool dn_tenant_pooled(struct dn_target *t, struct dn_tenant *tn)
  */
 static void __dn_tenant_share(struct dn_tenant *tn)
 {
+	unsigned long cap, held, local = 0, remote = 0;
 	struct dn_pool_member *m;
 	struct dn_target *t, **tv;
 	struct dn_split split;
@@ -155,12 +169,27 @@ static void __dn_tenant_share(struct dn_tenant *tn)
 			      faults - t->pool_faults;
 		m[i].local_pm = t->pool_pm;
 		t->pool_faults = faults;
+		local += split.local;
+		remote += split.remote;
 		tv[i++] = t;
 	}
-	dn_pool_share(m, i, tn->pool_pct);
+	cap = (unsigned long)READ_ONCE(tn->remote_mib) << (20 - PAGE_SHIFT);
+	dn_pool_share(m, i, tn->pool_pct, cap);
 	while (i--) {
 		tv[i]->pool_pm = m[i].local_pm;
+		WRITE_ONCE(tv[i]->pool_cap, m[i].remote_max);
 		WRITE_ONCE(tv[i]->tenant_pct, m[i].remote_pct);
+	}
+
+	/* What the cap holds local, counted once (dn_target_held()). */
+	split = (struct dn_split){ .local = local, .remote = remote,
+				   .remote_pct = tn->pool_pct,
+				   .remote_max = cap };
+	held = dn_split_held(&split, false);
+	if (held > tn->held) {
+		WRITE_ONCE(tn->refused, tn->refused + held - tn->held);
+		dn_stat_add(DN_STAT_REFUSED, held - tn->held);
+		tn->held = held;
 	}
 out_free:
 	kfree(tv);
@@ -207,7 +236,10 @@ static void __dn_tenants_reattach(void)
 static void dn_tenant_release(struct kobject *kobj)
 {
 	struct dn_tenant *tn = container_of(kobj, struct dn_tenant, kobj);
+	unsigned long free;
 
+	/* Its cap goes back to the blade: no sysfs write can come now. */
+	dn_caps_claim(&tn->remote_mib, 0, &free);
 	if (tn->cgrp)
 		cgroup_put(tn->cgrp);
 	kfree(tn);
@@ -223,6 +255,8 @@ enum {
 	DN_NFILE_MEMBERS,
 	DN_NFILE_LOCAL,
 	DN_NFILE_REMOTE,
+	DN_NFILE_REMOTE_MIB,
+	DN_NFILE_REFUSED,
 };
 
 struct dn_nattr {
@@ -244,6 +278,8 @@ DN_NATTR(latency_ns_source, DN_NFILE_LATENCY_NS_SOURCE, 0444);
 DN_NATTR(members, DN_NFILE_MEMBERS, 0444);
 DN_NATTR(local_pages, DN_NFILE_LOCAL, 0444);
 DN_NATTR(remote_pages, DN_NFILE_REMOTE, 0444);
+DN_NATTR(remote_mib, DN_NFILE_REMOTE_MIB, 0644);
+DN_NATTR(refused_pages, DN_NFILE_REFUSED, 0444);
 
 static struct attribute *dn_tenant_attrs[] = {
 	&dn_nattr_cgroup.attr,
@@ -254,6 +290,8 @@ static struct attribute *dn_tenant_attrs[] = {
 	&dn_nattr_members.attr,
 	&dn_nattr_local_pages.attr,
 	&dn_nattr_remote_pages.attr,
+	&dn_nattr_remote_mib.attr,
+	&dn_nattr_refused_pages.attr,
 	NULL,
 };
 ATTRIBUTE_GROUPS(dn_tenant);
@@ -290,6 +328,10 @@ static ssize_t dn_tenant_show(struct kobject *kobj, struct attribute *attr,
 			return sysfs_emit(buf, "%s\n", len < 0 ? "global" : "own");
 		return sysfs_emit(buf, "%u\n",
 				  dn_setting(len, READ_ONCE(dn_dev.latency_ns)));
+	case DN_NFILE_REMOTE_MIB:
+		return sysfs_emit(buf, "%u\n", READ_ONCE(tn->remote_mib));
+	case DN_NFILE_REFUSED:
+		return sysfs_emit(buf, "%lu\n", READ_ONCE(tn->refused));
 	}
 	mutex_lock(&dn_targets_lock);
 	list_for_each_entry(t, &dn_targets, list) {
@@ -303,6 +345,37 @@ static ssize_t dn_tenant_show(struct kobject *kobj, struct attribute *attr,
 	mutex_unlock(&dn_targets_lock);
 	return sysfs_emit(buf, "%lu\n", na->file == DN_NFILE_MEMBERS ? members :
 			  na->file == DN_NFILE_LOCAL ? local : remote);
+}
+
+/*
+ * tenants/ID/remote_mib: the tenant's cap, 0 (none) to the blade, a claim
+ * on the blade as a target's cap is (dn_caps_claim()).  The members' parts
+ * of it are given at once.
+ */
+static ssize_t dn_tenant_store_cap(struct dn_tenant *tn, const char *buf,
+				   size_t count)
+{
+	unsigned long blade = dn_blade_mib(), free;
+	unsigned int mib;
+	bool fits;
+
+	if (kstrtouint(buf, 10, &mib) || mib > blade) {
+		pr_err("tenants/%llu/remote_mib: '%.*s' is not a size in MiB within the blade: use 0 (no cap) to %lu\n",
+		       tn->id, (int)strcspn(buf, "\n"), buf, blade);
+		return -EINVAL;
+	}
+	mutex_lock(&dn_targets_lock);
+	fits = dn_caps_claim(&tn->remote_mib, mib, &free);
+	if (fits)
+		__dn_tenant_share(tn);
+	mutex_unlock(&dn_targets_lock);
+	if (!fits) {
+		pr_err("tenants/%llu/remote_mib: %u MiB would take the caps beyond the blade's %lu MiB: %lu MiB are free for this tenant\n",
+		       tn->id, mib, blade, free);
+		return -EINVAL;
+	}
+	dn_evict_kick();	/* to the new parts, or home under them */
+	return count;
 }
 
 /*
@@ -321,6 +394,8 @@ static ssize_t dn_tenant_store(struct kobject *kobj, struct attribute *attr,
 	struct dn_target *t;
 	int v;
 
+	if (na->file == DN_NFILE_REMOTE_MIB)
+		return dn_tenant_store_cap(tn, buf, count);
 	if (!pct && na->file != DN_NFILE_LATENCY_NS)
 		return -EIO;	/* read-only files have no write permission */
 	if (sysfs_streq(buf, "default")) {

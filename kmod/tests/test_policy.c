@@ -1075,7 +1075,7 @@ TEST(pool_share)
 	memset(m, 0, sizeof(m));
 	m[0] = dn_pm(1000, 500, DN_POOL_NEW);
 	m[1] = dn_pm(3000, 1500, DN_POOL_NEW);
-	dn_pool_share(m, 2, 50);
+	dn_pool_share(m, 2, 50, 0);
 	EXPECT_EQ(500UL, m[0].local);
 	EXPECT_EQ(1500UL, m[1].local);
 	EXPECT_EQ(50U, m[0].remote_pct);
@@ -1085,14 +1085,14 @@ TEST(pool_share)
 	/* Traps alike per remote page: no step. */
 	m[0].faults = 100;
 	m[1].faults = 300;
-	dn_pool_share(m, 2, 50);
+	dn_pool_share(m, 2, 50, 0);
 	EXPECT_EQ(500UL, m[0].local);
 	EXPECT_EQ(1500UL, m[1].local);
 
 	/* The first's remote pages trap more: a step of 2000 / 64 to it. */
 	m[0].faults = 200;
 	m[1].faults = 10;
-	dn_pool_share(m, 2, 50);
+	dn_pool_share(m, 2, 50, 0);
 	EXPECT_EQ(531UL, m[0].local);
 	EXPECT_EQ(1469UL, m[1].local);
 	EXPECT_EQ(47U, m[0].remote_pct);
@@ -1107,14 +1107,14 @@ TEST(pool_share)
 	m[1].remote = 1531;
 	m[0].faults = 0;
 	m[1].faults = 500;
-	dn_pool_share(m, 2, 50);
+	dn_pool_share(m, 2, 50, 0);
 	EXPECT_GE(1UL, m[0].local - 500);
 	EXPECT_EQ(2000UL, m[0].local + m[1].local);
 
 	/* Too few traps to judge: no step. */
 	m[0].faults = DN_POOL_MIN_FAULTS - 1;
 	m[1].faults = 0;
-	dn_pool_share(m, 2, 50);
+	dn_pool_share(m, 2, 50, 0);
 	EXPECT_GE(1UL, m[0].local - 500);
 
 	/*
@@ -1124,13 +1124,13 @@ TEST(pool_share)
 	 */
 	m[0] = dn_pm(8192, 4096, DN_POOL_NEW);
 	m[1] = dn_pm(8192, 4096, DN_POOL_NEW);
-	dn_pool_share(m, 2, 50);
+	dn_pool_share(m, 2, 50, 0);
 	for (round = 0; round < 70; round++) {
 		m[0].remote = 8192 - m[0].local;
 		m[1].remote = 8192 - m[1].local;
 		m[0].faults = m[0].remote ? 1000 : 0;
 		m[1].faults = 0;
-		dn_pool_share(m, 2, 50);
+		dn_pool_share(m, 2, 50, 0);
 		EXPECT_GE(1.0, (dn_pool_split(m, 2) > 50 ? dn_pool_split(m, 2) - 50 : 50 - dn_pool_split(m, 2)))
 			TH_LOG("round %d: %.2f %%", round, dn_pool_split(m, 2));
 		EXPECT_EQ(8192UL, m[0].local + m[1].local);
@@ -1142,11 +1142,11 @@ TEST(pool_share)
 	/* Members that grow: their shares scale to the capacity. */
 	m[0] = dn_pm(2000, 0, 800);
 	m[1] = dn_pm(6000, 0, 400);
-	dn_pool_share(m, 2, 50);	/* 1600 + 2400 asked, 4000 there */
+	dn_pool_share(m, 2, 50, 0);	/* 1600 + 2400 asked, 4000 there */
 	EXPECT_EQ(4000UL, m[0].local + m[1].local);
 	EXPECT_EQ(1600UL, m[0].local);
 	m[1].resident = 14000;		/* 1600 + 5600 asked, 8000 there */
-	dn_pool_share(m, 2, 50);
+	dn_pool_share(m, 2, 50, 0);
 	local = m[0].local + m[1].local;
 	EXPECT_EQ(8000UL, local);
 	EXPECT_EQ(1778UL, m[0].local);	/* both take more, in proportion */
@@ -1156,15 +1156,41 @@ TEST(pool_share)
 	m[0] = dn_pm(100, 0, 1000);
 	m[1] = dn_pm(900, 0, 100);
 	m[2] = dn_pm(0, 0, DN_POOL_NEW);
-	dn_pool_share(m, 3, 0);		/* everything local */
+	dn_pool_share(m, 3, 0, 0);		/* everything local */
 	EXPECT_EQ(100UL, m[0].local);
 	EXPECT_EQ(900UL, m[1].local);
 	EXPECT_EQ(0U, m[1].remote_pct);
 	EXPECT_EQ(0U, m[2].remote_pct);	/* no pages: the tenant's */
-	dn_pool_share(m, 3, 100);	/* everything remote */
+	dn_pool_share(m, 3, 100, 0);	/* everything remote */
 	EXPECT_EQ(0UL, m[0].local + m[1].local);
 	EXPECT_EQ(100U, m[0].remote_pct);
 	EXPECT_EQ(100U, m[2].remote_pct);
+
+	/*
+	 * Under the tenant's cap: more local, the remote_pct rounded down,
+	 * and each member's part of the cap, which add up to it.
+	 */
+	m[0] = dn_pm(1000, 0, DN_POOL_NEW);
+	m[1] = dn_pm(3000, 0, DN_POOL_NEW);
+	dn_pool_share(m, 2, 50, 1000);
+	EXPECT_EQ(750UL, m[0].local);
+	EXPECT_EQ(2250UL, m[1].local);
+	EXPECT_EQ(25U, m[0].remote_pct);
+	EXPECT_EQ(25U, m[1].remote_pct);
+	EXPECT_EQ(250UL, m[0].remote_max);
+	EXPECT_EQ(750UL, m[1].remote_max);
+	m[0].resident = 1003;		/* 25.1 %: rounded down */
+	dn_pool_share(m, 2, 50, 1000);
+	EXPECT_EQ(1000UL, m[0].remote_max + m[1].remote_max);
+	EXPECT_GE(m[0].remote_max, m[0].resident * m[0].remote_pct / 100);
+	EXPECT_GE(m[1].remote_max, m[1].resident * m[1].remote_pct / 100);
+	dn_pool_share(m, 2, 25, 1000);	/* the cap not reached */
+	EXPECT_EQ(1000UL, m[0].remote_max + m[1].remote_max);
+	dn_pool_share(m, 2, 10, 1000);
+	EXPECT_GE(1000UL, m[0].remote_max + m[1].remote_max);
+	EXPECT_GE(10.0, dn_pool_split(m, 2));
+	dn_pool_share(m, 2, 50, 0);	/* no cap: none given */
+	EXPECT_EQ(0UL, m[0].remote_max + m[1].remote_max);
 }
 
 TEST_HARNESS_MAIN
