@@ -49,10 +49,13 @@
  *   dnctl tenant ls           one line per tenant: id, cgroup, settings,
  *                             members, their local and remote pages
  *   dnctl watch [MS [COUNT]]  every MS milliseconds (default 1000), one
- *                             line per target: its local and remote pages,
- *                             remote share, its remote_pct, and the traps, exchanges and
- *                             worker evictions per second since the last
- *                             line; COUNT samples (default: until killed)
+ *                             line for the blade (size, claimed by caps,
+ *                             pages used, refused) and one per target: its
+ *                             local and remote pages, remote share, its
+ *                             remote_pct, the traps, exchanges and worker
+ *                             evictions per second since the last line,
+ *                             its cap (remote_mib) and refused pages;
+ *                             COUNT samples (default: until killed)
  *
  * Exit status: 0 on success, 1 when the module is not loaded or the kernel
  * refused the value, 2 on bad usage; dnctl run: CMD's (128 + N if killed
@@ -747,9 +750,12 @@ static double tv_s(const struct timeval *tv)
 }
 
 /*
- * The split of every target over time: one line per target and sample.
- * Rates are per second since the target's previous line (blank on its
- * first line).
+ * The split of every target over time: one line per target and sample,
+ * after one for the blade (blade/: its size, the MiB its targets' caps
+ * claim, its pages used of all, the pages refused so far).  Rates are per
+ * second since the target's previous line (blank on its first line); a
+ * target's cap (remote_mib, "-" for none) and the pages it was refused
+ * (refused_pages) end its line.
  */
 static int watch(long ms, long count)
 {
@@ -765,8 +771,9 @@ static int watch(long ms, long count)
 			DN_SYSFS, strerror(errno));
 		return 1;
 	}
-	printf("%8s %8s %10s %10s %7s %4s %9s %9s %9s\n", "time_s", "pid",
-	       "local", "remote", "share%", "pct", "traps/s", "exch/s", "evict/s");
+	printf("%8s %8s %10s %10s %7s %4s %9s %9s %9s %7s %9s\n", "time_s",
+	       "pid", "local", "remote", "share%", "pct", "traps/s", "exch/s",
+	       "evict/s", "cap_mib", "refused");
 	for (k = 0; count <= 0 || k < count; k++) {
 		if (k)
 			usleep(ms * 1000);
@@ -777,9 +784,18 @@ static int watch(long ms, long count)
 				strerror(errno));
 			return 1;
 		}
+		if (read_ll(DN_SYSFS "/blade/%s", "capacity_mib") >= 0)
+			printf("%8.2f %8s %lld MiB, %lld MiB claimed by caps; %lld of %lld pages used, %lld refused\n",
+			       t - t0, "blade",
+			       read_ll(DN_SYSFS "/blade/%s", "capacity_mib"),
+			       read_ll(DN_SYSFS "/blade/%s", "claimed_mib"),
+			       read_ll(DN_SYSFS "/blade/%s", "used_pages"),
+			       read_ll(DN_SYSFS "/blade/%s", "capacity_pages"),
+			       read_ll(DN_SYSFS "/blade/%s", "refused_pages"));
 		for (i = 0, ncur = 0; i < n; i++) {
 			const char *pid = list[i]->d_name;
-			long long l, r, pct;
+			long long l, r, pct, cap, refused;
+			char capcol[24];
 			struct watch_prev *c;
 
 			if (pid[0] == '.' || ncur == DN_WATCH_MAX) {
@@ -794,17 +810,24 @@ static int watch(long ms, long count)
 			c->exchanges = read_ll(DN_SYSFS "/targets/%s/exchanges", pid);
 			c->evictions = read_ll(DN_SYSFS "/targets/%s/evictions", pid);
 			pct = read_ll(DN_SYSFS "/targets/%s/remote_pct", pid);
+			cap = read_ll(DN_SYSFS "/targets/%s/remote_mib", pid);
+			refused = read_ll(DN_SYSFS "/targets/%s/refused_pages", pid);
+			if (cap)
+				snprintf(capcol, sizeof(capcol), "%lld", cap);
+			else
+				snprintf(capcol, sizeof(capcol), "-");
 			printf("%8.2f %8s %10lld %10lld %7.2f %4lld", t - t0, pid,
 			       l, r, l + r > 0 ? 100.0 * r / (l + r) : 0.0, pct);
 			for (j = 0; j < nprev && strcmp(prev[j].pid, pid); j++)
 				;
 			if (j < nprev && t > tprev)
-				printf(" %9.0f %9.0f %9.0f\n",
+				printf(" %9.0f %9.0f %9.0f",
 				       (c->faults - prev[j].faults) / (t - tprev),
 				       (c->exchanges - prev[j].exchanges) / (t - tprev),
 				       (c->evictions - prev[j].evictions) / (t - tprev));
 			else
-				printf(" %9s %9s %9s\n", "-", "-", "-");
+				printf(" %9s %9s %9s", "-", "-", "-");
+			printf(" %7s %9lld\n", capcol, refused);
 			free(list[i]);
 		}
 		free(list);
