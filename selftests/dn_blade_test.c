@@ -25,7 +25,8 @@
  * sum beyond it, a negative number, garbage and a blank are refused with
  * -EINVAL and a kernel log line, and leave the cap as it was; the blade's
  * claimed_mib follows the caps and is given back when a tenant ends; dnctl
- * target set/get remote_mib agree.
+ * target set/get remote_mib agree; dnctl watch shows each cap and the MiB
+ * the caps claim.
  *
  * Needs the normal test machine (memmap= reservation, empty possible node)
  * and the module's debugfs; skips otherwise.  DN_BLADE_ONLY="case ..."
@@ -504,10 +505,48 @@ static void dn_bl_idle(int in, int out)
 }
 
 /*
+ * The cap column of @pid's line in dnctl watch's output @out ("-": none),
+ * 0 for none; -1 if it has no line.
+ */
+static long long dn_bl_watch_cap(const char *out, pid_t pid)
+{
+	char tpid[32], rates[3][32], cap[32], want[32];
+	long long l, r, pct, refused;
+	const char *line, *next;
+	double t, share;
+
+	snprintf(want, sizeof(want), "%d", (int)pid);
+	for (line = out; line && *line; line = next) {
+		next = strchr(line, '\n');
+		if (next)
+			next++;
+		if (sscanf(line, "%lf %31s %lld %lld %lf %lld %31s %31s %31s %31s %lld",
+			   &t, tpid, &l, &r, &share, &pct, rates[0], rates[1],
+			   rates[2], cap, &refused) == 11 && !strcmp(tpid, want))
+			return strcmp(cap, "-") ? atoll(cap) : 0;
+	}
+	return -1;
+}
+
+/* Print dnctl's output @out as TAP diagnostics ("# " before each line). */
+static void dn_bl_print(const char *out)
+{
+	const char *line, *next;
+
+	for (line = out; line && *line; line = next) {
+		next = strchr(line, '\n');
+		printf("# %.*s\n", (int)(next ? next - line : (long)strlen(line)), line);
+		if (next)
+			next++;
+	}
+}
+
+/*
  * targets/PID/remote_mib refuses a cap larger than the blade, one that
  * takes the sum of the caps beyond the blade, a negative number, garbage
  * and a blank, with -EINVAL and a log line, keeping the cap it had;
- * blade/claimed_mib is the sum of the caps, given back when a tenant ends.
+ * blade/claimed_mib is the sum of the caps, given back when a tenant ends;
+ * dnctl watch shows each tenant's cap and the MiB the caps claim.
  */
 TEST_F_TIMEOUT(blade, cap_bad_input, 120)
 {
@@ -516,7 +555,7 @@ TEST_F_TIMEOUT(blade, cap_bad_input, 120)
 	};
 	struct dn_bl_tenant a, b;
 	long long blade, half;
-	char val[32], want[200], out[512];
+	char val[32], want[200], out[512], wout[8192];
 	size_t i;
 	int kfd;
 
@@ -590,6 +629,16 @@ TEST_F_TIMEOUT(blade, cap_bad_input, 120)
 	EXPECT_EQ(0, dn_capture(out, sizeof(out), "%s target get %d remote_mib 2>&1",
 				dn_path("bin/dnctl"), a.pid));
 	EXPECT_STREQ("1 cap\n", out);
+
+	/* dnctl watch: each cap, and the blade's line with their sum. */
+	EXPECT_EQ(0, dn_capture(wout, sizeof(wout), "%s watch 100 1 2>&1",
+				dn_path("bin/dnctl")));
+	dn_bl_print(wout);
+	EXPECT_EQ(1, dn_bl_watch_cap(wout, a.pid));
+	EXPECT_EQ(blade - half - 1, dn_bl_watch_cap(wout, b.pid));
+	snprintf(want, sizeof(want), " blade %lld MiB, %lld MiB claimed by caps;",
+		 blade, blade - half);
+	EXPECT_NE(NULL, strstr(wout, want)) TH_LOG("no '%s' in dnctl watch's output", want);
 
 	/* A tenant that ends gives its cap back. */
 	dn_bl_kill(&a);

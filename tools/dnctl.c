@@ -32,7 +32,9 @@
  *                             time, exit status, split and counters to
  *                             stderr; the split is measured from its page
  *                             tables (/proc/PID/pagemap), with the
- *                             module's own figure beside it.  --quiet
+ *                             module's own figure beside it; samples
+ *                             taken while it exits are dropped (and
+ *                             counted).  --quiet
  *                             neither samples nor reports; --born-local,
  *                             --no-thp-off, --no-register leave out one
  *                             step of the launch
@@ -47,10 +49,13 @@
  *   dnctl tenant ls           one line per tenant: id, cgroup, settings,
  *                             members, their local and remote pages
  *   dnctl watch [MS [COUNT]]  every MS milliseconds (default 1000), one
- *                             line per target: its local and remote pages,
- *                             remote share, its remote_pct, and the traps, exchanges and
- *                             worker evictions per second since the last
- *                             line; COUNT samples (default: until killed)
+ *                             line for the blade (size, claimed by caps,
+ *                             pages used, refused) and one per target: its
+ *                             local and remote pages, remote share, its
+ *                             remote_pct, the traps, exchanges and worker
+ *                             evictions per second since the last line,
+ *                             its cap (remote_mib) and refused pages;
+ *                             COUNT samples (default: until killed)
  *
  * Exit status: 0 on success, 1 when the module is not loaded or the kernel
  * refused the value, 2 on bad usage; dnctl run: CMD's (128 + N if killed
@@ -745,9 +750,12 @@ static double tv_s(const struct timeval *tv)
 }
 
 /*
- * The split of every target over time: one line per target and sample.
- * Rates are per second since the target's previous line (blank on its
- * first line).
+ * The split of every target over time: one line per target and sample,
+ * after one for the blade (blade/: its size, the MiB its targets' caps
+ * claim, its pages used of all, the pages refused so far).  Rates are per
+ * second since the target's previous line (blank on its first line); a
+ * target's cap (remote_mib, "-" for none) and the pages it was refused
+ * (refused_pages) end its line.
  */
 static int watch(long ms, long count)
 {
@@ -763,8 +771,9 @@ static int watch(long ms, long count)
 			DN_SYSFS, strerror(errno));
 		return 1;
 	}
-	printf("%8s %8s %10s %10s %7s %4s %9s %9s %9s\n", "time_s", "pid",
-	       "local", "remote", "share%", "pct", "traps/s", "exch/s", "evict/s");
+	printf("%8s %8s %10s %10s %7s %4s %9s %9s %9s %7s %9s\n", "time_s",
+	       "pid", "local", "remote", "share%", "pct", "traps/s", "exch/s",
+	       "evict/s", "cap_mib", "refused");
 	for (k = 0; count <= 0 || k < count; k++) {
 		if (k)
 			usleep(ms * 1000);
@@ -775,9 +784,18 @@ static int watch(long ms, long count)
 				strerror(errno));
 			return 1;
 		}
+		if (read_ll(DN_SYSFS "/blade/%s", "capacity_mib") >= 0)
+			printf("%8.2f %8s %lld MiB, %lld MiB claimed by caps; %lld of %lld pages used, %lld refused\n",
+			       t - t0, "blade",
+			       read_ll(DN_SYSFS "/blade/%s", "capacity_mib"),
+			       read_ll(DN_SYSFS "/blade/%s", "claimed_mib"),
+			       read_ll(DN_SYSFS "/blade/%s", "used_pages"),
+			       read_ll(DN_SYSFS "/blade/%s", "capacity_pages"),
+			       read_ll(DN_SYSFS "/blade/%s", "refused_pages"));
 		for (i = 0, ncur = 0; i < n; i++) {
 			const char *pid = list[i]->d_name;
-			long long l, r, pct;
+			long long l, r, pct, cap, refused;
+			char capcol[24];
 			struct watch_prev *c;
 
 			if (pid[0] == '.' || ncur == DN_WATCH_MAX) {
@@ -792,17 +810,24 @@ static int watch(long ms, long count)
 			c->exchanges = read_ll(DN_SYSFS "/targets/%s/exchanges", pid);
 			c->evictions = read_ll(DN_SYSFS "/targets/%s/evictions", pid);
 			pct = read_ll(DN_SYSFS "/targets/%s/remote_pct", pid);
+			cap = read_ll(DN_SYSFS "/targets/%s/remote_mib", pid);
+			refused = read_ll(DN_SYSFS "/targets/%s/refused_pages", pid);
+			if (cap)
+				snprintf(capcol, sizeof(capcol), "%lld", cap);
+			else
+				snprintf(capcol, sizeof(capcol), "-");
 			printf("%8.2f %8s %10lld %10lld %7.2f %4lld", t - t0, pid,
 			       l, r, l + r > 0 ? 100.0 * r / (l + r) : 0.0, pct);
 			for (j = 0; j < nprev && strcmp(prev[j].pid, pid); j++)
 				;
 			if (j < nprev && t > tprev)
-				printf(" %9.0f %9.0f %9.0f\n",
+				printf(" %9.0f %9.0f %9.0f",
 				       (c->faults - prev[j].faults) / (t - tprev),
 				       (c->exchanges - prev[j].exchanges) / (t - tprev),
 				       (c->evictions - prev[j].evictions) / (t - tprev));
 			else
-				printf(" %9s %9s %9s\n", "-", "-", "-");
+				printf(" %9s %9s %9s", "-", "-", "-");
+			printf(" %7s %9lld\n", capcol, refused);
 			free(list[i]);
 		}
 		free(list);
@@ -930,6 +955,41 @@ static int run_quiet(char **argv, const struct run_opts *o)
 }
 
 /*
+ * Is @pid exiting, or gone?  Its state in /proc/PID/stat is Z (zombie) or X
+ * (dead), or its address space is gone: /proc/PID/status has no VmRSS line
+ * once exit has detached it (exit_mm(), before its pages are freed, the
+ * local ones first of all), nor for a zombie.  Either file unreadable: gone.
+ */
+static int proc_exiting(pid_t pid)
+{
+	char path[64], line[512], *p;
+	int state = 0, rss = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	f = fopen(path, "r");
+	if (!f)
+		return 1;
+	/* "PID (COMM) S ...": COMM may hold ')', the last one ends it. */
+	if (fgets(line, sizeof(line), f)) {
+		p = strrchr(line, ')');
+		if (p && p[1] == ' ')
+			state = p[2];
+	}
+	fclose(f);
+	if (!state || state == 'Z' || state == 'X' || state == 'x')
+		return 1;
+	snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	f = fopen(path, "r");
+	if (!f)
+		return 1;
+	while (!rss && fgets(line, sizeof(line), f))
+		rss = !strncmp(line, "VmRSS:", 6);
+	fclose(f);
+	return !rss;
+}
+
+/*
  * Run argv as a target; report on stderr, when it ends, its wall time,
  * exit status, its counters at the last sample (every 100 ms while it runs:
  * the target is gone once it has exited), the remote share's mean, min and
@@ -941,32 +1001,17 @@ static int run_quiet(char **argv, const struct run_opts *o)
  * which needs CAP_SYS_ADMIN), samples with fewer than DN_RUN_MIN_PAGES
  * such pages (startup) left out.  The module's own figure at the same
  * samples (targets/PID/local_pages and remote_pages, which count the same
- * pages) is reported beside it.  --quiet: run_quiet().
+ * pages) is reported beside it.  Samples taken while the program exits
+ * (proc_exiting()), or, when it is registered, without the module's count
+ * for it (targets/PID/ gone, or its split 0, as a dead target's reads) are
+ * dropped, and counted: their split can be that of pages being freed.
+ * --quiet: run_quiet().
  */
-/*
- * Does @pid still have its address space?  Its resident pages in
- * /proc/PID/statm: 0 once exit has detached it (or for a zombie).
- */
-static int has_mm(pid_t pid)
-{
-	long long size = 0, resident = 0;
-	char path[64];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/statm", pid);
-	f = fopen(path, "r");
-	if (!f)
-		return 0;
-	if (fscanf(f, "%lld %lld", &size, &resident) != 2)
-		resident = 0;
-	fclose(f);
-	return resident > 0;
-}
-
 static int run(char **argv, const struct run_opts *o)
 {
 	long long g0[DN_NG], g1[DN_NG], last[DN_NT] = { 0 }, nid, cpu0, cpu1;
 	int status, sampled = 0, skipped = 0, unreadable = 0, uncounted = 0, ret;
+	int exiting = 0, nocount = 0;	/* the samples dropped */
 	struct share_acc pages = { 0 }, mod = { 0 };
 	double t0, t1, mod_local = 0, mod_remote = 0;
 	struct rusage ru;
@@ -996,6 +1041,7 @@ static int run(char **argv, const struct run_opts *o)
 		long long v[DN_NT];
 		long loc, rem, all;
 		int mapped = !dn_pagemap_split(child, &loc, &rem);
+		int counted, gone;
 
 		all = loc + rem;
 		for (i = 0; i < DN_NT; i++) {
@@ -1003,22 +1049,32 @@ static int run(char **argv, const struct run_opts *o)
 			whole &= v[i] >= 0;
 		}
 		/*
-		 * The last sample is one taken while the program still had
-		 * its memory: one that reads its files while it exits finds
-		 * its local pages gone (exit_mmap()) and its remote ones
-		 * still counted, and reported 100 % remote once.
+		 * A sample taken while the program exits is dropped: its
+		 * pages are being freed, the local ones first, and such a
+		 * sample read up to 100 % remote.  Exiting is for good, so
+		 * checked after the reads: if the program is not exiting now,
+		 * it was not while they were made.  The module's count
+		 * missing (targets/PID/ gone) or 0 (a dead target's split
+		 * reads 0) says the same; without --no-register a live
+		 * target with pages always has one.
 		 */
-		if (whole && has_mm(child)) {
+		gone = proc_exiting(child);
+		counted = whole && v[0] + v[1] > 0;
+		if (!gone && counted) {
 			memcpy(last, v, sizeof(v));
 			sampled = 1;
 		}
-		if (!mapped) {
+		if (gone) {
+			exiting++;
+		} else if (!mapped) {
 			unreadable++;
 		} else if (all < DN_RUN_MIN_PAGES) {
 			skipped++;
+		} else if (!counted && o->do_register) {
+			nocount++;
 		} else {
 			share_add(&pages, 100.0 * rem / all);
-			if (whole && v[0] + v[1] > 0) {
+			if (counted) {
 				share_add(&mod, 100.0 * v[1] / (v[0] + v[1]));
 				mod_local += v[0];
 				mod_remote += v[1];
@@ -1062,8 +1118,9 @@ static int run(char **argv, const struct run_opts *o)
 		fprintf(stderr, "dnctl run: no sample of the target (it ended within 100 ms)\n");
 	}
 	if (pages.n) {
-		fprintf(stderr, "dnctl run: split over %d samples: remote mean %.2f %%, min %.2f %%, max %.2f %%\n",
-			pages.n, pages.sum / pages.n, pages.min, pages.max);
+		fprintf(stderr, "dnctl run: split over %d samples: remote mean %.2f %%, min %.2f %%, max %.2f %%; %d dropped (%d exiting, %d without the module's count)\n",
+			pages.n, pages.sum / pages.n, pages.min, pages.max,
+			exiting + nocount, exiting, nocount);
 		if (mod.n)
 			fprintf(stderr, "dnctl run: the module's split over the same samples: remote mean %.2f %%, min %.2f %%, max %.2f %% (targets/%d/ local_pages mean %.0f, remote_pages mean %.0f), %d of the %d samples without its count\n",
 				mod.sum / mod.n, mod.min, mod.max, child,
@@ -1073,8 +1130,9 @@ static int run(char **argv, const struct run_opts *o)
 			fprintf(stderr, "dnctl run: the module's split over the same samples: none (targets/%d/ had no count at any of the %d samples)\n",
 				child, pages.n);
 	}
-	fprintf(stderr, "dnctl run: the split is node %lld's share of the private anonymous pages in /proc/%d/pagemap: %d samples counted, %d skipped (fewer than %d such pages), %d unreadable\n",
-		nid, child, pages.n, skipped, DN_RUN_MIN_PAGES, unreadable);
+	fprintf(stderr, "dnctl run: the split is node %lld's share of the private anonymous pages in /proc/%d/pagemap: %d samples counted, %d skipped (fewer than %d such pages), %d unreadable, %d dropped (%d with the program exiting, %d without its count in targets/%d/)\n",
+		nid, child, pages.n, skipped, DN_RUN_MIN_PAGES, unreadable,
+		exiting + nocount, exiting, nocount, child);
 	fprintf(stderr, "dnctl run: system-wide during the run:");
 	for (i = 0; i < DN_NG; i++)
 		fprintf(stderr, " %s=%lld", gcounters[i], g1[i] - g0[i]);
