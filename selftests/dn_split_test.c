@@ -1622,18 +1622,19 @@ TEST_F_TIMEOUT(split, tenant_settings_bad_input, 60)
 #define DN_CG_NEW_PCT	40
 
 /*
- * cgroup2 at /sys/fs/cgroup, and DN_CG_DIR.  The test guest mounts no
- * cgroup file system: the case mounts cgroup2 there, but only on an empty
- * directory (a host with cgroup v1 hierarchies there skips, untouched).
+ * cgroup2 at /sys/fs/cgroup, and the cgroup directory @dir in it.  The
+ * test guest mounts no cgroup file system: the cgroup cases mount cgroup2
+ * there, but only on an empty directory (a host with cgroup v1
+ * hierarchies there skips, untouched).
  */
-static bool dn_cgroup_ready(void)
+static bool dn_cgroup_ready(const char *dir)
 {
 	if (access("/sys/fs/cgroup/cgroup.procs", F_OK)) {
 		if (dn_sh("test -z \"$(ls -A /sys/fs/cgroup)\"") ||
 		    mount("cgroup2", "/sys/fs/cgroup", "cgroup2", 0, NULL))
 			return false;
 	}
-	return !mkdir(DN_CG_DIR, 0755) || errno == EEXIST;
+	return !mkdir(dir, 0755) || errno == EEXIST;
 }
 
 /* The tenants/ID/ directory of DN_CG_NAME into @dir; 0, or -1. */
@@ -1686,7 +1687,7 @@ TEST_F_TIMEOUT(split, cgroup_tenant_holds_one_split, 300)
 	int i, kfd;
 
 	DN_NEED_SETUP();
-	if (!dn_cgroup_ready())
+	if (!dn_cgroup_ready(DN_CG_DIR))
 		SKIP(return, "no cgroup v2 hierarchy at /sys/fs/cgroup (and it is not empty to mount one)");
 	kfd = dn_kmsg_open();
 	ASSERT_LE(0, kfd);
