@@ -21,6 +21,9 @@
  * The "tenant" cases run two child processes as targets with
  * remote_pct and latency_ns of their own (targets/PID/), each measured
  * from its own page tables (/proc/PID/pagemap).
+ * The cgroup cases run targets in cgroup v2 directories: a cgroup tenant
+ * (tenants/ID/), and a target's kernel memory charged to its memory
+ * cgroup (memory.stat).
  * DN_SPLIT_ONLY="case ..." runs only the cases named (the others skip);
  * a case with variants is named alone ("growing_heap", "random_access":
  * every variant) or with its variant ("born_local_50.growing_heap",
@@ -1628,18 +1631,19 @@ TEST_F_TIMEOUT(split, tenant_settings_bad_input, 60)
 #define DN_CG_NEW_PCT	40
 
 /*
- * cgroup2 at /sys/fs/cgroup, and DN_CG_DIR.  The test guest mounts no
- * cgroup file system: the case mounts cgroup2 there, but only on an empty
- * directory (a host with cgroup v1 hierarchies there skips, untouched).
+ * cgroup2 at /sys/fs/cgroup, and the cgroup directory @dir in it.  The
+ * test guest mounts no cgroup file system: the cgroup cases mount cgroup2
+ * there, but only on an empty directory (a host with cgroup v1
+ * hierarchies there skips, untouched).
  */
-static bool dn_cgroup_ready(void)
+static bool dn_cgroup_ready(const char *dir)
 {
 	if (access("/sys/fs/cgroup/cgroup.procs", F_OK)) {
 		if (dn_sh("test -z \"$(ls -A /sys/fs/cgroup)\"") ||
 		    mount("cgroup2", "/sys/fs/cgroup", "cgroup2", 0, NULL))
 			return false;
 	}
-	return !mkdir(DN_CG_DIR, 0755) || errno == EEXIST;
+	return !mkdir(dir, 0755) || errno == EEXIST;
 }
 
 /* The tenants/ID/ directory of DN_CG_NAME into @dir; 0, or -1. */
@@ -1715,7 +1719,7 @@ TEST_F_TIMEOUT(split, cgroup_tenant_holds_one_split, 300)
 	int i, kfd;
 
 	DN_NEED_SETUP();
-	if (!dn_cgroup_ready())
+	if (!dn_cgroup_ready(DN_CG_DIR))
 		SKIP(return, "no cgroup v2 hierarchy at /sys/fs/cgroup (and it is not empty to mount one)");
 	kfd = dn_kmsg_open();
 	ASSERT_LE(0, kfd);
@@ -1840,7 +1844,7 @@ TEST_F_TIMEOUT(split, cgroup_tenant_shares_local, 400)
 	int i;
 
 	DN_NEED_SETUP();
-	if (!dn_cgroup_ready())
+	if (!dn_cgroup_ready(DN_CG_DIR))
 		SKIP(return, "no cgroup v2 hierarchy at /sys/fs/cgroup (and it is not empty to mount one)");
 	ASSERT_EQ(0, dn_set("remote_pct", DN_TN_GLOBAL_PCT));
 	for (i = 0; i < 2; i++) {
@@ -1914,6 +1918,210 @@ TEST_F_TIMEOUT(split, cgroup_tenant_shares_local, 400)
 				dn_path("bin/dnctl"), DN_CG_NAME));
 	dn_tenants_kill(tn, 2);
 	rmdir(DN_CG_DIR);
+}
+
+/*
+ * What a target costs the kernel, charged to its memory cgroup (issue 18):
+ * the ring of its local pages is allocated (kvmalloc_array(),
+ * GFP_KERNEL_ACCOUNT) by whoever grows it, here the worker's recount,
+ * under the target's memory cgroup (set_active_memcg()).
+ */
+#define DN_MC_SELF	"/sys/fs/cgroup/dn-memcg-self"
+#define DN_MC_TARGET	"/sys/fs/cgroup/dn-memcg-target"
+#define DN_MC_BYTES	(256 * MB)
+#define DN_MC_PCT	50
+#define DN_MC_MIN_PCT	80	/* of the ring's bytes, in the target's cgroup */
+#define DN_MC_OWN_PCT	10	/* of the ring's bytes, in the test's, at most */
+/* The kernel flushes the memcg statistics every 2 s (FLUSH_TIME). */
+#define DN_MC_FLUSH_MS	3000
+/* The ring's rule (kmod/policy.h, dn_ring_capacity() in kmod/policy.c). */
+#define DN_MC_RING_MIN	1024	/* DN_RING_MIN */
+#define DN_MC_RING_PAD	16	/* DN_EXCHANGE_MAX: a recount's extra room */
+
+/* The number after "@key " or "@key:" in @path (memory.stat, status); -1. */
+static long long dn_keyed_ll(const char *path, const char *key)
+{
+	size_t n = strlen(key);
+	long long v = -1;
+	char line[256];
+	FILE *f = fopen(path, "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (!strncmp(line, key, n) && (line[n] == ' ' || line[n] == ':')) {
+			v = strtoll(line + n + 1, NULL, 10);
+			break;
+		}
+	}
+	fclose(f);
+	return v;
+}
+
+/*
+ * The kernel memory charged to cgroup @dir, in bytes, from its
+ * memory.stat: "kernel" (everything charged with __GFP_ACCOUNT, since
+ * 5.18: on 6.1, 6.12 and 7.2), else the fields that hold kmalloc() and
+ * kvmalloc() charges, slab_unreclaimable + vmalloc + percpu.  -1 if
+ * unreadable.
+ */
+static long long dn_cg_kernel(const char *dir, const char **field)
+{
+	static const char * const part[] = {
+		"slab_unreclaimable", "vmalloc", "percpu",
+	};
+	long long v, sum = 0;
+	char path[320];
+	size_t i;
+
+	snprintf(path, sizeof(path), "%s/memory.stat", dir);
+	v = dn_keyed_ll(path, "kernel");
+	*field = "kernel";
+	if (v >= 0)
+		return v;
+	*field = "slab_unreclaimable+vmalloc+percpu";
+	for (i = 0; i < ARRAY_SIZE(part); i++) {
+		v = dn_keyed_ll(path, part[i]);
+		if (v < 0 && !i)
+			return -1;
+		sum += v > 0 ? v : 0;
+	}
+	return sum;
+}
+
+/* The bytes of the ring that a recount reserves for @anon pages. */
+static long long dn_mc_ring_bytes(long long anon)
+{
+	long long cap = DN_MC_RING_MIN;
+
+	while (cap < 2 * (anon + DN_MC_RING_PAD))
+		cap *= 2;
+	return cap * (long long)sizeof(unsigned long);
+}
+
+/*
+ * The child: on 'g', fill DN_MC_BYTES and reply 'r'; on 'p', check every
+ * word (its remote pages trap) and reply 'd' (every word right) or 'b';
+ * then wait for the test's end (EOF).
+ */
+static void dn_mc_child(int in, int out)
+{
+	char *buf;
+
+	if (dn_recv(in, 60000) != 'g')
+		_exit(2);
+	buf = mmap(NULL, DN_MC_BYTES, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (buf == MAP_FAILED)
+		_exit(3);
+	dn_fill(buf, DN_MC_BYTES, DN_SEED);
+	if (dn_send(out, 'r') || dn_recv(in, 300000) != 'p')
+		_exit(4);
+	if (dn_send(out, dn_check(buf, DN_MC_BYTES, DN_SEED) ? 'b' : 'd'))
+		_exit(5);
+	dn_recv(in, -1);
+	_exit(0);
+}
+
+/*
+ * Target memory is charged to the target's memory cgroup (issue 18).  The
+ * memory controller on in /sys/fs/cgroup's subtree_control, a child in
+ * cgroup dn-memcg-target fills 256 MiB, the test in dn-memcg-self.  Then
+ * the test registers the child (target_add) at remote_pct 50: the
+ * worker's recount grows the child's ring to a power of two of at least
+ * twice its resident anonymous pages (RssAnon) + 16, 8 bytes an entry
+ * (2 MiB), and the child reads its memory back, trapping on its remote
+ * half.  From before the registration to after the pass, the "kernel"
+ * field of the child's cgroup's memory.stat grows by at least 80 % of the
+ * ring's bytes, and the test's own cgroup's by at most 10 %.  Every word
+ * checked.  Skips without cgroup2, the memory controller or kernel memory
+ * accounting (cgroup.memory=nokmem).
+ */
+TEST_F_TIMEOUT(split, target_memory_charged_to_cgroup, 300)
+{
+	const char *field, *field0;
+	long long tk0, tk1, sk0, sk1, anon, ring, charged, own;
+	bool enabled = false;
+	struct dn_tenant tn;
+	int to[2], from[2];
+	char path[128];
+	long reach;
+
+	DN_NEED_SETUP();
+	if (!dn_cgroup_ready(DN_MC_TARGET) || !dn_cgroup_ready(DN_MC_SELF))
+		SKIP(return, "no cgroup v2 hierarchy at /sys/fs/cgroup (and it is not empty to mount one)");
+	if (!dn_file_has("/sys/fs/cgroup/cgroup.controllers", "memory") ||
+	    dn_file_has("/proc/cmdline", "cgroup.memory=nokmem")) {
+		rmdir(DN_MC_TARGET);
+		rmdir(DN_MC_SELF);
+		SKIP(return, "no memory controller in cgroup2, or no kernel memory accounting");
+	}
+	enabled = dn_file_has("/sys/fs/cgroup/cgroup.subtree_control", "memory");
+	if (!enabled)
+		ASSERT_EQ(0, dn_write_file("/sys/fs/cgroup/cgroup.subtree_control",
+					   "+memory"));
+	ASSERT_EQ(0, access(DN_MC_TARGET "/memory.stat", R_OK));
+
+	memset(&tn, 0, sizeof(tn));
+	ASSERT_EQ(0, pipe(to));
+	ASSERT_EQ(0, pipe(from));
+	tn.pid = fork();
+	ASSERT_LE(0, tn.pid);
+	if (!tn.pid) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		close(to[1]);
+		close(from[0]);
+		dn_mc_child(to[0], from[1]);
+	}
+	close(to[0]);
+	close(from[1]);
+	tn.to = to[1];
+	tn.from = from[0];
+	ASSERT_EQ(0, dn_write_ll(DN_MC_TARGET "/cgroup.procs", tn.pid));
+	ASSERT_EQ(0, dn_write_ll(DN_MC_SELF "/cgroup.procs", getpid()));
+	ASSERT_EQ(0, dn_send(tn.to, 'g'));
+	ASSERT_EQ('r', dn_recv(tn.from, 120000));
+
+	/* The child's pages and page tables are charged: from here, the target. */
+	dn_sleep_ms(DN_MC_FLUSH_MS);
+	tk0 = dn_cg_kernel(DN_MC_TARGET, &field0);
+	sk0 = dn_cg_kernel(DN_MC_SELF, &field);
+	ASSERT_LE(0, tk0);
+	ASSERT_LE(0, sk0);
+	ASSERT_EQ(0, dn_target_add(tn.pid));
+	snprintf(path, sizeof(path), DN_SYSFS "/targets/%d/remote_pct", tn.pid);
+	ASSERT_EQ(0, dn_write_ll(path, DN_MC_PCT));
+	reach = dn_tenant_wait_split(&tn, DN_MC_PCT, 120000);
+	EXPECT_LE(0, reach);
+	ASSERT_EQ(0, dn_send(tn.to, 'p'));
+	EXPECT_EQ('d', dn_recv(tn.from, 300000));
+
+	dn_sleep_ms(DN_MC_FLUSH_MS);
+	tk1 = dn_cg_kernel(DN_MC_TARGET, &field);
+	sk1 = dn_cg_kernel(DN_MC_SELF, &field);
+	snprintf(path, sizeof(path), "/proc/%d/status", tn.pid);
+	anon = dn_keyed_ll(path, "RssAnon") * 1024 / DN_PAGE;
+	ring = dn_mc_ring_bytes(anon);
+	charged = tk1 - tk0;
+	own = sk1 - sk0;
+	printf("DN-SPLIT case=memcg field=%s rss_anon_pages=%lld ring_bytes=%lld charged_target=%lld (%.1f %%) charged_self=%lld (%.1f %%) reach_ms=%ld traps=%lld\n",
+	       field0, anon, ring, charged, 100.0 * charged / ring, own,
+	       100.0 * own / ring, reach,
+	       dn_target_stat(tn.pid, "remote_faults"));
+	fflush(stdout);
+	EXPECT_STREQ(field0, field);
+	EXPECT_LT((long long)(DN_MC_BYTES / DN_PAGE), anon);
+	EXPECT_LE(ring * DN_MC_MIN_PCT / 100, charged);
+	EXPECT_GE(ring * DN_MC_OWN_PCT / 100, own);
+
+	dn_write_ll("/sys/fs/cgroup/cgroup.procs", getpid());
+	dn_tenants_kill(&tn, 1);
+	close(tn.to);
+	close(tn.from);
+	rmdir(DN_MC_TARGET);
+	rmdir(DN_MC_SELF);
+	if (!enabled)
+		dn_write_file("/sys/fs/cgroup/cgroup.subtree_control", "-memory");
 }
 
 TEST_HARNESS_MAIN
