@@ -332,6 +332,50 @@ static void dn_pool_fill(struct dn_pool_member *m, unsigned int n,
 }
 
 /*
+ * dn_pool_caps() - each member's cap until the next sharing, from its part
+ * of the tenant's cap (@part, remote pages), so that the members together
+ * never hold more than @cap: a member occupies, until its next cap is
+ * seen, the most of its remote pages and its last cap (1 page at least:
+ * a cap of 0 pages is no cap); one whose part is below that gets its part
+ * (it goes home: it holds less and less); one whose part is above it
+ * gets what it occupies and as much of the rest of @cap as is left, in
+ * order, up to its part.  While a lowered cap leaves the members above
+ * it, nothing is left: none grows.
+ *
+ * Example: cap 1000, parts 500 and 500; last caps 600 and 400, remote
+ * 600 and 400 -> 500 (shrinks) and 400 (1000 - 600 occupied: no room
+ * yet); next time, remote 500 and 400 -> 500 and 500.
+ */
+static void dn_pool_caps(struct dn_pool_member *m, unsigned int n,
+			 unsigned long cap)
+{
+	unsigned long used = 0, room, give;
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		if (m[i].remote > m[i].remote_max)
+			m[i].remote_max = m[i].remote;
+		if (!m[i].remote_max)
+			m[i].remote_max = 1;
+		used += m[i].remote_max;	/* now: what it occupies */
+	}
+	room = used < cap ? cap - used : 0;
+	for (i = 0; i < n; i++) {
+		if (m[i].resident - m[i].local <= m[i].remote_max) {
+			m[i].remote_max = m[i].resident - m[i].local;
+		} else {
+			give = m[i].resident - m[i].local - m[i].remote_max;
+			if (give > room)
+				give = room;
+			m[i].remote_max += give;
+			room -= give;
+		}
+		if (!m[i].remote_max)
+			m[i].remote_max = 1;
+	}
+}
+
+/*
  * dn_pool_share() - share a cgroup tenant's local capacity among its members
  * @m: the members that follow the tenant's remote_pct
  * @n: how many
@@ -354,9 +398,13 @@ static void dn_pool_fill(struct dn_pool_member *m, unsigned int n,
  * all its pages local.  Each member is given the remote_pct, rounded to
  * the nearest, that holds its part; the tenant's split is the sum.  Under
  * @cap, rounded down, so that no member asks beyond its part, and each is
- * given its remote part as its own cap (@remote_max): the parts add up to
- * @cap at most, and a member that grows before the next sharing stays
- * within its part.
+ * given a cap of its own (@remote_max) until the next sharing, so that a
+ * member that grows meanwhile stays within its part.  The caps are given
+ * so that what the members may hold together never exceeds @cap, at any
+ * moment: a member whose part shrank may still hold, or reach, what its
+ * last cap let it (it goes home at the next passes), so a member whose
+ * part grew is given only the room the others leave now, the rest at a
+ * later sharing (dn_pool_caps()).
  *
  * Example: pct 50, members of 1000 and 3000 pages, new -> 500 and 1500
  * local, 50 % each.  The same at 500 pm each, the first trapping 200
@@ -365,7 +413,7 @@ static void dn_pool_fill(struct dn_pool_member *m, unsigned int n,
  * The second alone trapping -> the step goes the other way.  Both
  * trapping alike -> no step.  A member of 0 pages -> @pct.  Members of
  * 1000 and 3000 pages at pct 50 under a cap of 1000 -> 3000 local in all:
- * 750 and 2250, remote_pct 25 and 25, caps 250 and 750.
+ * 750 and 2250, remote_pct 25 and 25, caps 250 and 750 (none remote yet).
  */
 void dn_pool_share(struct dn_pool_member *m, unsigned int n,
 		   unsigned int pct, unsigned long cap)
@@ -386,7 +434,7 @@ void dn_pool_share(struct dn_pool_member *m, unsigned int n,
 	if (!total) {
 		for (i = 0; i < n; i++) {
 			m[i].remote_pct = pct;
-			m[i].remote_max = 0;
+			m[i].remote_max = cap ? 1 : 0;
 		}
 		return;
 	}
@@ -436,7 +484,6 @@ void dn_pool_share(struct dn_pool_member *m, unsigned int n,
 	for (i = 0; i < n; i++) {
 		if (!m[i].resident) {
 			m[i].remote_pct = pct;
-			m[i].remote_max = 0;
 			continue;
 		}
 		m[i].local_pm = ((u64)m[i].local * DN_POOL_PM +
@@ -445,8 +492,12 @@ void dn_pool_share(struct dn_pool_member *m, unsigned int n,
 		m[i].remote_pct = ((u64)remote * 100 +
 				   (cap ? 0 : m[i].resident / 2)) /
 				  m[i].resident;
-		m[i].remote_max = cap ? remote : 0;
 	}
+	if (cap)
+		dn_pool_caps(m, n, cap);
+	else
+		for (i = 0; i < n; i++)
+			m[i].remote_max = 0;
 }
 
 /*

@@ -90,9 +90,9 @@ int dn_setting_own(int own, int tenant);
  *	rebalance, or DN_POOL_NEW; out: the new one.
  * @local: out: the local pages it is given.
  * @remote_pct: out: the remote_pct that holds it there.
- * @remote_max: out: under the tenant's cap, its part of the cap in pages,
- *	its own cap until the next sharing (0: none, or a part of 0 pages,
- *	which its remote_pct of 0 holds); 0 with no cap.
+ * @remote_max: in: its cap from the last sharing (0: none yet); out: under
+ *	the tenant's cap, what of it the member may hold until the next
+ *	sharing, in pages, 1 at least; 0 with no cap.
  */
 struct dn_pool_member {
 	unsigned long resident;

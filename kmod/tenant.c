@@ -168,6 +168,7 @@ static void __dn_tenant_share(struct dn_tenant *tn)
 		m[i].faults = t->pool_pm == DN_POOL_NEW ? 0 :
 			      faults - t->pool_faults;
 		m[i].local_pm = t->pool_pm;
+		m[i].remote_max = READ_ONCE(t->pool_cap);
 		t->pool_faults = faults;
 		local += split.local;
 		remote += split.remote;

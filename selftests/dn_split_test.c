@@ -1660,18 +1660,30 @@ static int dn_cg_tenant_dir(char *dir, size_t len)
 	return 0;
 }
 
-/* The share of remote pages over both tenants' pages, or -1. */
-static double dn_cg_share(const struct dn_tenant *tn, int n)
+/* The tenants' local and remote pages together; 0, or -1. */
+static int dn_cg_split(const struct dn_tenant *tn, int n, long *l, long *r)
 {
-	long local, remote, l = 0, r = 0;
+	long local, remote;
 	int i;
 
+	*l = 0;
+	*r = 0;
 	for (i = 0; i < n; i++) {
 		if (dn_pid_split(tn[i].pid, &local, &remote))
 			return -1;
-		l += local;
-		r += remote;
+		*l += local;
+		*r += remote;
 	}
+	return 0;
+}
+
+/* The share of remote pages over both tenants' pages, or -1. */
+static double dn_cg_share(const struct dn_tenant *tn, int n)
+{
+	long l, r;
+
+	if (dn_cg_split(tn, n, &l, &r))
+		return -1;
 	return l + r ? 100.0 * r / (l + r) : -1;
 }
 
@@ -1916,6 +1928,115 @@ TEST_F_TIMEOUT(split, cgroup_tenant_shares_local, 400)
 	EXPECT_EQ(0, tn[1].res.accesses);
 	EXPECT_EQ(0, dn_capture(out, sizeof(out), "%s tenant rm %s 2>&1",
 				dn_path("bin/dnctl"), DN_CG_NAME));
+	dn_tenants_kill(tn, 2);
+	rmdir(DN_CG_DIR);
+}
+
+#define DN_CG_CAP_PCT		75
+#define DN_CG_CAP_MIB		8
+
+/*
+ * A cgroup tenant's cap (tenants/ID/remote_mib), shared by its members.
+ * Two processes of one tenant at remote_pct 75 under a cap of 8 MiB
+ * write 32 MiB each, then write and check random words: their remote
+ * pages together, from their page tables, never exceed the cap at any
+ * sample, while they fill or after; the pages the cap holds local are
+ * counted in tenants/ID/refused_pages (within 2 % below and 5 % above
+ * 75 % of the tenant less the cap, as blade_full counts them); the cap
+ * is a claim on the blade (blade/claimed_mib), given back when the
+ * tenant goes; bad input (beyond the blade, not a number) fails with
+ * -EINVAL and a line saying why.  No word lost.
+ */
+TEST_F_TIMEOUT(split, cgroup_tenant_cap_holds, 300)
+{
+	long cap = DN_CG_CAP_MIB * (MB / sysconf(_SC_PAGESIZE)), l, r, maxr = 0;
+	long long claimed0, refused, want, t0;
+	char dir[256], path[320], out[1024];
+	struct dn_tenant tn[2];
+	long samples = 0;
+	int i, kfd;
+
+	DN_NEED_SETUP();
+	if (!dn_cgroup_ready(DN_CG_DIR))
+		SKIP(return, "no cgroup v2 hierarchy at /sys/fs/cgroup (and it is not empty to mount one)");
+	kfd = dn_kmsg_open();
+	ASSERT_LE(0, kfd);
+	ASSERT_EQ(0, dn_set("remote_pct", DN_TN_GLOBAL_PCT));
+	claimed0 = dn_read_ll(DN_SYSFS "/blade/claimed_mib");
+	for (i = 0; i < 2; i++)
+		dn_tenant_start(_metadata, &tn[i], -1, -1, DN_SEED + 21 + i);
+	for (i = 0; i < 2; i++)
+		ASSERT_EQ(0, dn_write_ll(DN_CG_DIR "/cgroup.procs", tn[i].pid));
+	ASSERT_EQ(0, dn_capture(out, sizeof(out),
+				"%s tenant add %s --remote-pct %d 2>&1 && %s tenant set %s remote_mib %d 2>&1",
+				dn_path("bin/dnctl"), DN_CG_DIR, DN_CG_CAP_PCT,
+				dn_path("bin/dnctl"), DN_CG_DIR,
+				DN_CG_CAP_MIB)) {
+		TH_LOG("dnctl tenant: %s", out);
+	}
+	ASSERT_EQ(0, dn_cg_tenant_dir(dir, sizeof(dir)));
+	snprintf(path, sizeof(path), "%s/remote_mib", dir);
+	EXPECT_EQ(DN_CG_CAP_MIB, dn_read_ll("%s", path));
+	EXPECT_EQ(claimed0 + DN_CG_CAP_MIB,
+		  dn_read_ll(DN_SYSFS "/blade/claimed_mib"));
+
+	/* Filling, then random writes: sampled all along. */
+	for (i = 0; i < 2; i++)
+		ASSERT_EQ(0, dn_send(tn[i].to, 'g'));
+	t0 = dn_now_ns();
+	for (i = 0; i < 2; ) {
+		struct pollfd pfd = { .fd = tn[i].from, .events = POLLIN };
+
+		if (poll(&pfd, 1, 0) == 1) {
+			ASSERT_EQ('r', dn_recv(tn[i].from, 1000));
+			i++;
+			continue;
+		}
+		ASSERT_GT(120000000000LL, dn_now_ns() - t0);
+		if (!dn_cg_split(tn, 2, &l, &r) && r > maxr)
+			maxr = r;
+		samples++;
+	}
+	t0 = dn_now_ns();
+	while (dn_now_ns() - t0 < DN_TN_SECONDS * 1000000000LL) {
+		dn_sleep_ms(DN_TN_SAMPLE_MS);
+		if (!dn_cg_split(tn, 2, &l, &r) && r > maxr)
+			maxr = r;
+		samples++;
+	}
+	for (i = 0; i < 2; i++)
+		dn_tenant_stop(_metadata, &tn[i]);
+	dn_sleep_ms(1000);	/* a sharing since the last move */
+	ASSERT_EQ(0, dn_cg_split(tn, 2, &l, &r));
+	want = (l + r) * DN_CG_CAP_PCT / 100;
+	snprintf(path, sizeof(path), "%s/refused_pages", dir);
+	refused = dn_read_ll("%s", path);
+	printf("DN-SPLIT case=cgroup_cap pct=%d cap_pages=%ld samples=%ld max_remote=%ld end_local=%ld end_remote=%ld refused=%lld asked_beyond=%lld tenant_remote=%lld\n",
+	       DN_CG_CAP_PCT, cap, samples, maxr, l, r, refused, want - cap,
+	       dn_read_ll("%s/remote_pages", dir));
+	fflush(stdout);
+	EXPECT_LE(maxr, cap);
+	EXPECT_LE(r, cap);
+	EXPECT_LE(cap * 9 / 10, r);	/* it holds what the cap lets it */
+	EXPECT_LE((want - cap) * 98 / 100, refused);
+	EXPECT_GE((want - cap) * 105 / 100, refused);
+	for (i = 0; i < 2; i++) {
+		dn_tenant_finish(_metadata, &tn[i]);
+		EXPECT_EQ(0, tn[i].res.bad);
+	}
+
+	/* Bad input, each refused with a line saying why. */
+	snprintf(path, sizeof(path), "%s/remote_mib", dir);
+	snprintf(out, sizeof(out), "%lld",
+		 dn_read_ll(DN_SYSFS "/blade/capacity_mib") + 1);
+	EXPECT_EQ(-EINVAL, dn_write_file(path, out));
+	EXPECT_EQ(-EINVAL, dn_write_file(path, "abc"));
+	EXPECT_TRUE(dn_kmsg_has(kfd, "remote_mib: 'abc' is not a size in MiB within the blade"));
+	EXPECT_EQ(DN_CG_CAP_MIB, dn_read_ll("%s", path));
+	EXPECT_EQ(0, dn_capture(out, sizeof(out), "%s tenant rm %s 2>&1",
+				dn_path("bin/dnctl"), DN_CG_NAME));
+	EXPECT_EQ(claimed0, dn_read_ll(DN_SYSFS "/blade/claimed_mib"));
+	close(kfd);
 	dn_tenants_kill(tn, 2);
 	rmdir(DN_CG_DIR);
 }

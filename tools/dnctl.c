@@ -44,7 +44,7 @@
  *                             /sys/fs/cgroup/dn-a) a tenant with those
  *                             settings, and register every process in it
  *                             (its cgroup.procs) as a target
- *   dnctl tenant set CGROUP remote_pct|latency_ns VALUE|default
+ *   dnctl tenant set CGROUP remote_pct|latency_ns|remote_mib VALUE|default
  *   dnctl tenant rm CGROUP    its targets follow their own or the global
  *   dnctl tenant ls           one line per tenant: id, cgroup, settings,
  *                             members, their local and remote pages
@@ -101,7 +101,7 @@ static int usage_to(FILE *f)
 		"       dnctl run [--remote-pct P] [--latency NS] [--remote-mib N] [--quiet]\n"
 		"                 [--born-local] [--no-thp-off] [--no-register] -- CMD [ARG...]\n"
 		"       dnctl tenant add CGROUP [--remote-pct P] [--latency NS]\n"
-		"       dnctl tenant set CGROUP remote_pct|latency_ns VALUE|default\n"
+		"       dnctl tenant set CGROUP remote_pct|latency_ns|remote_mib VALUE|default\n"
 		"       dnctl tenant rm CGROUP\n"
 		"       dnctl tenant ls\n"
 		"       dnctl watch [MS [COUNT]]\n");
@@ -356,7 +356,7 @@ static int tenant_set(const char *cg, const char *name, const char *value)
 	char id[256], file[320];
 
 	if (!target_setting(name)) {
-		fprintf(stderr, "dnctl: tenant set: NAME is remote_pct or latency_ns\n");
+		fprintf(stderr, "dnctl: tenant set: NAME is remote_pct, latency_ns or remote_mib\n");
 		return 2;
 	}
 	if (strcmp(value, "default") && strcmp(value, "-1") &&
@@ -410,16 +410,18 @@ static int tenant_ls(void)
 	static const char * const files[] = {
 		"remote_pct", "remote_pct_source", "latency_ns",
 		"latency_ns_source", "members", "local_pages", "remote_pages",
+		"remote_mib", "refused_pages",
 	};
-	char path[512], val[8][128], col[300];
+	char path[512], val[10][128], col[300];
 	struct dirent *e;
 	size_t i;
 	DIR *d = opendir(DN_SYSFS "/tenants");
 
 	if (!d)
 		return not_loaded();
-	printf("%-8s %-24s %-16s %-16s %7s %10s %10s\n", "id", "cgroup",
-	       "remote_pct", "latency_ns", "members", "local", "remote");
+	printf("%-8s %-24s %-16s %-16s %7s %10s %10s %7s %10s\n", "id",
+	       "cgroup", "remote_pct", "latency_ns", "members", "local",
+	       "remote", "cap_mib", "refused");
 	while ((e = readdir(d))) {
 		if (e->d_name[0] == '.')
 			continue;
@@ -436,7 +438,8 @@ static int tenant_ls(void)
 		snprintf(col, sizeof(col), "%s (%s)", val[1], val[2]);
 		printf("%-8s %-24s %-16s ", e->d_name, val[0], col);
 		snprintf(col, sizeof(col), "%s (%s)", val[3], val[4]);
-		printf("%-16s %7s %10s %10s\n", col, val[5], val[6], val[7]);
+		printf("%-16s %7s %10s %10s %7s %10s\n", col, val[5], val[6],
+		       val[7], strcmp(val[8], "0") ? val[8] : "-", val[9]);
 	}
 	closedir(d);
 	return 0;
