@@ -459,16 +459,19 @@ TEST_F_TIMEOUT(blade, blade_full, 600)
 		dn_read_ll(DN_SYSFS "/blade/capacity_pages"));
 	EXPECT_GT(want / 2, remote);
 	/*
-	 * refused_pages is the peak of the held count.  On a full blade the
-	 * count rises for a moment each time a trap has brought a page home
-	 * and its victim has not yet taken the freed remote page (which can
-	 * sit on another CPU's free list): the peak was 2.2 % above the held
-	 * count read afterwards in one CI run (8805 against 8613).  Counting
-	 * each eviction that finds the blade full instead counts half as
-	 * much again (13,323 where 8,536 were held), far outside 5 %.
+	 * refused_pages is the peak of the held count, and the blade's
+	 * free pages are not all there at once: pages freed on the node
+	 * wait on the CPUs' free lists (up to thousands of pages per CPU
+	 * on 6.12 and 7.2, whose lists grow) before an allocation finds
+	 * them, so the blade can look full with fewer remote pages than it
+	 * holds later, and the held count peaks higher then.  The peak was
+	 * 2.2 % and 3.1 % above the held count read afterwards in two runs
+	 * on 6.12 (8805 against 8613, 8614 against 8353).  Counting each
+	 * eviction that finds the blade full instead counts half as much
+	 * again (13,323 where 8,536 were held), far outside 15 %.
 	 */
 	EXPECT_LE((want - remote) * 98 / 100, refused);
-	EXPECT_GE((want - remote) * 105 / 100, refused);
+	EXPECT_GE((want - remote) * 115 / 100, refused);
 	EXPECT_LE(refused, blade1 - blade0);
 
 	/* Every word of the tenant, every byte of the filler. */
