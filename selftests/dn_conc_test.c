@@ -1791,6 +1791,99 @@ TEST_F_TIMEOUT(conc, tenant_settings_under_load, DN_HARNESS_TIMEOUT_OFF)
 	EXPECT_EQ(0, munmap(r, DN_PAGE));
 }
 
+/* cgroup_tenant_under_load */
+
+#define DN_CT_DIR	"/sys/fs/cgroup/dn-conc-tenant"
+
+/* Write @val to tenants/ID/@name of the test's tenant (@dir); 0, or 1. */
+static int dn_ct_set(const char *dir, const char *name, const char *val)
+{
+	char path[320];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	return dn_write_file(path, val) != 0;
+}
+
+/*
+ * Two target processes, each with 4 threads sweeping their own shared
+ * words, in one cgroup tenant, while the parent changes the tenant's
+ * remote_pct (25/90/default/0/75) and its cap, remote_mib (0/1/4/2),
+ * every 100 ms, and the worker shares the tenant's local capacity and its
+ * cap among the two (their remote_pct and their own caps rewritten every
+ * 500 ms, and at each change, while their threads trap): every write
+ * accepted, no lost write, no bad word.
+ */
+TEST_F_TIMEOUT(conc, cgroup_tenant_under_load, DN_HARNESS_TIMEOUT_OFF)
+{
+	static const char * const pcts[] = { "25", "90", "default", "0", "75" };
+	static const char * const mibs[] = { "0", "1", "4", "2" };
+	int fds[DN_TS_TARGETS][2], i, k, n;
+	long set_errors = 0, changes = 0;
+	char dir[256], out[256];
+	struct dn_figures f = { 0 };
+	pid_t pid[DN_TS_TARGETS];
+	struct dn_child_res *r;
+	long long end;
+
+	DN_NEED_SETUP();
+	if (!dn_cgroup_ready(DN_CT_DIR))
+		SKIP(return, "no cgroup v2 hierarchy at /sys/fs/cgroup (and it is not empty to mount one)");
+	ASSERT_EQ(0, dn_set("remote_pct", 50));
+	r = mmap(NULL, DN_PAGE, PROT_READ | PROT_WRITE,
+		 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, r);
+	for (n = 0; n < DN_TS_TARGETS; n++) {
+		if (pipe(fds[n])) {
+			f.errors++;
+			break;
+		}
+		pid[n] = fork();
+		if (pid[n] < 0) {
+			f.errors++;
+			break;
+		}
+		if (pid[n] == 0)
+			_exit(dn_words_child(&r[n], DN_MT_PAGES, DN_WORDS_THREADS,
+					     self->seconds * 1000 + 2000,
+					     fds[n][1], -1, self->nid));
+		close(fds[n][1]);
+		f.errors += dn_write_ll(DN_CT_DIR "/cgroup.procs", pid[n]) != 0;
+	}
+	for (k = 0; k < n; k++)
+		if (dn_recv(fds[k][0], 30000) != 'r')
+			f.errors++;
+	f.errors += dn_write_file(DN_SYSFS "/tenant_add", "/dn-conc-tenant") != 0;
+	if (dn_capture(out, sizeof(out),
+		       "grep -lx /dn-conc-tenant %s/tenants/*/cgroup 2>/dev/null",
+		       DN_SYSFS) || !out[0])
+		f.errors++;
+	out[strcspn(out, "\n")] = 0;
+	snprintf(dir, sizeof(dir), "%.*s",
+		 (int)(strlen(out) > 7 ? strlen(out) - 7 : 0), out);
+	end = dn_now_ns() + self->seconds * 1000000000LL;
+	for (i = 0; !f.errors && dn_now_ns() < end; i++) {
+		set_errors += dn_ct_set(dir, "remote_pct", pcts[i % 5]);
+		set_errors += dn_ct_set(dir, "remote_mib", mibs[i % 4]);
+		changes += 2;
+		dn_sleep_ms(100);
+	}
+	for (k = 0; k < n; k++) {
+		close(fds[k][0]);
+		dn_mt_reap(_metadata, "cgroup_tenant", k, pid[k], &r[k],
+			   self->seconds, &f);
+	}
+	set_errors += dn_write_file(DN_SYSFS "/tenant_remove",
+				    "/dn-conc-tenant") != 0;
+	f.errors += set_errors;
+	TH_LOG("cgroup_tenant: %ld changes of the tenant's remote_pct or remote_mib, %ld failed",
+	       changes, set_errors);
+	DN_REPORT("cgroup_tenant_under_load", &f);
+	EXPECT_EQ(DN_TS_TARGETS, n);
+	EXPECT_LT(0, changes);
+	EXPECT_EQ(0, munmap(r, DN_PAGE));
+	rmdir(DN_CT_DIR);
+}
+
 /* kill_mid_migration */
 
 #define DN_KILL_SLOTS		2	/* targets alive at a time */

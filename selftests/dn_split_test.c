@@ -1630,22 +1630,6 @@ TEST_F_TIMEOUT(split, tenant_settings_bad_input, 60)
 #define DN_CG_PCT	30
 #define DN_CG_NEW_PCT	40
 
-/*
- * cgroup2 at /sys/fs/cgroup, and the cgroup directory @dir in it.  The
- * test guest mounts no cgroup file system: the cgroup cases mount cgroup2
- * there, but only on an empty directory (a host with cgroup v1
- * hierarchies there skips, untouched).
- */
-static bool dn_cgroup_ready(const char *dir)
-{
-	if (access("/sys/fs/cgroup/cgroup.procs", F_OK)) {
-		if (dn_sh("test -z \"$(ls -A /sys/fs/cgroup)\"") ||
-		    mount("cgroup2", "/sys/fs/cgroup", "cgroup2", 0, NULL))
-			return false;
-	}
-	return !mkdir(dir, 0755) || errno == EEXIST;
-}
-
 /* The tenants/ID/ directory of DN_CG_NAME into @dir; 0, or -1. */
 static int dn_cg_tenant_dir(char *dir, size_t len)
 {

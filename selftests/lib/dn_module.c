@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -356,4 +357,20 @@ void dn_stats_all_print_delta(const char *tag, const struct dn_stats_all *a)
 				       b.val[j] - a->val[i]);
 	printf("\n");
 	fflush(stdout);
+}
+
+/*
+ * cgroup2 at /sys/fs/cgroup, and the cgroup directory @dir in it.  The
+ * test guest mounts no cgroup file system: the cgroup cases mount cgroup2
+ * there, but only on an empty directory (a host with cgroup v1
+ * hierarchies there skips, untouched).
+ */
+bool dn_cgroup_ready(const char *dir)
+{
+	if (access("/sys/fs/cgroup/cgroup.procs", F_OK)) {
+		if (dn_sh("test -z \"$(ls -A /sys/fs/cgroup)\"") ||
+		    mount("cgroup2", "/sys/fs/cgroup", "cgroup2", 0, NULL))
+			return false;
+	}
+	return !mkdir(dir, 0755) || errno == EEXIST;
 }
