@@ -148,8 +148,11 @@ static void __dn_tenant_share(struct dn_tenant *tn)
 	tn->pool_at = jiffies;
 	tn->pool_pct = dn_setting(READ_ONCE(tn->remote_pct),
 				  READ_ONCE(dn_dev.remote_pct));
-	list_for_each_entry(t, &dn_targets, list)
+	list_for_each_entry(t, &dn_targets, list) {
+		if (t->tenant == tn && !dn_tenant_pooled(t, tn))
+			WRITE_ONCE(t->pool_cap, 0);	/* its own: no part */
 		n += dn_tenant_pooled(t, tn);
+	}
 	if (!n)
 		return;
 	m = kmalloc_array(n, sizeof(*m), GFP_KERNEL);
