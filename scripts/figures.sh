@@ -46,13 +46,13 @@
 #             on inputs half the full ones, 3 repetitions either way;
 #             Figure D 2 x 256 traps a setting; Figure E 3 smaller groups;
 #             Figure F 1, 2 and 4 tenants on half the data (full: 1, 2,
-#             4 and 8).  F is not in the default set (C,D,E): it would
-#             take --quick past its 15 minutes; --only F (or C,D,E,F).
-#             Figure C --quick took 10-11 min on 6.1 under icount with other
-#             VMs on the host (2026-12-06: 1.27 million traps, at most
-#             0.46 ms of host time each, everything included); full,
-#             40-45 min estimated from that (twice the traps, twice the
-#             latencies), not run
+#             4 and 8).  --quick, all four, took 12 min 6 s on 6.1 under
+#             icount on an otherwise idle 2-core host (2026-12-07; F alone
+#             2 min 42 s, its full run 5 min 13 s).  Figure C --quick took
+#             10-11 min on 6.1 under icount with other VMs on the host
+#             (2026-12-06: 1.27 million traps, at most 0.46 ms of host time
+#             each, everything included); full, 40-45 min estimated from
+#             that (twice the traps, twice the latencies), not run
 #   --clock   guest time for Figures C, D and F: icount (the default; QEMU 10,
 #             one instruction is 1 ns and idle time is skipped, so a run
 #             repeats and the host's load does not enter it) or wall (the
@@ -65,7 +65,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 kernel=6.1
 quick=0
-only=C,D,E
+only=C,D,E,F
 clock=icount
 replot=0
 usage() {
