@@ -1920,10 +1920,40 @@ TEST_F_TIMEOUT(split, cgroup_tenant_shares_local, 400)
 #define DN_CG_CAP_MIB		8
 
 /*
+ * The tenants' local and remote pages together at one moment: the worker
+ * paused, a pass that was under way waited for (debugfs run_pass, which
+ * runs one more to its end), the tenants stopped, so that no page moves
+ * between the reads of their page tables (each takes 0.1-0.3 s, and two
+ * reads at different moments can add a page that one member gave up to
+ * one the other took since).  0, or -1.
+ */
+static int dn_cg_split_still(const struct dn_tenant *tn, int n, long *l,
+			     long *r)
+{
+	int i, st, ret = -1;
+
+	if (dn_debugfs_set("pause", 1))
+		return -1;
+	for (i = 0; i < n; i++)
+		if (kill(tn[i].pid, SIGSTOP) ||
+		    waitpid(tn[i].pid, &st, WUNTRACED) != tn[i].pid)
+			goto out_cont;
+	if (!dn_run_pass())
+		ret = dn_cg_split(tn, n, l, r);
+out_cont:
+	for (i = 0; i < n; i++)
+		kill(tn[i].pid, SIGCONT);
+	if (dn_debugfs_set("pause", 0))
+		ret = -1;
+	return ret;
+}
+
+/*
  * A cgroup tenant's cap (tenants/ID/remote_mib), shared by its members.
  * Two processes of one tenant at remote_pct 75 under a cap of 8 MiB
  * write 32 MiB each, then write and check random words: their remote
- * pages together, from their page tables, never exceed the cap at any
+ * pages together, from their page tables at one moment (both stopped,
+ * the worker paused: dn_cg_split_still()), never exceed the cap at any
  * sample, while they fill or after; the pages the cap holds local are
  * counted in tenants/ID/refused_pages (within 2 % below and 5 % above
  * 75 % of the tenant less the cap, as blade_full counts them); the cap
@@ -1977,14 +2007,14 @@ TEST_F_TIMEOUT(split, cgroup_tenant_cap_holds, 300)
 			continue;
 		}
 		ASSERT_GT(120000000000LL, dn_now_ns() - t0);
-		if (!dn_cg_split(tn, 2, &l, &r) && r > maxr)
+		if (!dn_cg_split_still(tn, 2, &l, &r) && r > maxr)
 			maxr = r;
 		samples++;
 	}
 	t0 = dn_now_ns();
 	while (dn_now_ns() - t0 < DN_TN_SECONDS * 1000000000LL) {
 		dn_sleep_ms(DN_TN_SAMPLE_MS);
-		if (!dn_cg_split(tn, 2, &l, &r) && r > maxr)
+		if (!dn_cg_split_still(tn, 2, &l, &r) && r > maxr)
 			maxr = r;
 		samples++;
 	}
