@@ -86,8 +86,9 @@ static u64 dn_target_seq;	/* dn_targets_lock */
 /*
  * dn_cap_lock protects dn_caps (the sum of the caps of the targets and the
  * cgroup tenants, MiB) and the writes of each one's @remote_mib, so that
- * the sum stays within the blade.  A spinlock, taken last: under dn_targets_lock (dn_target_add())
- * and in a target's release.
+ * the sum stays within the blade.  A spinlock, taken last: under
+ * dn_targets_lock (dn_target_add(), a tenant's remote_mib), and in a
+ * target's or a tenant's release.
  */
 static DEFINE_SPINLOCK(dn_cap_lock);
 static unsigned long dn_caps;
