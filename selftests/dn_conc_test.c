@@ -1714,6 +1714,43 @@ static int dn_ts_set(pid_t pid, const char *name, const char *val,
 }
 
 /*
+ * Fork DN_TS_TARGETS targets of dn_words_child() (DN_MT_PAGES pages,
+ * DN_WORDS_THREADS threads, for @seconds and 2 more), each moved into the
+ * cgroup whose cgroup.procs is @procs unless NULL, and wait for each one's
+ * 'r'; their results land in @r, their pipes in @fds, failures in @f.
+ * Return: how many were forked.
+ */
+static int dn_ts_start(struct dn_child_res *r, int fds[][2], pid_t *pid,
+		       long seconds, int nid, const char *procs,
+		       struct dn_figures *f)
+{
+	int n, k;
+
+	for (n = 0; n < DN_TS_TARGETS; n++) {
+		if (pipe(fds[n])) {
+			f->errors++;
+			break;
+		}
+		pid[n] = fork();
+		if (pid[n] < 0) {
+			f->errors++;
+			break;
+		}
+		if (pid[n] == 0)
+			_exit(dn_words_child(&r[n], DN_MT_PAGES, DN_WORDS_THREADS,
+					     seconds * 1000 + 2000,
+					     fds[n][1], -1, nid));
+		close(fds[n][1]);
+		if (procs)
+			f->errors += dn_write_ll(procs, pid[n]) != 0;
+	}
+	for (k = 0; k < n; k++)
+		if (dn_recv(fds[k][0], 30000) != 'r')
+			f->errors++;
+	return n;
+}
+
+/*
  * Two target processes, each with 4 threads sweeping their own shared
  * words, while the parent changes each one's own remote_pct and
  * latency_ns every 100 ms (25/90/default/0/75 and 0/1000/default/20000
@@ -1739,25 +1776,7 @@ TEST_F_TIMEOUT(conc, tenant_settings_under_load, DN_HARNESS_TIMEOUT_OFF)
 	r = mmap(NULL, DN_PAGE, PROT_READ | PROT_WRITE,
 		 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, r);
-	for (n = 0; n < DN_TS_TARGETS; n++) {
-		if (pipe(fds[n])) {
-			f.errors++;
-			break;
-		}
-		pid[n] = fork();
-		if (pid[n] < 0) {
-			f.errors++;
-			break;
-		}
-		if (pid[n] == 0)
-			_exit(dn_words_child(&r[n], DN_MT_PAGES, DN_WORDS_THREADS,
-					     self->seconds * 1000 + 2000,
-					     fds[n][1], -1, self->nid));
-		close(fds[n][1]);
-	}
-	for (k = 0; k < n; k++)
-		if (dn_recv(fds[k][0], 30000) != 'r')
-			f.errors++;
+	n = dn_ts_start(r, fds, pid, self->seconds, self->nid, NULL, &f);
 	end = dn_now_ns() + self->seconds * 1000000000LL;
 	for (i = 0; !f.errors && dn_now_ns() < end; i++) {
 		if (i % 5 == 4) {
@@ -1832,26 +1851,8 @@ TEST_F_TIMEOUT(conc, cgroup_tenant_under_load, DN_HARNESS_TIMEOUT_OFF)
 	r = mmap(NULL, DN_PAGE, PROT_READ | PROT_WRITE,
 		 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, r);
-	for (n = 0; n < DN_TS_TARGETS; n++) {
-		if (pipe(fds[n])) {
-			f.errors++;
-			break;
-		}
-		pid[n] = fork();
-		if (pid[n] < 0) {
-			f.errors++;
-			break;
-		}
-		if (pid[n] == 0)
-			_exit(dn_words_child(&r[n], DN_MT_PAGES, DN_WORDS_THREADS,
-					     self->seconds * 1000 + 2000,
-					     fds[n][1], -1, self->nid));
-		close(fds[n][1]);
-		f.errors += dn_write_ll(DN_CT_DIR "/cgroup.procs", pid[n]) != 0;
-	}
-	for (k = 0; k < n; k++)
-		if (dn_recv(fds[k][0], 30000) != 'r')
-			f.errors++;
+	n = dn_ts_start(r, fds, pid, self->seconds, self->nid,
+			DN_CT_DIR "/cgroup.procs", &f);
 	f.errors += dn_write_file(DN_SYSFS "/tenant_add", "/dn-conc-tenant") != 0;
 	if (dn_capture(out, sizeof(out),
 		       "grep -lx /dn-conc-tenant %s/tenants/*/cgroup 2>/dev/null",
