@@ -1671,6 +1671,26 @@ static double dn_cg_share(const struct dn_tenant *tn, int n)
 	return l + r ? 100.0 * r / (l + r) : -1;
 }
 
+/*
+ * Fork @n tenants (dn_tenant_start(), following the global settings; seeds
+ * @seed, @seed + 1, ...) and move them into DN_CG_DIR.  dn_tenant_idle
+ * applies to the last one only: the others write random words.
+ */
+static void dn_cg_tenants_start(struct __test_metadata *_metadata,
+				struct dn_tenant *tn, int n, uint64_t seed)
+{
+	bool idle = dn_tenant_idle;
+	int i;
+
+	for (i = 0; i < n; i++) {
+		dn_tenant_idle = idle && i == n - 1;
+		dn_tenant_start(_metadata, &tn[i], -1, -1, seed + i);
+	}
+	dn_tenant_idle = false;
+	for (i = 0; i < n; i++)
+		ASSERT_EQ(0, dn_write_ll(DN_CG_DIR "/cgroup.procs", tn[i].pid));
+}
+
 /* Wait until the tenants' share together is within 1 point of @pct; ms or -1. */
 static long dn_cg_wait_share(const struct dn_tenant *tn, int n, int pct,
 			     long timeout_ms)
@@ -1720,10 +1740,7 @@ TEST_F_TIMEOUT(split, cgroup_tenant_holds_one_split, 300)
 	kfd = dn_kmsg_open();
 	ASSERT_LE(0, kfd);
 	ASSERT_EQ(0, dn_set("remote_pct", DN_TN_GLOBAL_PCT));
-	for (i = 0; i < 2; i++)
-		dn_tenant_start(_metadata, &tn[i], -1, -1, DN_SEED + 7 + i);
-	for (i = 0; i < 2; i++)
-		ASSERT_EQ(0, dn_write_ll(DN_CG_DIR "/cgroup.procs", tn[i].pid));
+	dn_cg_tenants_start(_metadata, tn, 2, DN_SEED + 7);
 	ASSERT_EQ(0, dn_capture(out, sizeof(out),
 				"%s tenant add %s --remote-pct %d 2>&1",
 				dn_path("bin/dnctl"), DN_CG_DIR, DN_CG_PCT)) {
@@ -1843,13 +1860,8 @@ TEST_F_TIMEOUT(split, cgroup_tenant_shares_local, 400)
 	if (!dn_cgroup_ready(DN_CG_DIR))
 		SKIP(return, "no cgroup v2 hierarchy at /sys/fs/cgroup (and it is not empty to mount one)");
 	ASSERT_EQ(0, dn_set("remote_pct", DN_TN_GLOBAL_PCT));
-	for (i = 0; i < 2; i++) {
-		dn_tenant_idle = i == 1;
-		dn_tenant_start(_metadata, &tn[i], -1, -1, DN_SEED + 11 + i);
-	}
-	dn_tenant_idle = false;
-	for (i = 0; i < 2; i++)
-		ASSERT_EQ(0, dn_write_ll(DN_CG_DIR "/cgroup.procs", tn[i].pid));
+	dn_tenant_idle = true;	/* [1], the cold one */
+	dn_cg_tenants_start(_metadata, tn, 2, DN_SEED + 11);
 	ASSERT_EQ(0, dn_capture(out, sizeof(out),
 				"%s tenant add %s --remote-pct %d 2>&1",
 				dn_path("bin/dnctl"), DN_CG_DIR,
@@ -1977,10 +1989,7 @@ TEST_F_TIMEOUT(split, cgroup_tenant_cap_holds, 300)
 	ASSERT_LE(0, kfd);
 	ASSERT_EQ(0, dn_set("remote_pct", DN_TN_GLOBAL_PCT));
 	claimed0 = dn_read_ll(DN_SYSFS "/blade/claimed_mib");
-	for (i = 0; i < 2; i++)
-		dn_tenant_start(_metadata, &tn[i], -1, -1, DN_SEED + 21 + i);
-	for (i = 0; i < 2; i++)
-		ASSERT_EQ(0, dn_write_ll(DN_CG_DIR "/cgroup.procs", tn[i].pid));
+	dn_cg_tenants_start(_metadata, tn, 2, DN_SEED + 21);
 	ASSERT_EQ(0, dn_capture(out, sizeof(out),
 				"%s tenant add %s --remote-pct %d 2>&1 && %s tenant set %s remote_mib %d 2>&1",
 				dn_path("bin/dnctl"), DN_CG_DIR, DN_CG_CAP_PCT,
