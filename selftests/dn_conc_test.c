@@ -1838,9 +1838,9 @@ TEST_F_TIMEOUT(conc, cgroup_tenant_under_load, DN_HARNESS_TIMEOUT_OFF)
 	static const char * const mibs[] = { "0", "1", "4", "2" };
 	int fds[DN_TS_TARGETS][2], i, k, n;
 	long set_errors = 0, changes = 0;
-	char dir[256], out[256];
 	struct dn_figures f = { 0 };
 	pid_t pid[DN_TS_TARGETS];
+	char dir[256] = "";
 	struct dn_child_res *r;
 	long long end;
 
@@ -1854,13 +1854,8 @@ TEST_F_TIMEOUT(conc, cgroup_tenant_under_load, DN_HARNESS_TIMEOUT_OFF)
 	n = dn_ts_start(r, fds, pid, self->seconds, self->nid,
 			DN_CT_DIR "/cgroup.procs", &f);
 	f.errors += dn_write_file(DN_SYSFS "/tenant_add", "/dn-conc-tenant") != 0;
-	if (dn_capture(out, sizeof(out),
-		       "grep -lx /dn-conc-tenant %s/tenants/*/cgroup 2>/dev/null",
-		       DN_SYSFS) || !out[0])
+	if (dn_tenant_dir("/dn-conc-tenant", dir, sizeof(dir)))
 		f.errors++;
-	out[strcspn(out, "\n")] = 0;
-	snprintf(dir, sizeof(dir), "%.*s",
-		 (int)(strlen(out) > 7 ? strlen(out) - 7 : 0), out);
 	end = dn_now_ns() + self->seconds * 1000000000LL;
 	for (i = 0; !f.errors && dn_now_ns() < end; i++) {
 		set_errors += dn_ct_set(dir, "remote_pct", pcts[i % 5]);

@@ -1630,20 +1630,6 @@ TEST_F_TIMEOUT(split, tenant_settings_bad_input, 60)
 #define DN_CG_PCT	30
 #define DN_CG_NEW_PCT	40
 
-/* The tenants/ID/ directory of DN_CG_NAME into @dir; 0, or -1. */
-static int dn_cg_tenant_dir(char *dir, size_t len)
-{
-	char out[256];
-
-	if (dn_capture(out, sizeof(out),
-		       "grep -lx '%s' %s/tenants/*/cgroup 2>/dev/null",
-		       DN_CG_NAME, DN_SYSFS) || !out[0])
-		return -1;
-	out[strcspn(out, "\n")] = 0;
-	snprintf(dir, len, "%.*s", (int)(strlen(out) - strlen("/cgroup")), out);
-	return 0;
-}
-
 /* The tenants' local and remote pages together; 0, or -1. */
 static int dn_cg_split(const struct dn_tenant *tn, int n, long *l, long *r)
 {
@@ -1747,7 +1733,7 @@ TEST_F_TIMEOUT(split, cgroup_tenant_holds_one_split, 300)
 		TH_LOG("dnctl tenant add: %s", out);
 	}
 	printf("# %s", out);
-	ASSERT_EQ(0, dn_cg_tenant_dir(dir, sizeof(dir)));
+	ASSERT_EQ(0, dn_tenant_dir(DN_CG_NAME, dir, sizeof(dir)));
 	snprintf(path, sizeof(path), "%s/members", dir);
 	EXPECT_EQ(2, dn_read_ll("%s", path));
 	snprintf(path, sizeof(path), "%s/remote_pct", dir);
@@ -1822,7 +1808,7 @@ TEST_F_TIMEOUT(split, cgroup_tenant_holds_one_split, 300)
 		    !strncmp(src, "global", 6));
 	EXPECT_EQ(0, dn_capture(out, sizeof(out), "%s tenant rm %s 2>&1",
 				dn_path("bin/dnctl"), DN_CG_NAME));
-	EXPECT_NE(0, dn_cg_tenant_dir(dir, sizeof(dir)));
+	EXPECT_NE(0, dn_tenant_dir(DN_CG_NAME, dir, sizeof(dir)));
 	EXPECT_EQ(-ENOENT, dn_write_file(DN_SYSFS "/tenant_remove", DN_CG_NAME));
 	close(kfd);
 	dn_tenants_kill(tn, 2);
@@ -1997,7 +1983,7 @@ TEST_F_TIMEOUT(split, cgroup_tenant_cap_holds, 300)
 				DN_CG_CAP_MIB)) {
 		TH_LOG("dnctl tenant: %s", out);
 	}
-	ASSERT_EQ(0, dn_cg_tenant_dir(dir, sizeof(dir)));
+	ASSERT_EQ(0, dn_tenant_dir(DN_CG_NAME, dir, sizeof(dir)));
 	snprintf(path, sizeof(path), "%s/remote_mib", dir);
 	EXPECT_EQ(DN_CG_CAP_MIB, dn_read_ll("%s", path));
 	EXPECT_EQ(claimed0 + DN_CG_CAP_MIB,

@@ -374,3 +374,20 @@ bool dn_cgroup_ready(const char *dir)
 	}
 	return !mkdir(dir, 0755) || errno == EEXIST;
 }
+
+/*
+ * The tenants/ID/ directory of the cgroup tenant for @cgroup (its path
+ * under /sys/fs/cgroup, as written to tenant_add) into @dir; 0, or -1.
+ */
+int dn_tenant_dir(const char *cgroup, char *dir, size_t len)
+{
+	char out[256];
+
+	if (dn_capture(out, sizeof(out),
+		       "grep -lx '%s' %s/tenants/*/cgroup 2>/dev/null",
+		       cgroup, DN_SYSFS) || !out[0])
+		return -1;
+	out[strcspn(out, "\n")] = 0;
+	snprintf(dir, len, "%.*s", (int)(strlen(out) - strlen("/cgroup")), out);
+	return 0;
+}

@@ -39,6 +39,7 @@ int dn_debugfs_set(const char *name, long long val);
 int dn_target_add(pid_t pid);
 int dn_evict(pid_t pid, void *addr, size_t len);
 bool dn_cgroup_ready(const char *dir);
+int dn_tenant_dir(const char *cgroup, char *dir, size_t len);
 long long dn_evict_moved(void);
 int dn_run_pass(void);
 
