@@ -105,7 +105,7 @@ struct dn_bl_result {
  * a victim within the cap), reply 'q'; on 'v', check every word and send
  * its struct dn_bl_result.
  */
-static void dn_bl_child(int in, int out)
+static void dn_bl_child(int in, int out, void *unused)
 {
 	size_t words = DN_BL_BYTES / sizeof(uint64_t), k;
 	struct dn_bl_result r = { 0 };
@@ -142,26 +142,11 @@ struct dn_bl_tenant {
 
 /* Fork a tenant waiting for 'g' (@child: the tenant's body). */
 static void dn_bl_start(struct __test_metadata *_metadata,
-			struct dn_bl_tenant *tn, void (*child)(int, int))
+			struct dn_bl_tenant *tn, void (*child)(int, int, void *))
 {
-	int to[2], from[2];
-
 	memset(tn, 0, sizeof(*tn));
-	ASSERT_EQ(0, pipe(to));
-	ASSERT_EQ(0, pipe(from));
-	tn->pid = fork();
-	ASSERT_LE(0, tn->pid);
-	if (!tn->pid) {
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		close(to[1]);
-		close(from[0]);
-		child(to[0], from[1]);
-		_exit(0);
-	}
-	close(to[0]);
-	close(from[1]);
-	tn->to = to[1];
-	tn->from = from[0];
+	tn->pid = dn_fork_piped(child, NULL, &tn->to, &tn->from);
+	ASSERT_LT(0, tn->pid);
 }
 
 static void dn_bl_kill(struct dn_bl_tenant *tn)
@@ -391,7 +376,7 @@ static void dn_bl_filler(int in, int out, int nid, size_t len)
 static int dn_bl_filler_nid;
 static size_t dn_bl_filler_len;
 
-static void dn_bl_filler_main(int in, int out)
+static void dn_bl_filler_main(int in, int out, void *unused)
 {
 	dn_bl_filler(in, out, dn_bl_filler_nid, dn_bl_filler_len);
 }
@@ -500,7 +485,7 @@ TEST_F_TIMEOUT(blade, blade_full, 600)
 }
 
 /* A tenant that only waits: the test writes its files. */
-static void dn_bl_idle(int in, int out)
+static void dn_bl_idle(int in, int out, void *unused)
 {
 	(void)out;
 	dn_recv(in, 120000);
@@ -668,7 +653,7 @@ struct dn_bl_forked {
  * makes it a target), sends its struct dn_bl_forked and waits for a byte
  * or EOF.
  */
-static void dn_bl_forker(int in, int out)
+static void dn_bl_forker(int in, int out, void *unused)
 {
 	struct dn_bl_forked f;
 	uint64_t *buf;

@@ -1143,8 +1143,9 @@ static bool dn_tenant_idle;
  * dn_tenant_idle: it waits for the byte); reply 'k', and on 'v' check
  * every word and send its struct dn_tenant_result.
  */
-static void dn_tenant_child(int in, int out, uint64_t seed)
+static void dn_tenant_child(int in, int out, void *arg)
 {
+	uint64_t seed = *(const uint64_t *)arg;
 	size_t words = DN_TN_BYTES / 8, k;
 	struct dn_tenant_result r = { 0 };
 	uint64_t *buf, s = seed | 1;
@@ -1189,24 +1190,11 @@ static void dn_tenant_start(struct __test_metadata *_metadata,
 			    struct dn_tenant *tn, int pct, int lat,
 			    uint64_t seed)
 {
-	int to[2], from[2];
 	char path[128];
 
 	memset(tn, 0, sizeof(*tn));
-	ASSERT_EQ(0, pipe(to));
-	ASSERT_EQ(0, pipe(from));
-	tn->pid = fork();
-	ASSERT_LE(0, tn->pid);
-	if (!tn->pid) {
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		close(to[1]);
-		close(from[0]);
-		dn_tenant_child(to[0], from[1], seed);
-	}
-	close(to[0]);
-	close(from[1]);
-	tn->to = to[1];
-	tn->from = from[0];
+	tn->pid = dn_fork_piped(dn_tenant_child, &seed, &tn->to, &tn->from);
+	ASSERT_LT(0, tn->pid);
 	ASSERT_EQ(0, dn_target_add(tn->pid));
 	if (pct >= 0) {
 		snprintf(path, sizeof(path), DN_SYSFS "/targets/%d/remote_pct",
@@ -2134,7 +2122,7 @@ static long long dn_mc_ring_bytes(long long anon)
  * word (its remote pages trap) and reply 'd' (every word right) or 'b';
  * then wait for the test's end (EOF).
  */
-static void dn_mc_child(int in, int out)
+static void dn_mc_child(int in, int out, void *unused)
 {
 	char *buf;
 
@@ -2173,7 +2161,6 @@ TEST_F_TIMEOUT(split, target_memory_charged_to_cgroup, 300)
 	long long tk0, tk1, sk0, sk1, anon, ring, charged, own;
 	bool enabled = false;
 	struct dn_tenant tn;
-	int to[2], from[2];
 	char path[128];
 	long reach;
 
@@ -2193,20 +2180,8 @@ TEST_F_TIMEOUT(split, target_memory_charged_to_cgroup, 300)
 	ASSERT_EQ(0, access(DN_MC_TARGET "/memory.stat", R_OK));
 
 	memset(&tn, 0, sizeof(tn));
-	ASSERT_EQ(0, pipe(to));
-	ASSERT_EQ(0, pipe(from));
-	tn.pid = fork();
-	ASSERT_LE(0, tn.pid);
-	if (!tn.pid) {
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		close(to[1]);
-		close(from[0]);
-		dn_mc_child(to[0], from[1]);
-	}
-	close(to[0]);
-	close(from[1]);
-	tn.to = to[1];
-	tn.from = from[0];
+	tn.pid = dn_fork_piped(dn_mc_child, NULL, &tn.to, &tn.from);
+	ASSERT_LT(0, tn.pid);
 	ASSERT_EQ(0, dn_write_ll(DN_MC_TARGET "/cgroup.procs", tn.pid));
 	ASSERT_EQ(0, dn_write_ll(DN_MC_SELF "/cgroup.procs", getpid()));
 	ASSERT_EQ(0, dn_send(tn.to, 'g'));

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -119,6 +120,47 @@ void dn_deadline_arm(const char *what, unsigned int seconds)
 		 seconds);
 	signal(SIGALRM, dn_deadline_hit);
 	alarm(seconds);
+}
+
+/*
+ * Fork a child that runs @body(in, out, @arg) and exits 0 if it returns;
+ * it is killed if the test dies first (PR_SET_PDEATHSIG).  The test
+ * writes to *@to and reads from *@from.  The child's pid, or -1 (no pipe,
+ * no fork).
+ */
+pid_t dn_fork_piped(void (*body)(int in, int out, void *arg), void *arg,
+		    int *to, int *from)
+{
+	int down[2], up[2];
+	pid_t pid;
+
+	if (pipe(down))
+		return -1;
+	if (pipe(up))
+		goto close_down;
+	pid = fork();
+	if (pid < 0)
+		goto close_up;
+	if (!pid) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		close(down[1]);
+		close(up[0]);
+		body(down[0], up[1], arg);
+		_exit(0);
+	}
+	close(down[0]);
+	close(up[1]);
+	*to = down[1];
+	*from = up[0];
+	return pid;
+
+close_up:
+	close(up[0]);
+	close(up[1]);
+close_down:
+	close(down[0]);
+	close(down[1]);
+	return -1;
 }
 
 /* One byte over a pipe between a test and its child; 0 or -errno. */

@@ -46,6 +46,8 @@ void dn_sleep_ms(long ms);
 
 void dn_deadline_arm(const char *what, unsigned int seconds);
 
+pid_t dn_fork_piped(void (*body)(int in, int out, void *arg), void *arg,
+		    int *to, int *from);
 int dn_send(int fd, char c);
 int dn_recv(int fd, int timeout_ms);
 int dn_wait_child(pid_t pid, long timeout_ms, int *status);
