@@ -51,8 +51,9 @@
 #             2 min 42 s, its full run 5 min 13 s).  Figure C --quick took
 #             10-11 min on 6.1 under icount with other VMs on the host
 #             (2026-12-06: 1.27 million traps, at most 0.46 ms of host time
-#             each, everything included); full, 40-45 min estimated from
-#             that (twice the traps, twice the latencies), not run
+#             each, everything included).  The full run, all four, took
+#             32 min 39 s on 6.1 under icount from a fresh clone
+#             (2026-12-07; Figure C 24 min, 3.75 million traps)
 #   --clock   guest time for Figures C, D and F: icount (the default; QEMU 10,
 #             one instruction is 1 ns and idle time is skipped, so a run
 #             repeats and the host's load does not enter it) or wall (the
