@@ -1812,7 +1812,8 @@ TEST_F_TIMEOUT(conc, tenant_settings_under_load, DN_HARNESS_TIMEOUT_OFF)
 
 /* cgroup_tenant_under_load */
 
-#define DN_CT_DIR	"/sys/fs/cgroup/dn-conc-tenant"
+#define DN_CT_NAME	"/dn-conc-tenant"
+#define DN_CT_DIR	"/sys/fs/cgroup" DN_CT_NAME
 
 /* Write @val to tenants/ID/@name of the test's tenant (@dir); 0, or 1. */
 static int dn_ct_set(const char *dir, const char *name, const char *val)
@@ -1853,8 +1854,8 @@ TEST_F_TIMEOUT(conc, cgroup_tenant_under_load, DN_HARNESS_TIMEOUT_OFF)
 	ASSERT_NE(MAP_FAILED, r);
 	n = dn_ts_start(r, fds, pid, self->seconds, self->nid,
 			DN_CT_DIR "/cgroup.procs", &f);
-	f.errors += dn_write_file(DN_SYSFS "/tenant_add", "/dn-conc-tenant") != 0;
-	if (dn_tenant_dir("/dn-conc-tenant", dir, sizeof(dir)))
+	f.errors += dn_write_file(DN_SYSFS "/tenant_add", DN_CT_NAME) != 0;
+	if (dn_tenant_dir(DN_CT_NAME, dir, sizeof(dir)))
 		f.errors++;
 	end = dn_now_ns() + self->seconds * 1000000000LL;
 	for (i = 0; !f.errors && dn_now_ns() < end; i++) {
@@ -1869,7 +1870,7 @@ TEST_F_TIMEOUT(conc, cgroup_tenant_under_load, DN_HARNESS_TIMEOUT_OFF)
 			   self->seconds, &f);
 	}
 	set_errors += dn_write_file(DN_SYSFS "/tenant_remove",
-				    "/dn-conc-tenant") != 0;
+				    DN_CT_NAME) != 0;
 	f.errors += set_errors;
 	TH_LOG("cgroup_tenant: %ld changes of the tenant's remote_pct or remote_mib, %ld failed",
 	       changes, set_errors);

@@ -1133,19 +1133,24 @@ struct dn_tenant {
 	struct dn_tenant_result res;
 };
 
-/* The next tenant forked only fills its words, and then sits idle. */
-static bool dn_tenant_idle;
+/* What a tenant child is given: its seed, and whether it sits idle. */
+struct dn_tenant_arg {
+	uint64_t seed;
+	bool idle;
+};
 
 /*
  * The child: on 'g', fill DN_TN_BYTES (word k = dn_pattern(k, seed) +
  * cnt[k]), reply 'r', then until a byte comes (checked every 1024
  * accesses) read a random word, check it and write it + 1 (none if
- * dn_tenant_idle: it waits for the byte); reply 'k', and on 'v' check
- * every word and send its struct dn_tenant_result.
+ * idle: it waits for the byte); reply 'k', and on 'v' check every word
+ * and send its struct dn_tenant_result.
  */
 static void dn_tenant_child(int in, int out, void *arg)
 {
-	uint64_t seed = *(const uint64_t *)arg;
+	const struct dn_tenant_arg *a = arg;
+	uint64_t seed = a->seed;
+	bool idle = a->idle;
 	size_t words = DN_TN_BYTES / 8, k;
 	struct dn_tenant_result r = { 0 };
 	uint64_t *buf, s = seed | 1;
@@ -1161,10 +1166,10 @@ static void dn_tenant_child(int in, int out, void *arg)
 		_exit(3);
 	dn_fill(buf, DN_TN_BYTES, seed);
 	if (dn_send(out, 'r') ||
-	    (dn_tenant_idle && read(in, &c, 1) != 1) ||
+	    (idle && read(in, &c, 1) != 1) ||
 	    fcntl(in, F_SETFL, O_NONBLOCK))
 		_exit(4);
-	for (; !dn_tenant_idle;) {
+	for (; !idle;) {
 		/* A command, or EOF: the test is gone. */
 		if (!(++r.accesses & 1023) && read(in, &c, 1) >= 0)
 			break;
@@ -1184,16 +1189,18 @@ static void dn_tenant_child(int in, int out, void *arg)
 
 /*
  * Fork a tenant, register it and write its own remote_pct and latency_ns
- * (-1: leave it following the global one).  It waits for 'g'.
+ * (-1: leave it following the global one).  It waits for 'g'; @idle: it
+ * only fills its words, and then sits idle.
  */
 static void dn_tenant_start(struct __test_metadata *_metadata,
 			    struct dn_tenant *tn, int pct, int lat,
-			    uint64_t seed)
+			    uint64_t seed, bool idle)
 {
+	struct dn_tenant_arg arg = { .seed = seed, .idle = idle };
 	char path[128];
 
 	memset(tn, 0, sizeof(*tn));
-	tn->pid = dn_fork_piped(dn_tenant_child, &seed, &tn->to, &tn->from);
+	tn->pid = dn_fork_piped(dn_tenant_child, &arg, &tn->to, &tn->from);
 	ASSERT_LT(0, tn->pid);
 	ASSERT_EQ(0, dn_target_add(tn->pid));
 	if (pct >= 0) {
@@ -1323,7 +1330,7 @@ TEST_F_TIMEOUT(split, tenants_hold_own_split, 300)
 	DN_NEED_SETUP();
 	ASSERT_EQ(0, dn_set("remote_pct", DN_TN_GLOBAL_PCT));
 	for (i = 0; i < 2; i++)
-		dn_tenant_start(_metadata, &tn[i], pct[i], -1, DN_SEED + i);
+		dn_tenant_start(_metadata, &tn[i], pct[i], -1, DN_SEED + i, false);
 	dn_tenants_go(_metadata, tn, 2);
 	for (i = 0; i < 2; i++) {
 		reach[i] = dn_tenant_wait_split(&tn[i], pct[i], 60000);
@@ -1396,7 +1403,8 @@ TEST_F_TIMEOUT(split, tenant_change_moves_only_its_pages, 300)
 	DN_NEED_SETUP();
 	ASSERT_EQ(0, dn_set("remote_pct", DN_TN_GLOBAL_PCT));
 	for (i = 0; i < 2; i++)
-		dn_tenant_start(_metadata, &tn[i], pct[i], -1, DN_SEED + 10 + i);
+		dn_tenant_start(_metadata, &tn[i], pct[i], -1, DN_SEED + 10 + i,
+				false);
 	dn_tenants_go(_metadata, tn, 2);
 	for (i = 0; i < 2; i++)
 		ASSERT_LE(0, dn_tenant_wait_split(&tn[i], pct[i], 60000));
@@ -1510,7 +1518,8 @@ TEST_F_TIMEOUT(split, tenant_latency_own, 300)
 	ASSERT_EQ(0, dn_set("remote_pct", DN_TN_GLOBAL_PCT));
 	ASSERT_EQ(0, dn_set("latency_ns", 1000));
 	for (i = 0; i < 2; i++)
-		dn_tenant_start(_metadata, &tn[i], -1, lat[i], DN_SEED + 20 + i);
+		dn_tenant_start(_metadata, &tn[i], -1, lat[i], DN_SEED + 20 + i,
+				false);
 	dn_tenants_go(_metadata, tn, 2);
 	dn_sleep_ms(DN_TN_LAT_SECONDS * 1000);
 	for (i = 0; i < 2; i++)
@@ -1647,20 +1656,18 @@ static double dn_cg_share(const struct dn_tenant *tn, int n)
 
 /*
  * Fork @n tenants (dn_tenant_start(), following the global settings; seeds
- * @seed, @seed + 1, ...) and move them into DN_CG_DIR.  dn_tenant_idle
- * applies to the last one only: the others write random words.
+ * @seed, @seed + 1, ...) and move them into DN_CG_DIR.  @last_idle: the
+ * last one sits idle; the others write random words.
  */
 static void dn_cg_tenants_start(struct __test_metadata *_metadata,
-				struct dn_tenant *tn, int n, uint64_t seed)
+				struct dn_tenant *tn, int n, uint64_t seed,
+				bool last_idle)
 {
-	bool idle = dn_tenant_idle;
 	int i;
 
-	for (i = 0; i < n; i++) {
-		dn_tenant_idle = idle && i == n - 1;
-		dn_tenant_start(_metadata, &tn[i], -1, -1, seed + i);
-	}
-	dn_tenant_idle = false;
+	for (i = 0; i < n; i++)
+		dn_tenant_start(_metadata, &tn[i], -1, -1, seed + i,
+				last_idle && i == n - 1);
 	for (i = 0; i < n; i++)
 		ASSERT_EQ(0, dn_write_ll(DN_CG_DIR "/cgroup.procs", tn[i].pid));
 }
@@ -1714,7 +1721,7 @@ TEST_F_TIMEOUT(split, cgroup_tenant_holds_one_split, 300)
 	kfd = dn_kmsg_open();
 	ASSERT_LE(0, kfd);
 	ASSERT_EQ(0, dn_set("remote_pct", DN_TN_GLOBAL_PCT));
-	dn_cg_tenants_start(_metadata, tn, 2, DN_SEED + 7);
+	dn_cg_tenants_start(_metadata, tn, 2, DN_SEED + 7, false);
 	ASSERT_EQ(0, dn_capture(out, sizeof(out),
 				"%s tenant add %s --remote-pct %d 2>&1",
 				dn_path("bin/dnctl"), DN_CG_DIR, DN_CG_PCT)) {
@@ -1834,8 +1841,7 @@ TEST_F_TIMEOUT(split, cgroup_tenant_shares_local, 400)
 	if (!dn_cgroup_ready(DN_CG_DIR))
 		SKIP(return, "no cgroup v2 hierarchy at /sys/fs/cgroup (and it is not empty to mount one)");
 	ASSERT_EQ(0, dn_set("remote_pct", DN_TN_GLOBAL_PCT));
-	dn_tenant_idle = true;	/* [1], the cold one */
-	dn_cg_tenants_start(_metadata, tn, 2, DN_SEED + 11);
+	dn_cg_tenants_start(_metadata, tn, 2, DN_SEED + 11, true);	/* [1] cold */
 	ASSERT_EQ(0, dn_capture(out, sizeof(out),
 				"%s tenant add %s --remote-pct %d 2>&1",
 				dn_path("bin/dnctl"), DN_CG_DIR,
@@ -1963,7 +1969,7 @@ TEST_F_TIMEOUT(split, cgroup_tenant_cap_holds, 300)
 	ASSERT_LE(0, kfd);
 	ASSERT_EQ(0, dn_set("remote_pct", DN_TN_GLOBAL_PCT));
 	claimed0 = dn_read_ll(DN_SYSFS "/blade/claimed_mib");
-	dn_cg_tenants_start(_metadata, tn, 2, DN_SEED + 21);
+	dn_cg_tenants_start(_metadata, tn, 2, DN_SEED + 21, false);
 	ASSERT_EQ(0, dn_capture(out, sizeof(out),
 				"%s tenant add %s --remote-pct %d 2>&1 && %s tenant set %s remote_mib %d 2>&1",
 				dn_path("bin/dnctl"), DN_CG_DIR, DN_CG_CAP_PCT,
